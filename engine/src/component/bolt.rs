@@ -1,0 +1,40 @@
+//! The processing side of a topology.
+
+use super::{BoltCollector, TaskContext, Tuple};
+use crate::ComponentError;
+
+/// A processing step (Storm's `IBolt`). One instance runs per task, built by the factory given
+/// to [`crate::TopologyBuilder::set_bolt`]; a restarted task gets a fresh instance.
+///
+/// Tuples emitted from `execute` descend from the input being executed: they inherit its emit
+/// time (for end-to-end latency) and, with acking, its tuple tree.
+pub trait Bolt: 'static {
+    /// The type of the tuples this bolt consumes.
+    type Input: Tuple;
+    /// The type of the tuples this bolt emits (`()` for a sink).
+    type Output: Tuple;
+
+    /// Called once on the task before any tuple is executed.
+    fn prepare(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
+        let _ = ctx;
+        Ok(())
+    }
+
+    /// Processes one input tuple.
+    fn execute(
+        &mut self,
+        input: Self::Input,
+        out: &mut BoltCollector<'_, Self::Output>,
+    ) -> Result<(), ComponentError>;
+
+    /// Bounded topologies: every input stream has ended; emit final aggregates here.
+    /// Runs in topological order: a bolt's `finish` sees every tuple its producers emitted in
+    /// theirs.
+    fn finish(&mut self, out: &mut BoltCollector<'_, Self::Output>) -> Result<(), ComponentError> {
+        let _ = out;
+        Ok(())
+    }
+
+    /// Called once when the task shuts down.
+    fn cleanup(&mut self) {}
+}

@@ -1,0 +1,133 @@
+//! The handles user code emits through.
+//!
+//! A collector borrows the task's output side for the duration of one hook call. Emitting only
+//! appends to a per-target batch; batches travel when full, after the linger, or when the task
+//! runs out of input.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::{MessageId, Tuple};
+use crate::runtime::Output;
+
+/// Where the tuple being executed came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// The producing component's id.
+    pub component: Arc<str>,
+    /// The stream it was emitted on (`"default"` unless named).
+    pub stream: Arc<str>,
+    /// The producing task's index.
+    pub task: usize,
+}
+
+/// Why [`BoltCollector::emit_direct`] or [`SpoutCollector::emit_direct`] could not deliver.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DirectEmitError {
+    /// No consumer subscribes to the stream with a direct grouping.
+    #[error("no consumer subscribes to stream `{0}` with a direct grouping")]
+    NoDirectConsumer(String),
+    /// The chosen task index is not a task of the consumer.
+    #[error("task {task} is out of range: the consumer has {tasks} tasks")]
+    TaskOutOfRange {
+        /// The chosen task.
+        task: usize,
+        /// How many tasks the consumer has.
+        tasks: usize,
+    },
+}
+
+/// Emits from a spout's `next_tuple`.
+pub struct SpoutCollector<'a, T: Tuple> {
+    pub(crate) out: &'a mut Output<T>,
+    pub(crate) origin: u64,
+    pub(crate) epoch: Instant,
+    pub(crate) tracked: &'a mut Vec<MessageId>,
+}
+
+impl<T: Tuple> SpoutCollector<'_, T> {
+    /// Emits on the default stream, untracked (no acking, no replay).
+    pub fn emit(&mut self, value: T) {
+        self.out.emit(0, value, self.origin);
+    }
+
+    /// Emits on the default stream with a message id: under at-least-once and exactly-once the
+    /// spout's `ack(msg_id)` or `fail(msg_id)` runs when the tuple tree completes or fails.
+    /// Without acking, `ack(msg_id)` runs right after `next_tuple` returns (as in Storm with zero
+    /// ackers).
+    pub fn emit_with_id(&mut self, value: T, msg_id: MessageId) {
+        self.out.emit(0, value, self.origin);
+        self.tracked.push(msg_id);
+    }
+
+    /// Emits on the default stream, measuring end-to-end latency from `intended` instead of now:
+    /// a fixed-rate source passes the time the tuple was *meant* to be sent, so a stall is
+    /// charged to every tuple it delayed (no coordinated omission).
+    pub fn emit_at(&mut self, value: T, intended: Instant) {
+        let origin = origin_of(self.epoch, intended);
+        self.out.emit(0, value, origin);
+    }
+
+    /// Emits on a named stream.
+    pub fn emit_to(&mut self, stream: &str, value: T) {
+        if let Some(s) = self.out.stream_index(stream) {
+            self.out.emit(s, value, self.origin);
+        }
+    }
+
+    /// Emits to one chosen task of every consumer that subscribed to the default stream with a
+    /// direct grouping.
+    pub fn emit_direct(&mut self, task: usize, value: T) -> Result<(), DirectEmitError> {
+        self.out.emit_direct(0, task, value, self.origin)
+    }
+
+    /// How many tuples this task has emitted so far.
+    pub fn emitted(&self) -> u64 {
+        self.out.emitted
+    }
+}
+
+/// Emits from a bolt's `execute` or `finish`.
+pub struct BoltCollector<'a, T: Tuple> {
+    pub(crate) out: &'a mut Output<T>,
+    pub(crate) origin: u64,
+    pub(crate) source: Option<&'a Source>,
+}
+
+impl<T: Tuple> BoltCollector<'_, T> {
+    /// Emits on the default stream, descending from the input being executed.
+    pub fn emit(&mut self, value: T) {
+        self.out.emit(0, value, self.origin);
+    }
+
+    /// Emits on a named stream. A stream no consumer subscribed to drops the tuple, as in Storm.
+    pub fn emit_to(&mut self, stream: &str, value: T) {
+        if let Some(s) = self.out.stream_index(stream) {
+            self.out.emit(s, value, self.origin);
+        }
+    }
+
+    /// Emits to one chosen task of every consumer that subscribed to the default stream with a
+    /// direct grouping.
+    pub fn emit_direct(&mut self, task: usize, value: T) -> Result<(), DirectEmitError> {
+        self.out.emit_direct(0, task, value, self.origin)
+    }
+
+    /// Where the tuple being executed came from; `None` inside `finish`.
+    pub fn source(&self) -> Option<&Source> {
+        self.source
+    }
+
+    /// How many tuples this task has emitted so far.
+    pub fn emitted(&self) -> u64 {
+        self.out.emitted
+    }
+}
+
+/// Nanoseconds from the topology's epoch to `at`; 0 means "no latency to record", so the
+/// result is at least 1.
+pub(crate) fn origin_of(epoch: Instant, at: Instant) -> u64 {
+    let ns = at.saturating_duration_since(epoch).as_nanos();
+    u64::try_from(ns).unwrap_or(u64::MAX).max(1)
+}

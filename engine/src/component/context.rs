@@ -1,0 +1,51 @@
+//! Where a task runs.
+
+use std::sync::Arc;
+
+/// What a task knows about itself (Storm's `TopologyContext`, reduced to what is useful).
+#[derive(Debug, Clone)]
+pub struct TaskContext {
+    pub(crate) topology: Arc<str>,
+    pub(crate) component: Arc<str>,
+    pub(crate) task: usize,
+    pub(crate) tasks: usize,
+    pub(crate) worker: usize,
+}
+
+impl TaskContext {
+    /// Builds a context by hand, for unit-testing a spout or bolt outside a topology.
+    pub fn new(topology: &str, component: &str, task: usize, tasks: usize) -> Self {
+        TaskContext {
+            topology: topology.into(),
+            component: component.into(),
+            task,
+            tasks,
+            worker: 0,
+        }
+    }
+
+    /// The topology's name.
+    pub fn topology(&self) -> &str {
+        &self.topology
+    }
+
+    /// The component's id as declared.
+    pub fn component(&self) -> &str {
+        &self.component
+    }
+
+    /// This task's index within its component, from 0.
+    pub fn task_index(&self) -> usize {
+        self.task
+    }
+
+    /// How many tasks the component has (its parallelism).
+    pub fn component_tasks(&self) -> usize {
+        self.tasks
+    }
+
+    /// The worker (arbiter thread) this task runs on.
+    pub fn worker(&self) -> usize {
+        self.worker
+    }
+}

@@ -1,0 +1,23 @@
+//! What users implement: the [`Spout`] and [`Bolt`] traits, the collectors they emit through,
+//! and the [`TaskContext`] that tells a task where it runs.
+//!
+//! Every hook has a default no-op except the one that does the work (`next_tuple`, `execute`).
+//! Hooks return `Result<(), ComponentError>`, so user code can use `?` on any error.
+
+mod bolt;
+pub(crate) mod collector;
+mod context;
+mod spout;
+
+pub use bolt::Bolt;
+pub use collector::{BoltCollector, DirectEmitError, Source, SpoutCollector};
+pub use context::TaskContext;
+pub use spout::{MessageId, Spout};
+
+use serde::{de::DeserializeOwned, Serialize};
+
+/// A value that can travel between tasks: owned, cloneable (for `all` groupings and several
+/// subscribers) and MessagePack-serializable (for `always_serialize` and every byte boundary).
+pub trait Tuple: Serialize + DeserializeOwned + Clone + Send + Unpin + 'static {}
+
+impl<T: Serialize + DeserializeOwned + Clone + Send + Unpin + 'static> Tuple for T {}

@@ -1,0 +1,93 @@
+//! Errors at the engine's boundaries: building a topology and running one.
+
+use std::fmt;
+
+/// The error type user hooks return: any error, boxed, so `?` works on anything a spout or
+/// bolt calls. An `Err` from `execute` fails the tuple; from any other hook it fails the task.
+pub type ComponentError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why [`crate::TopologyBuilder::build`] rejected a topology.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// Two components were declared with the same id.
+    #[error("component id `{0}` is declared more than once")]
+    DuplicateId(String),
+    /// A bolt subscribes to a component that was never declared.
+    #[error("component `{consumer}` subscribes to unknown component `{producer}`")]
+    UnknownComponent {
+        /// The subscribing bolt.
+        consumer: String,
+        /// The missing producer.
+        producer: String,
+    },
+    /// The subscriptions form a cycle; the listed ids are on it.
+    #[error("the topology has a cycle through {}", .0.join(" -> "))]
+    Cycle(Vec<String>),
+    /// A component was declared with zero tasks.
+    #[error("component `{0}` has parallelism 0; every component needs at least one task")]
+    ZeroParallelism(String),
+    /// A consumer expects a different tuple type than its producer emits.
+    #[error(
+        "component `{consumer}` expects tuples of type {expected} from `{producer}`, which emits {found}"
+    )]
+    TypeMismatch {
+        /// The subscribing bolt.
+        consumer: String,
+        /// The producer it subscribes to.
+        producer: String,
+        /// The consumer's input type.
+        expected: &'static str,
+        /// The producer's output type.
+        found: &'static str,
+    },
+    /// The topology declares no spout, so nothing would ever run.
+    #[error("the topology declares no spout")]
+    NoSpout,
+}
+
+/// Where a failure happened: component id and task index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskId {
+    /// The component's id as declared.
+    pub component: String,
+    /// The task index within the component, from 0.
+    pub task: usize,
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}[{}]", self.component, self.task)
+    }
+}
+
+/// Why a run ended without completing.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// A user hook panicked or returned an error, and the task could not be recovered.
+    #[error("task {task} failed in `{hook}`: {message}")]
+    TaskFailed {
+        /// The task that failed.
+        task: TaskId,
+        /// The hook that failed (`open`, `next_tuple`, `prepare`, `execute`, `finish`...).
+        hook: &'static str,
+        /// The panic message or the error's text.
+        message: String,
+    },
+    /// A task kept failing faster than the restart intensity allows.
+    #[error("task {task} restarted {restarts} times within {window_s:.1}s; last failure: {message}")]
+    RestartIntensity {
+        /// The task that kept failing.
+        task: TaskId,
+        /// How many restarts were counted in the window.
+        restarts: u32,
+        /// The intensity window in seconds.
+        window_s: f64,
+        /// The last panic message or error text.
+        message: String,
+    },
+    /// The runtime itself could not start or stopped unexpectedly.
+    #[error("the runtime failed: {0}")]
+    Runtime(String),
+}

@@ -1,0 +1,98 @@
+//! # Squall
+//!
+//! An actor-based stream processing engine: Storm's topology model (spouts, bolts, groupings)
+//! in typed Rust, every task an actix actor, tuples moving in batches through credit-bounded
+//! links, MessagePack at every byte boundary.
+//!
+//! # Layout
+//!
+//! - [`topology`]: what users declare: [`TopologyBuilder`], typed [`Stream`] handles,
+//!   groupings, [`Config`].
+//! - [`component`]: what users implement: [`Spout`], [`Bolt`], and the collectors they emit
+//!   through.
+//! - [`runtime`]: how it runs: executors (one actix actor per task), the launcher, the
+//!   controller ([`LocalCluster`]) and the [`RunReport`].
+//! - [`transport`]: how tuples move: batches, credits (backpressure), the MessagePack codec.
+//! - [`report`]: latency reports: percentile tables, `.hgrm` files, plots, `summary.json`.
+//!
+//! # Example
+//!
+//! ```
+//! use squall::{Bolt, BoltCollector, ComponentError, Config, LocalCluster, Spout, SpoutCollector, TopologyBuilder};
+//! use std::collections::HashMap;
+//!
+//! /// Emits the lines of a small text, then finishes.
+//! struct Lines(Vec<String>);
+//! impl Spout for Lines {
+//!     type Output = String;
+//!     fn next_tuple(&mut self, out: &mut SpoutCollector<'_, String>) -> Result<(), ComponentError> {
+//!         if let Some(line) = self.0.pop() {
+//!             out.emit(line);
+//!         }
+//!         Ok(())
+//!     }
+//!     fn is_finished(&self) -> bool {
+//!         self.0.is_empty()
+//!     }
+//! }
+//!
+//! /// Splits lines into words.
+//! struct Split;
+//! impl Bolt for Split {
+//!     type Input = String;
+//!     type Output = String;
+//!     fn execute(&mut self, line: String, out: &mut BoltCollector<'_, String>) -> Result<(), ComponentError> {
+//!         line.split_whitespace().for_each(|w| out.emit(w.to_string()));
+//!         Ok(())
+//!     }
+//! }
+//!
+//! /// Counts words; prints its share at the end.
+//! #[derive(Default)]
+//! struct Count(HashMap<String, u64>);
+//! impl Bolt for Count {
+//!     type Input = String;
+//!     type Output = (String, u64);
+//!     fn execute(&mut self, word: String, _: &mut BoltCollector<'_, (String, u64)>) -> Result<(), ComponentError> {
+//!         *self.0.entry(word).or_default() += 1;
+//!         Ok(())
+//!     }
+//!     fn finish(&mut self, out: &mut BoltCollector<'_, (String, u64)>) -> Result<(), ComponentError> {
+//!         self.0.drain().for_each(|wc| out.emit(wc));
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let text = vec!["the cat".to_string(), "the dog".to_string()];
+//! let mut builder = TopologyBuilder::new("word-count");
+//! let lines = builder.set_spout("lines", 1, move || Lines(text.clone()));
+//! let words = builder.set_bolt("split", 2, || Split).shuffle_grouping(&lines).stream();
+//! builder
+//!     .set_bolt("count", 2, Count::default)
+//!     .fields_grouping(&words, |w: &String| w.clone());
+//! let report = LocalCluster::new(Config::default()).run(builder.build()?)?;
+//! assert_eq!(report.component("count").map(|c| c.executed), Some(4));
+//! assert_eq!(report.component("count").map(|c| c.emitted), Some(3));
+//! # Ok(())
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+pub mod component;
+mod error;
+pub mod report;
+pub mod runtime;
+pub mod topology;
+pub mod transport;
+
+pub use component::{
+    Bolt, BoltCollector, DirectEmitError, MessageId, Source, Spout, SpoutCollector, TaskContext,
+    Tuple,
+};
+pub use error::{BuildError, ComponentError, RunError, TaskId};
+pub use runtime::{ComponentReport, LocalCluster, RunReport, RunningTopology};
+pub use topology::{
+    key_hash, BoltDeclarer, Config, CustomGrouping, Stream, Topology, TopologyBuilder,
+    DEFAULT_STREAM,
+};

@@ -1,0 +1,26 @@
+//! Latency reports: what a run prints and writes when it ends.
+//!
+//! Latencies are recorded as nanoseconds in [`hdrhistogram::Histogram<u64>`]s (3 significant
+//! digits, auto-resizing); histograms from different tasks are added, never their percentiles
+//! averaged. From them this module builds:
+//!
+//! - [`percentiles`]: [`LatencySummary`] (p50 ... p99.99, max) and the stdout table
+//!   ([`format_table`]).
+//! - [`hgrm`]: the full distribution as `latency.hgrm`, HdrHistogram's text format
+//!   ([`write_hgrm`], read back by [`parse_hgrm`]).
+//! - [`plot`]: `latency.svg`, the percentile distribution on HdrHistogram's log axis
+//!   ([`plot_percentiles`]), and latency over time ([`plot_timeline`]).
+//! - [`timeline`]: a histogram per second of the run ([`Timeline`]).
+//! - [`summary`]: `summary.json` ([`Summary`]).
+
+pub mod hgrm;
+pub mod percentiles;
+pub mod plot;
+pub mod summary;
+pub mod timeline;
+
+pub use hgrm::{parse_hgrm, write_hgrm, HgrmError, HgrmRow};
+pub use percentiles::{format_table, human_duration, micros, LatencySummary};
+pub use plot::{plot_percentiles, plot_timeline, PlotError};
+pub use summary::{ComponentSummary, ExecuteLatencyMicros, LatencyMicros, Summary, SummaryError};
+pub use timeline::{Timeline, TimelinePoint};

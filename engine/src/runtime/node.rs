@@ -1,0 +1,270 @@
+//! Components as the runtime sees them: type-erased nodes that can start their tasks and wire
+//! them to their neighbours.
+
+use std::any::{Any, TypeId};
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix::{Actor, Addr, ArbiterHandle, Recipient};
+use crossbeam_channel::Sender;
+
+use super::bolt_task::{BoltFactory, BoltTask};
+use super::env::TaskEnv;
+use super::output::EdgeSpec;
+use super::spout_task::{SpoutFactory, SpoutTask};
+use super::stats::TaskEvent;
+use super::wire::{InputLink, Wire};
+use crate::component::{Bolt, Spout, TaskContext};
+use crate::topology::Grouping;
+use crate::transport::message::{Control, Credit, Inbound};
+use crate::{Config, RunError};
+
+/// One subscription of a bolt.
+pub(crate) struct Subscription<T> {
+    pub component: Arc<str>,
+    pub stream: Arc<str>,
+    pub grouping: Grouping<T>,
+}
+
+/// A subscription without its type, for validation.
+pub(crate) struct InputInfo {
+    pub component: Arc<str>,
+    pub stream: Arc<str>,
+    pub type_id: TypeId,
+    pub type_name: &'static str,
+}
+
+/// What the launcher gives every node.
+pub(crate) struct LaunchEnv {
+    pub topology: Arc<str>,
+    pub workers: Vec<ArbiterHandle>,
+    pub config: Arc<Config>,
+    pub epoch: Instant,
+    pub events: Sender<TaskEvent>,
+}
+
+/// A node's started tasks.
+pub(crate) struct Started {
+    /// `Vec<Addr<SpoutTask<S>>>` or `Vec<Addr<BoltTask<B>>>`.
+    addrs: Box<dyn Any + Send>,
+    pub credit: Vec<Recipient<Credit>>,
+    pub control: Vec<Recipient<Control>>,
+    pub workers: Vec<usize>,
+}
+
+/// A declared component, type-erased.
+pub(crate) trait Node: Send + Sync + 'static {
+    fn id(&self) -> &str;
+    fn parallelism(&self) -> usize;
+    fn is_spout(&self) -> bool;
+    fn output_type(&self) -> (TypeId, &'static str);
+    fn inputs(&self) -> Vec<InputInfo>;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+    /// Starts every task on its worker; tasks wait for their wiring.
+    fn start(&self, env: &LaunchEnv, node: usize, workers: Vec<usize>) -> Started;
+    /// The edge of input `input`, as its producer needs it (an `EdgeSpec<Input>`).
+    fn edge_spec(&self, started: &Started, input: usize, link_base: u32) -> Box<dyn Any + Send>;
+    /// Sends each task its outgoing edges (`EdgeSpec<Output>`s) and input links.
+    fn wire(
+        &self,
+        started: &Started,
+        edges: Vec<Box<dyn Any + Send>>,
+        inputs: Vec<Vec<InputLink>>,
+    ) -> Result<(), RunError>;
+}
+
+fn task_env(env: &LaunchEnv, id: &Arc<str>, node: usize, task: usize, tasks: usize, worker: usize) -> TaskEnv {
+    TaskEnv {
+        ctx: TaskContext {
+            topology: env.topology.clone(),
+            component: id.clone(),
+            task,
+            tasks,
+            worker,
+        },
+        config: env.config.clone(),
+        epoch: env.epoch,
+        node,
+        events: env.events.clone(),
+    }
+}
+
+fn worker_handle(env: &LaunchEnv, worker: usize) -> ArbiterHandle {
+    env.workers[worker % env.workers.len().max(1)].clone()
+}
+
+fn downcast_edges<T: crate::Tuple>(edges: Vec<Box<dyn Any + Send>>, id: &str) -> Result<Vec<EdgeSpec<T>>, RunError> {
+    edges
+        .into_iter()
+        .map(|e| {
+            e.downcast::<EdgeSpec<T>>().map(|b| *b).map_err(|_| {
+                RunError::Runtime(format!("an edge from `{id}` has the wrong tuple type"))
+            })
+        })
+        .collect()
+}
+
+/// A declared spout.
+pub(crate) struct SpoutNode<S: Spout> {
+    pub id: Arc<str>,
+    pub parallelism: usize,
+    pub factory: SpoutFactory<S>,
+}
+
+impl<S: Spout> Node for SpoutNode<S> {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn parallelism(&self) -> usize {
+        self.parallelism
+    }
+    fn is_spout(&self) -> bool {
+        true
+    }
+    fn output_type(&self) -> (TypeId, &'static str) {
+        (TypeId::of::<S::Output>(), std::any::type_name::<S::Output>())
+    }
+    fn inputs(&self) -> Vec<InputInfo> {
+        Vec::new()
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn start(&self, env: &LaunchEnv, node: usize, workers: Vec<usize>) -> Started {
+        let addrs: Vec<Addr<SpoutTask<S>>> = workers
+            .iter()
+            .enumerate()
+            .map(|(task, &worker)| {
+                let tenv = task_env(env, &self.id, node, task, self.parallelism, worker);
+                let factory = self.factory.clone();
+                SpoutTask::start_in_arbiter(&worker_handle(env, worker), move |_| {
+                    SpoutTask::new(tenv, factory)
+                })
+            })
+            .collect();
+        Started {
+            credit: addrs.iter().map(|a| a.clone().recipient()).collect(),
+            control: addrs.iter().map(|a| a.clone().recipient()).collect(),
+            addrs: Box::new(addrs),
+            workers,
+        }
+    }
+
+    fn edge_spec(&self, _: &Started, _: usize, _: u32) -> Box<dyn Any + Send> {
+        Box::new(())
+    }
+
+    fn wire(
+        &self,
+        started: &Started,
+        edges: Vec<Box<dyn Any + Send>>,
+        _: Vec<Vec<InputLink>>,
+    ) -> Result<(), RunError> {
+        let edges = downcast_edges::<S::Output>(edges, &self.id)?;
+        let addrs = started
+            .addrs
+            .downcast_ref::<Vec<Addr<SpoutTask<S>>>>()
+            .ok_or_else(|| RunError::Runtime(format!("spout `{}` lost its tasks", self.id)))?;
+        for addr in addrs {
+            addr.do_send(Wire {
+                edges: edges.clone(),
+                inputs: Vec::new(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A declared bolt with its subscriptions.
+pub(crate) struct BoltNode<B: Bolt> {
+    pub id: Arc<str>,
+    pub parallelism: usize,
+    pub factory: BoltFactory<B>,
+    pub inputs: Vec<Subscription<B::Input>>,
+}
+
+impl<B: Bolt> Node for BoltNode<B> {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn parallelism(&self) -> usize {
+        self.parallelism
+    }
+    fn is_spout(&self) -> bool {
+        false
+    }
+    fn output_type(&self) -> (TypeId, &'static str) {
+        (TypeId::of::<B::Output>(), std::any::type_name::<B::Output>())
+    }
+    fn inputs(&self) -> Vec<InputInfo> {
+        self.inputs
+            .iter()
+            .map(|s| InputInfo {
+                component: s.component.clone(),
+                stream: s.stream.clone(),
+                type_id: TypeId::of::<B::Input>(),
+                type_name: std::any::type_name::<B::Input>(),
+            })
+            .collect()
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn start(&self, env: &LaunchEnv, node: usize, workers: Vec<usize>) -> Started {
+        let addrs: Vec<Addr<BoltTask<B>>> = workers
+            .iter()
+            .enumerate()
+            .map(|(task, &worker)| {
+                let tenv = task_env(env, &self.id, node, task, self.parallelism, worker);
+                let factory = self.factory.clone();
+                BoltTask::start_in_arbiter(&worker_handle(env, worker), move |_| {
+                    BoltTask::new(tenv, factory)
+                })
+            })
+            .collect();
+        Started {
+            credit: addrs.iter().map(|a| a.clone().recipient()).collect(),
+            control: addrs.iter().map(|a| a.clone().recipient()).collect(),
+            addrs: Box::new(addrs),
+            workers,
+        }
+    }
+
+    fn edge_spec(&self, started: &Started, input: usize, link_base: u32) -> Box<dyn Any + Send> {
+        let targets: Vec<Recipient<Inbound<B::Input>>> = started
+            .addrs
+            .downcast_ref::<Vec<Addr<BoltTask<B>>>>()
+            .map(|addrs| addrs.iter().map(|a| a.clone().recipient()).collect())
+            .unwrap_or_default();
+        let sub = &self.inputs[input];
+        Box::new(EdgeSpec {
+            stream: sub.stream.clone(),
+            grouping: sub.grouping.clone(),
+            targets,
+            target_workers: started.workers.clone(),
+            link_base,
+        })
+    }
+
+    fn wire(
+        &self,
+        started: &Started,
+        edges: Vec<Box<dyn Any + Send>>,
+        inputs: Vec<Vec<InputLink>>,
+    ) -> Result<(), RunError> {
+        let edges = downcast_edges::<B::Output>(edges, &self.id)?;
+        let addrs = started
+            .addrs
+            .downcast_ref::<Vec<Addr<BoltTask<B>>>>()
+            .ok_or_else(|| RunError::Runtime(format!("bolt `{}` lost its tasks", self.id)))?;
+        for (addr, inputs) in addrs.iter().zip(inputs) {
+            addr.do_send(Wire {
+                edges: edges.clone(),
+                inputs,
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,355 @@
+//! The output side of a task: per-target batches, credits and pending queues.
+//!
+//! Every link (this task to one consumer task) holds one open batch, a credit count and a
+//! pending queue. A full batch is sent if the link has credit, else it waits in `pending` and
+//! the task counts as *blocked*: its owner stops taking input until a credit comes back.
+//! End-of-stream waits in the same queue, so it never overtakes data.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use actix::Recipient;
+
+use super::router::Router;
+use crate::component::{DirectEmitError, Tuple};
+use crate::topology::{Grouping, DEFAULT_STREAM};
+use crate::transport::codec::encode_batch;
+use crate::transport::message::{Inbound, Payload};
+use crate::transport::Batch;
+
+/// The consumer side of one subscription, as a producer task needs it.
+pub(crate) struct EdgeSpec<T: Tuple> {
+    pub stream: Arc<str>,
+    pub grouping: Grouping<T>,
+    pub targets: Vec<Recipient<Inbound<T>>>,
+    pub target_workers: Vec<usize>,
+    /// The consumer's link index for producer task 0; task `p` uses `link_base + p`.
+    pub link_base: u32,
+}
+
+struct Target<T: Tuple> {
+    tx: Recipient<Inbound<T>>,
+    link: u32,
+    buf: Batch<T>,
+    credits: usize,
+    /// Batches (and at last end-of-stream) waiting for credit. `None` is end-of-stream.
+    pending: VecDeque<Option<Payload<T>>>,
+}
+
+struct Edge<T: Tuple> {
+    router: Router<T>,
+    targets: Vec<Target<T>>,
+}
+
+/// Everything a task emits goes through here.
+pub(crate) struct Output<T: Tuple> {
+    edges: Vec<Edge<T>>,
+    /// Stream name and the edges subscribed to it; index 0 is the default stream.
+    streams: Vec<(Arc<str>, Vec<usize>)>,
+    batch_size: usize,
+    encode: bool,
+    /// Targets whose pending queue is not empty.
+    blocked: usize,
+    /// Tuples sitting in open batches.
+    buffered: usize,
+    many: Vec<usize>,
+    /// A batch that could not be encoded; the task reports it and fails.
+    pub(crate) failure: Option<String>,
+    /// Tuples emitted by this task's user code.
+    pub(crate) emitted: u64,
+}
+
+impl<T: Tuple> Output<T> {
+    /// An output with no subscribers (a sink, or a task not yet wired).
+    pub(crate) fn unwired(batch_size: usize) -> Self {
+        Output {
+            edges: Vec::new(),
+            streams: vec![(DEFAULT_STREAM.into(), Vec::new())],
+            batch_size,
+            encode: false,
+            blocked: 0,
+            buffered: 0,
+            many: Vec::new(),
+            failure: None,
+            emitted: 0,
+        }
+    }
+
+    /// Builds the output of producer task `task` (on `worker`) from its edges, in the order the
+    /// consumers' credits refer to them.
+    pub(crate) fn new(
+        specs: Vec<EdgeSpec<T>>,
+        task: usize,
+        worker: usize,
+        batch_size: usize,
+        credits: usize,
+        encode: bool,
+    ) -> Self {
+        let mut out = Output::unwired(batch_size);
+        out.encode = encode;
+        for (e, spec) in specs.into_iter().enumerate() {
+            let router = Router::new(&spec.grouping, task, worker, &spec.target_workers);
+            let link = spec.link_base + task as u32;
+            let targets = spec
+                .targets
+                .into_iter()
+                .map(|tx| Target {
+                    tx,
+                    link,
+                    buf: Batch::with_capacity(batch_size),
+                    credits,
+                    pending: VecDeque::new(),
+                })
+                .collect();
+            out.edges.push(Edge { router, targets });
+            match out.streams.iter_mut().find(|(name, _)| *name == spec.stream) {
+                Some((_, edges)) => edges.push(e),
+                None => out.streams.push((spec.stream, vec![e])),
+            }
+        }
+        out
+    }
+
+    /// The index of a named stream, if anyone subscribed to it.
+    pub(crate) fn stream_index(&self, name: &str) -> Option<usize> {
+        self.streams.iter().position(|(n, _)| &**n == name)
+    }
+
+    /// Routes one tuple to every edge of `stream`.
+    #[inline]
+    pub(crate) fn emit(&mut self, stream: usize, value: T, origin: u64) {
+        self.emitted += 1;
+        let Output {
+            edges,
+            streams,
+            many,
+            ..
+        } = self;
+        let Some((_, subscribed)) = streams.get(stream) else {
+            return;
+        };
+        let mut sink = Shipper {
+            batch_size: self.batch_size,
+            encode: self.encode,
+            blocked: &mut self.blocked,
+            buffered: &mut self.buffered,
+            failure: &mut self.failure,
+        };
+        let mut value = Some(value);
+        let last = subscribed.len().saturating_sub(1);
+        for (i, &e) in subscribed.iter().enumerate() {
+            let v = if i == last { value.take() } else { value.clone() };
+            let Some(v) = v else { return };
+            let edge = &mut edges[e];
+            many.clear();
+            match edge.router.choose(&v, edge.targets.len(), many) {
+                Some(t) => sink.push(&mut edge.targets[t], v, origin),
+                None => {
+                    let mut v = Some(v);
+                    let k = many.len();
+                    for (j, &t) in many.iter().enumerate() {
+                        let item = if j + 1 == k { v.take() } else { v.clone() };
+                        if let Some(item) = item {
+                            sink.push(&mut edge.targets[t], item, origin);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends `value` to task `task` of every direct-grouped consumer of `stream`.
+    pub(crate) fn emit_direct(
+        &mut self,
+        stream: usize,
+        task: usize,
+        value: T,
+        origin: u64,
+    ) -> Result<(), DirectEmitError> {
+        let name = self
+            .streams
+            .get(stream)
+            .map_or_else(|| DEFAULT_STREAM.to_string(), |(n, _)| n.to_string());
+        let direct: Vec<usize> = self
+            .streams
+            .get(stream)
+            .map(|(_, edges)| {
+                edges
+                    .iter()
+                    .copied()
+                    .filter(|&e| self.edges[e].router.is_direct())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if direct.is_empty() {
+            return Err(DirectEmitError::NoDirectConsumer(name));
+        }
+        if let Some(&e) = direct.iter().find(|&&e| task >= self.edges[e].targets.len()) {
+            return Err(DirectEmitError::TaskOutOfRange {
+                task,
+                tasks: self.edges[e].targets.len(),
+            });
+        }
+        self.emitted += 1;
+        let mut sink = Shipper {
+            batch_size: self.batch_size,
+            encode: self.encode,
+            blocked: &mut self.blocked,
+            buffered: &mut self.buffered,
+            failure: &mut self.failure,
+        };
+        for &e in &direct {
+            sink.push(&mut self.edges[e].targets[task], value.clone(), origin);
+        }
+        Ok(())
+    }
+
+    /// True while some link waits for credit: the task must not take more input.
+    #[inline]
+    pub(crate) fn is_blocked(&self) -> bool {
+        self.blocked > 0
+    }
+
+    /// True when open batches hold tuples not yet sent.
+    pub(crate) fn has_partial(&self) -> bool {
+        self.buffered > 0
+    }
+
+    /// Sends every open batch (as far as credit allows; the rest waits in pending).
+    pub(crate) fn flush(&mut self) {
+        if self.buffered == 0 {
+            return;
+        }
+        let mut sink = Shipper {
+            batch_size: self.batch_size,
+            encode: self.encode,
+            blocked: &mut self.blocked,
+            buffered: &mut self.buffered,
+            failure: &mut self.failure,
+        };
+        for edge in &mut self.edges {
+            for target in &mut edge.targets {
+                if !target.buf.is_empty() {
+                    sink.ship(target);
+                }
+            }
+        }
+    }
+
+    /// Flushes, then queues end-of-stream on every link.
+    pub(crate) fn finish(&mut self) {
+        self.flush();
+        for edge in &mut self.edges {
+            for target in &mut edge.targets {
+                if target.pending.is_empty() {
+                    target.tx.do_send(Inbound {
+                        link: target.link,
+                        payload: Payload::Eos,
+                    });
+                } else {
+                    target.pending.push_back(None);
+                }
+            }
+        }
+    }
+
+    /// True when nothing waits for credit (after `finish`: everything, end-of-stream included,
+    /// has been sent).
+    pub(crate) fn is_drained(&self) -> bool {
+        self.blocked == 0
+    }
+
+    /// A consumer returned one credit. Returns true if that unblocked the task.
+    pub(crate) fn credit(&mut self, edge: u32, target: u32) -> bool {
+        let was_blocked = self.blocked > 0;
+        let Some(t) = self
+            .edges
+            .get_mut(edge as usize)
+            .and_then(|e| e.targets.get_mut(target as usize))
+        else {
+            return false;
+        };
+        t.credits += 1;
+        if !t.pending.is_empty() {
+            while t.credits > 0 {
+                match t.pending.pop_front() {
+                    Some(Some(payload)) => {
+                        t.credits -= 1;
+                        t.tx.do_send(Inbound {
+                            link: t.link,
+                            payload,
+                        });
+                    }
+                    Some(None) => t.tx.do_send(Inbound {
+                        link: t.link,
+                        payload: Payload::Eos,
+                    }),
+                    None => break,
+                }
+            }
+            // End-of-stream needs no credit.
+            if let Some(None) = t.pending.front() {
+                t.pending.pop_front();
+                t.tx.do_send(Inbound {
+                    link: t.link,
+                    payload: Payload::Eos,
+                });
+            }
+            if t.pending.is_empty() {
+                self.blocked -= 1;
+            }
+        }
+        was_blocked && self.blocked == 0
+    }
+}
+
+/// The shared counters a push or a send updates, borrowed apart from the edges.
+struct Shipper<'a> {
+    batch_size: usize,
+    encode: bool,
+    blocked: &'a mut usize,
+    buffered: &'a mut usize,
+    failure: &'a mut Option<String>,
+}
+
+impl Shipper<'_> {
+    /// Appends one tuple to `target`'s open batch and sends the batch when it is full.
+    #[inline]
+    fn push<T: Tuple>(&mut self, target: &mut Target<T>, value: T, origin: u64) {
+        target.buf.push(value, origin);
+        *self.buffered += 1;
+        if target.buf.len() >= self.batch_size {
+            self.ship(target);
+        }
+    }
+
+    /// Sends the open batch of `target`, or queues it when the link has no credit.
+    fn ship<T: Tuple>(&mut self, target: &mut Target<T>) {
+        let batch = std::mem::replace(&mut target.buf, Batch::with_capacity(self.batch_size));
+        *self.buffered -= batch.len();
+        let payload = if self.encode {
+            let mut bytes = Vec::new();
+            match encode_batch(&batch, &mut bytes) {
+                Ok(()) => Payload::Encoded(bytes),
+                Err(e) => {
+                    *self.failure = Some(e.to_string());
+                    return;
+                }
+            }
+        } else {
+            Payload::Batch(batch)
+        };
+        if target.credits > 0 && target.pending.is_empty() {
+            target.credits -= 1;
+            target.tx.do_send(Inbound {
+                link: target.link,
+                payload,
+            });
+        } else {
+            if target.pending.is_empty() {
+                *self.blocked += 1;
+            }
+            target.pending.push_back(Some(payload));
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! What tasks report to the controller.
+
+use std::time::Instant;
+
+use hdrhistogram::Histogram;
+
+use crate::RunError;
+
+/// A task's counters, sent once when it ends.
+pub(crate) struct TaskStats {
+    /// Index of the component in the topology's declaration order.
+    pub node: usize,
+    pub emitted: u64,
+    pub executed: u64,
+    pub started: Instant,
+    pub ended: Instant,
+    /// End-to-end latency of the tuple trees that ended in this task, in nanoseconds.
+    pub latency: Histogram<u64>,
+}
+
+/// A task's message to the controller.
+pub(crate) enum TaskEvent {
+    Done(TaskStats),
+    Failed(RunError),
+}
+
+/// An empty latency histogram (nanoseconds, 3 significant digits, growing as needed).
+pub(crate) fn new_histogram() -> Histogram<u64> {
+    let mut h = Histogram::new(3).expect("invariant: 3 significant digits is a valid precision");
+    h.auto(true);
+    h
+}

@@ -1,0 +1,657 @@
+//! Declaring a topology: components, their parallelism and their subscriptions.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use super::grouping::{key_hash, CustomGrouping, Grouping};
+use super::stream::{Stream, DEFAULT_STREAM};
+use crate::component::{Bolt, Spout};
+use crate::runtime::{BoltNode, Node, SpoutNode, Subscription};
+use crate::BuildError;
+
+/// Declares a topology (Storm's `TopologyBuilder`): spouts, bolts, and how bolts subscribe.
+///
+/// Mistakes are collected and reported by [`TopologyBuilder::build`] as a [`BuildError`].
+///
+/// ```
+/// use squall::{Bolt, BoltCollector, ComponentError, Spout, SpoutCollector, TopologyBuilder};
+///
+/// struct Numbers(u64);
+/// impl Spout for Numbers {
+///     type Output = u64;
+///     fn next_tuple(&mut self, out: &mut SpoutCollector<'_, u64>) -> Result<(), ComponentError> {
+///         self.0 += 1;
+///         out.emit(self.0);
+///         Ok(())
+///     }
+/// }
+/// struct Double;
+/// impl Bolt for Double {
+///     type Input = u64;
+///     type Output = u64;
+///     fn execute(&mut self, n: u64, out: &mut BoltCollector<'_, u64>) -> Result<(), ComponentError> {
+///         out.emit(2 * n);
+///         Ok(())
+///     }
+/// }
+///
+/// # fn main() -> Result<(), squall::BuildError> {
+/// let mut builder = TopologyBuilder::new("doubler");
+/// let numbers = builder.set_spout("numbers", 1, || Numbers(0));
+/// builder.set_bolt("double", 2, || Double).shuffle_grouping(&numbers);
+/// let topology = builder.build()?;
+/// assert_eq!(topology.name(), "doubler");
+/// # Ok(())
+/// # }
+/// ```
+pub struct TopologyBuilder {
+    name: String,
+    nodes: Vec<Box<dyn Node>>,
+    errors: Vec<BuildError>,
+}
+
+impl TopologyBuilder {
+    /// Starts a topology called `name` (used in reports and metrics).
+    pub fn new(name: &str) -> Self {
+        TopologyBuilder {
+            name: name.to_string(),
+            nodes: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    fn check_new(&mut self, id: &str, parallelism: usize) -> bool {
+        if parallelism == 0 {
+            self.errors.push(BuildError::ZeroParallelism(id.to_string()));
+        }
+        if self.nodes.iter().any(|n| n.id() == id) {
+            self.errors.push(BuildError::DuplicateId(id.to_string()));
+            return false;
+        }
+        true
+    }
+
+    /// Declares a spout with `parallelism` tasks, each built by `factory`, and returns a handle
+    /// to its default stream.
+    ///
+    /// ```
+    /// # use squall::{ComponentError, Spout, SpoutCollector, TopologyBuilder};
+    /// # struct Ticks;
+    /// # impl Spout for Ticks {
+    /// #     type Output = u32;
+    /// #     fn next_tuple(&mut self, out: &mut SpoutCollector<'_, u32>) -> Result<(), ComponentError> {
+    /// #         out.emit(1);
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # fn main() -> Result<(), squall::BuildError> {
+    /// let mut builder = TopologyBuilder::new("t");
+    /// let ticks = builder.set_spout("ticks", 2, || Ticks);
+    /// assert_eq!(ticks.component(), "ticks");
+    /// # builder.build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_spout<S, F>(&mut self, id: &str, parallelism: usize, factory: F) -> Stream<S::Output>
+    where
+        S: Spout,
+        F: Fn() -> S + Send + Sync + 'static,
+    {
+        if self.check_new(id, parallelism) {
+            self.nodes.push(Box::new(SpoutNode::<S> {
+                id: id.into(),
+                parallelism,
+                factory: Arc::new(factory),
+            }));
+        }
+        Stream::named(id, DEFAULT_STREAM)
+    }
+
+    /// Declares a bolt with `parallelism` tasks, each built by `factory`. Subscribe it to its
+    /// inputs with the grouping methods of the returned [`BoltDeclarer`].
+    ///
+    /// ```
+    /// # use squall::{Bolt, BoltCollector, ComponentError, Spout, SpoutCollector, TopologyBuilder};
+    /// # struct Words;
+    /// # impl Spout for Words {
+    /// #     type Output = String;
+    /// #     fn next_tuple(&mut self, out: &mut SpoutCollector<'_, String>) -> Result<(), ComponentError> {
+    /// #         out.emit("w".into());
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # struct Print;
+    /// # impl Bolt for Print {
+    /// #     type Input = String;
+    /// #     type Output = ();
+    /// #     fn execute(&mut self, w: String, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
+    /// #         println!("{w}");
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # fn main() -> Result<(), squall::BuildError> {
+    /// let mut builder = TopologyBuilder::new("t");
+    /// let words = builder.set_spout("words", 1, || Words);
+    /// builder.set_bolt("print", 4, || Print).fields_grouping(&words, |w: &String| w.clone());
+    /// builder.build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_bolt<B, F>(&mut self, id: &str, parallelism: usize, factory: F) -> BoltDeclarer<'_, B>
+    where
+        B: Bolt,
+        F: Fn() -> B + Send + Sync + 'static,
+    {
+        let index = if self.check_new(id, parallelism) {
+            self.nodes.push(Box::new(BoltNode::<B> {
+                id: id.into(),
+                parallelism,
+                factory: Arc::new(factory),
+                inputs: Vec::new(),
+            }));
+            Some(self.nodes.len() - 1)
+        } else {
+            None
+        };
+        BoltDeclarer {
+            builder: self,
+            index,
+            id: id.into(),
+            _bolt: PhantomData,
+        }
+    }
+
+    /// Validates the topology: unique ids, known inputs with matching types, no cycle, at least
+    /// one task per component and at least one spout.
+    ///
+    /// ```
+    /// # use squall::{BuildError, ComponentError, Spout, SpoutCollector, TopologyBuilder};
+    /// # struct S;
+    /// # impl Spout for S {
+    /// #     type Output = u8;
+    /// #     fn next_tuple(&mut self, _: &mut SpoutCollector<'_, u8>) -> Result<(), ComponentError> { Ok(()) }
+    /// # }
+    /// let mut builder = TopologyBuilder::new("t");
+    /// builder.set_spout("s", 1, || S);
+    /// builder.set_spout("s", 1, || S);
+    /// assert_eq!(builder.build().err(), Some(BuildError::DuplicateId("s".into())));
+    /// ```
+    pub fn build(self) -> Result<Topology, BuildError> {
+        if let Some(e) = self.errors.into_iter().next() {
+            return Err(e);
+        }
+        if !self.nodes.iter().any(|n| n.is_spout()) {
+            return Err(BuildError::NoSpout);
+        }
+        let index: HashMap<&str, usize> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id(), i))
+            .collect();
+        let mut consumers: Vec<Vec<usize>> = vec![Vec::new(); self.nodes.len()];
+        let mut in_degree = vec![0usize; self.nodes.len()];
+        for (c, node) in self.nodes.iter().enumerate() {
+            let mut producers = HashSet::new();
+            for input in node.inputs() {
+                let Some(&p) = index.get(input.component.as_ref()) else {
+                    return Err(BuildError::UnknownComponent {
+                        consumer: node.id().to_string(),
+                        producer: input.component.to_string(),
+                    });
+                };
+                let (found_id, found) = self.nodes[p].output_type();
+                if found_id != input.type_id {
+                    return Err(BuildError::TypeMismatch {
+                        consumer: node.id().to_string(),
+                        producer: input.component.to_string(),
+                        expected: input.type_name,
+                        found,
+                    });
+                }
+                if producers.insert(p) {
+                    consumers[p].push(c);
+                    in_degree[c] += 1;
+                }
+            }
+        }
+        // Kahn's algorithm, in declaration order among ready components, so task placement is
+        // deterministic.
+        let mut order = Vec::with_capacity(self.nodes.len());
+        let mut ready: Vec<usize> = (0..self.nodes.len())
+            .filter(|&i| in_degree[i] == 0)
+            .rev()
+            .collect();
+        while let Some(i) = ready.pop() {
+            order.push(i);
+            for &c in consumers[i].iter().rev() {
+                in_degree[c] -= 1;
+                if in_degree[c] == 0 {
+                    ready.push(c);
+                }
+            }
+        }
+        if order.len() < self.nodes.len() {
+            let cycle = self
+                .nodes
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| in_degree[*i] > 0)
+                .map(|(_, n)| n.id().to_string())
+                .collect();
+            return Err(BuildError::Cycle(cycle));
+        }
+        Ok(Topology {
+            name: self.name,
+            nodes: self.nodes,
+            order,
+        })
+    }
+}
+
+/// Subscribes a bolt to its inputs; returned by [`TopologyBuilder::set_bolt`].
+///
+/// Every grouping method takes a typed stream whose tuple type must be the bolt's `Input`.
+pub struct BoltDeclarer<'a, B: Bolt> {
+    builder: &'a mut TopologyBuilder,
+    index: Option<usize>,
+    id: Arc<str>,
+    _bolt: PhantomData<fn() -> B>,
+}
+
+impl<B: Bolt> BoltDeclarer<'_, B> {
+    fn subscribe(self, stream: &Stream<B::Input>, grouping: Grouping<B::Input>) -> Self {
+        if let Some(node) = self
+            .index
+            .and_then(|i| self.builder.nodes[i].as_any_mut().downcast_mut::<BoltNode<B>>())
+        {
+            node.inputs.push(Subscription {
+                component: stream.component.clone(),
+                stream: stream.stream.clone(),
+                grouping,
+            });
+        }
+        self
+    }
+
+    /// Tuples are spread round-robin over the bolt's tasks.
+    ///
+    /// ```
+    /// # use squall::{Bolt, BoltCollector, ComponentError, Spout, SpoutCollector, TopologyBuilder};
+    /// # struct S;
+    /// # impl Spout for S {
+    /// #     type Output = u64;
+    /// #     fn next_tuple(&mut self, _: &mut SpoutCollector<'_, u64>) -> Result<(), ComponentError> { Ok(()) }
+    /// # }
+    /// # struct B;
+    /// # impl Bolt for B {
+    /// #     type Input = u64;
+    /// #     type Output = u64;
+    /// #     fn execute(&mut self, n: u64, o: &mut BoltCollector<'_, u64>) -> Result<(), ComponentError> { o.emit(n); Ok(()) }
+    /// # }
+    /// # fn main() -> Result<(), squall::BuildError> {
+    /// let mut builder = TopologyBuilder::new("t");
+    /// let numbers = builder.set_spout("numbers", 1, || S);
+    /// let relayed = builder.set_bolt("relay", 3, || B).shuffle_grouping(&numbers).stream();
+    /// builder.set_bolt("again", 2, || B).shuffle_grouping(&relayed);
+    /// builder.build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn shuffle_grouping(self, stream: &Stream<B::Input>) -> Self {
+        self.subscribe(stream, Grouping::Shuffle)
+    }
+
+    /// Tuples with the same key (the closure's result) always reach the same task.
+    ///
+    /// ```
+    /// # use squall::{Bolt, BoltCollector, ComponentError, Spout, SpoutCollector, TopologyBuilder};
+    /// # #[derive(Clone, serde::Serialize, serde::Deserialize)]
+    /// # struct Reading { sensor: u32, value: f64 }
+    /// # struct S;
+    /// # impl Spout for S {
+    /// #     type Output = Reading;
+    /// #     fn next_tuple(&mut self, _: &mut SpoutCollector<'_, Reading>) -> Result<(), ComponentError> { Ok(()) }
+    /// # }
+    /// # struct B;
+    /// # impl Bolt for B {
+    /// #     type Input = Reading;
+    /// #     type Output = ();
+    /// #     fn execute(&mut self, _: Reading, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> { Ok(()) }
+    /// # }
+    /// # fn main() -> Result<(), squall::BuildError> {
+    /// let mut builder = TopologyBuilder::new("t");
+    /// let readings = builder.set_spout("readings", 1, || S);
+    /// builder.set_bolt("per-sensor", 4, || B).fields_grouping(&readings, |r: &Reading| r.sensor);
+    /// builder.build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn fields_grouping<K, F>(self, stream: &Stream<B::Input>, key: F) -> Self
+    where
+        K: Hash,
+        F: Fn(&B::Input) -> K + Send + Sync + 'static,
+    {
+        self.subscribe(stream, Grouping::Fields(Arc::new(move |t| key_hash(&key(t)))))
+    }
+
+    /// Every task receives every tuple.
+    ///
+    /// ```
+    /// # use squall::{Bolt, BoltCollector, ComponentError, Spout, SpoutCollector, TopologyBuilder};
+    /// # struct S;
+    /// # impl Spout for S {
+    /// #     type Output = u64;
+    /// #     fn next_tuple(&mut self, _: &mut SpoutCollector<'_, u64>) -> Result<(), ComponentError> { Ok(()) }
+    /// # }
+    /// # struct B;
+    /// # impl Bolt for B {
+    /// #     type Input = u64;
+    /// #     type Output = ();
+    /// #     fn execute(&mut self, _: u64, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> { Ok(()) }
+    /// # }
+    /// # fn main() -> Result<(), squall::BuildError> {
+    /// let mut builder = TopologyBuilder::new("t");
+    /// let config_updates = builder.set_spout("updates", 1, || S);
+    /// builder.set_bolt("everyone", 3, || B).all_grouping(&config_updates);
+    /// builder.build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn all_grouping(self, stream: &Stream<B::Input>) -> Self {
+        self.subscribe(stream, Grouping::All)
+    }
+
+    /// Every tuple goes to the bolt's lowest-indexed task.
+    ///
+    /// ```
+    /// # use squall::{Bolt, BoltCollector, ComponentError, Spout, SpoutCollector, TopologyBuilder};
+    /// # struct S;
+    /// # impl Spout for S {
+    /// #     type Output = u64;
+    /// #     fn next_tuple(&mut self, _: &mut SpoutCollector<'_, u64>) -> Result<(), ComponentError> { Ok(()) }
+    /// # }
+    /// # struct B;
+    /// # impl Bolt for B {
+    /// #     type Input = u64;
+    /// #     type Output = ();
+    /// #     fn execute(&mut self, _: u64, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> { Ok(()) }
+    /// # }
+    /// # fn main() -> Result<(), squall::BuildError> {
+    /// let mut builder = TopologyBuilder::new("t");
+    /// let totals = builder.set_spout("totals", 2, || S);
+    /// builder.set_bolt("grand-total", 1, || B).global_grouping(&totals);
+    /// builder.build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn global_grouping(self, stream: &Stream<B::Input>) -> Self {
+        self.subscribe(stream, Grouping::Global)
+    }
+
+    /// The producer chooses the task with `emit_direct`; plain `emit` does not reach this bolt.
+    ///
+    /// ```
+    /// # use squall::{Bolt, BoltCollector, ComponentError, Spout, SpoutCollector, TopologyBuilder};
+    /// # struct S;
+    /// # impl Spout for S {
+    /// #     type Output = u64;
+    /// #     fn next_tuple(&mut self, out: &mut SpoutCollector<'_, u64>) -> Result<(), ComponentError> {
+    /// #         out.emit_direct(1, 7)?;
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # struct B;
+    /// # impl Bolt for B {
+    /// #     type Input = u64;
+    /// #     type Output = ();
+    /// #     fn execute(&mut self, _: u64, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> { Ok(()) }
+    /// # }
+    /// # fn main() -> Result<(), squall::BuildError> {
+    /// let mut builder = TopologyBuilder::new("t");
+    /// let chosen = builder.set_spout("chooser", 1, || S);
+    /// builder.set_bolt("target", 2, || B).direct_grouping(&chosen);
+    /// builder.build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn direct_grouping(self, stream: &Stream<B::Input>) -> Self {
+        self.subscribe(stream, Grouping::Direct)
+    }
+
+    /// Like shuffle, but only over the tasks on the producer task's own worker when it has any:
+    /// no cross-thread hop.
+    ///
+    /// ```
+    /// # use squall::{Bolt, BoltCollector, ComponentError, Spout, SpoutCollector, TopologyBuilder};
+    /// # struct S;
+    /// # impl Spout for S {
+    /// #     type Output = u64;
+    /// #     fn next_tuple(&mut self, _: &mut SpoutCollector<'_, u64>) -> Result<(), ComponentError> { Ok(()) }
+    /// # }
+    /// # struct B;
+    /// # impl Bolt for B {
+    /// #     type Input = u64;
+    /// #     type Output = ();
+    /// #     fn execute(&mut self, _: u64, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> { Ok(()) }
+    /// # }
+    /// # fn main() -> Result<(), squall::BuildError> {
+    /// let mut builder = TopologyBuilder::new("t");
+    /// let numbers = builder.set_spout("numbers", 2, || S);
+    /// builder.set_bolt("nearby", 2, || B).local_or_shuffle_grouping(&numbers);
+    /// builder.build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn local_or_shuffle_grouping(self, stream: &Stream<B::Input>) -> Self {
+        self.subscribe(stream, Grouping::LocalOrShuffle)
+    }
+
+    /// Each key goes to one of two candidate tasks, whichever this producer task has sent fewer
+    /// tuples: hot keys are split over two tasks (so the bolt must merge partial results).
+    ///
+    /// ```
+    /// # use squall::{Bolt, BoltCollector, ComponentError, Spout, SpoutCollector, TopologyBuilder};
+    /// # struct S;
+    /// # impl Spout for S {
+    /// #     type Output = String;
+    /// #     fn next_tuple(&mut self, _: &mut SpoutCollector<'_, String>) -> Result<(), ComponentError> { Ok(()) }
+    /// # }
+    /// # struct B;
+    /// # impl Bolt for B {
+    /// #     type Input = String;
+    /// #     type Output = ();
+    /// #     fn execute(&mut self, _: String, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> { Ok(()) }
+    /// # }
+    /// # fn main() -> Result<(), squall::BuildError> {
+    /// let mut builder = TopologyBuilder::new("t");
+    /// let words = builder.set_spout("words", 1, || S);
+    /// builder.set_bolt("partial-counts", 4, || B).partial_key_grouping(&words, |w: &String| w.clone());
+    /// builder.build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn partial_key_grouping<K, F>(self, stream: &Stream<B::Input>, key: F) -> Self
+    where
+        K: Hash,
+        F: Fn(&B::Input) -> K + Send + Sync + 'static,
+    {
+        self.subscribe(
+            stream,
+            Grouping::PartialKey(Arc::new(move |t| key_hash(&key(t)))),
+        )
+    }
+
+    /// A user-defined grouping; each producer task uses its own clone of `grouping`.
+    ///
+    /// ```
+    /// # use squall::{Bolt, BoltCollector, ComponentError, CustomGrouping, Spout, SpoutCollector, TopologyBuilder};
+    /// # struct S;
+    /// # impl Spout for S {
+    /// #     type Output = u64;
+    /// #     fn next_tuple(&mut self, _: &mut SpoutCollector<'_, u64>) -> Result<(), ComponentError> { Ok(()) }
+    /// # }
+    /// # struct B;
+    /// # impl Bolt for B {
+    /// #     type Input = u64;
+    /// #     type Output = ();
+    /// #     fn execute(&mut self, _: u64, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> { Ok(()) }
+    /// # }
+    /// #[derive(Clone)]
+    /// struct EvenOdd;
+    /// impl CustomGrouping<u64> for EvenOdd {
+    ///     fn choose_tasks(&mut self, n: &u64, tasks: usize, out: &mut Vec<usize>) {
+    ///         out.push((*n % 2) as usize % tasks);
+    ///     }
+    /// }
+    /// # fn main() -> Result<(), squall::BuildError> {
+    /// let mut builder = TopologyBuilder::new("t");
+    /// let numbers = builder.set_spout("numbers", 1, || S);
+    /// builder.set_bolt("parity", 2, || B).custom_grouping(&numbers, EvenOdd);
+    /// builder.build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn custom_grouping<G>(self, stream: &Stream<B::Input>, grouping: G) -> Self
+    where
+        G: CustomGrouping<B::Input> + Clone + Sync,
+    {
+        self.subscribe(
+            stream,
+            Grouping::Custom(Arc::new(move || {
+                Box::new(grouping.clone()) as Box<dyn CustomGrouping<B::Input>>
+            })),
+        )
+    }
+
+    /// A handle to this bolt's default output stream.
+    pub fn stream(&self) -> Stream<B::Output> {
+        Stream::named(&self.id, DEFAULT_STREAM)
+    }
+
+    /// A handle to one of this bolt's named output streams (see
+    /// [`crate::BoltCollector::emit_to`]).
+    pub fn named_stream(&self, name: &str) -> Stream<B::Output> {
+        Stream::named(&self.id, name)
+    }
+}
+
+/// A validated topology, ready to run with [`crate::LocalCluster`].
+pub struct Topology {
+    pub(crate) name: String,
+    pub(crate) nodes: Vec<Box<dyn Node>>,
+    /// Node indexes in topological order (producers before consumers).
+    pub(crate) order: Vec<usize>,
+}
+
+impl Topology {
+    /// The topology's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The components' ids and parallelism, producers before consumers.
+    pub fn components(&self) -> Vec<(&str, usize)> {
+        self.order
+            .iter()
+            .map(|&i| (self.nodes[i].id(), self.nodes[i].parallelism()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{BoltCollector, ComponentError, SpoutCollector};
+
+    struct Src;
+    impl Spout for Src {
+        type Output = u64;
+        fn next_tuple(&mut self, _: &mut SpoutCollector<'_, u64>) -> Result<(), ComponentError> {
+            Ok(())
+        }
+    }
+    struct Pass;
+    impl Bolt for Pass {
+        type Input = u64;
+        type Output = u64;
+        fn execute(&mut self, n: u64, o: &mut BoltCollector<'_, u64>) -> Result<(), ComponentError> {
+            o.emit(n);
+            Ok(())
+        }
+    }
+    struct Text;
+    impl Bolt for Text {
+        type Input = String;
+        type Output = ();
+        fn execute(&mut self, _: String, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn unknown_input_is_rejected() {
+        let mut b = TopologyBuilder::new("t");
+        b.set_spout("src", 1, || Src);
+        b.set_bolt("pass", 1, || Pass)
+            .shuffle_grouping(&Stream::named("nowhere", DEFAULT_STREAM));
+        assert_eq!(
+            b.build().err(),
+            Some(BuildError::UnknownComponent {
+                consumer: "pass".into(),
+                producer: "nowhere".into()
+            })
+        );
+    }
+
+    #[test]
+    fn cycle_is_rejected() {
+        let mut b = TopologyBuilder::new("t");
+        let src = b.set_spout("src", 1, || Src);
+        let a = b
+            .set_bolt("a", 1, || Pass)
+            .shuffle_grouping(&src)
+            .shuffle_grouping(&Stream::named("b", DEFAULT_STREAM))
+            .stream();
+        b.set_bolt("b", 1, || Pass).shuffle_grouping(&a);
+        match b.build().err() {
+            Some(BuildError::Cycle(ids)) => assert_eq!(ids, vec!["a".to_string(), "b".into()]),
+            other => panic!("expected a cycle, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn zero_parallelism_is_rejected() {
+        let mut b = TopologyBuilder::new("t");
+        b.set_spout("src", 0, || Src);
+        assert_eq!(b.build().err(), Some(BuildError::ZeroParallelism("src".into())));
+    }
+
+    #[test]
+    fn type_mismatch_by_name_is_rejected() {
+        let mut b = TopologyBuilder::new("t");
+        b.set_spout("src", 1, || Src);
+        b.set_bolt("text", 1, || Text)
+            .shuffle_grouping(&Stream::named("src", DEFAULT_STREAM));
+        assert!(matches!(b.build(), Err(BuildError::TypeMismatch { .. })));
+    }
+
+    #[test]
+    fn no_spout_is_rejected() {
+        let b = TopologyBuilder::new("t");
+        assert_eq!(b.build().err(), Some(BuildError::NoSpout));
+    }
+
+    #[test]
+    fn order_puts_producers_first() {
+        let mut b = TopologyBuilder::new("t");
+        let c_in = Stream::<u64>::named("b", DEFAULT_STREAM);
+        b.set_bolt("c", 1, || Pass).shuffle_grouping(&c_in);
+        let src = b.set_spout("src", 1, || Src);
+        b.set_bolt("b", 2, || Pass).shuffle_grouping(&src);
+        let t = b.build().unwrap();
+        assert_eq!(t.components(), vec![("src", 1), ("b", 2), ("c", 1)]);
+    }
+}

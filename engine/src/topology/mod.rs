@@ -1,0 +1,13 @@
+//! What users declare: the [`TopologyBuilder`], typed [`Stream`] handles, groupings and the
+//! run [`Config`]. A topology is validated once, at [`TopologyBuilder::build`].
+
+mod builder;
+mod config;
+mod grouping;
+mod stream;
+
+pub use builder::{BoltDeclarer, Topology, TopologyBuilder};
+pub use config::Config;
+pub use grouping::{key_hash, CustomGrouping};
+pub(crate) use grouping::{bucket, Grouping, KeyFn};
+pub use stream::{Stream, DEFAULT_STREAM};
