@@ -1,0 +1,3 @@
+//! Benchmark support.
+
+pub mod wordcount;
