@@ -76,7 +76,9 @@ pub enum RunError {
         message: String,
     },
     /// A task kept failing faster than the restart intensity allows.
-    #[error("task {task} restarted {restarts} times within {window_s:.1}s; last failure: {message}")]
+    #[error(
+        "task {task} restarted {restarts} times within {window_s:.1}s; last failure: {message}"
+    )]
     RestartIntensity {
         /// The task that kept failing.
         task: TaskId,

@@ -26,8 +26,10 @@ pub trait Spout: 'static {
     }
 
     /// Emits the next tuples, if any are ready. Must not block.
-    fn next_tuple(&mut self, out: &mut SpoutCollector<'_, Self::Output>)
-        -> Result<(), ComponentError>;
+    fn next_tuple(
+        &mut self,
+        out: &mut SpoutCollector<'_, Self::Output>,
+    ) -> Result<(), ComponentError>;
 
     /// The tuple tree emitted with `msg_id` was fully processed.
     fn ack(&mut self, msg_id: MessageId) {

@@ -11,7 +11,7 @@ use hdrhistogram::Histogram;
 use super::env::TaskEnv;
 use super::hook::{self, HookFailure};
 use super::output::Output;
-use super::stats::{new_histogram, TaskStats};
+use super::stats::{new_histogram, record, TaskStats};
 use super::wire::{InputLink, Wire};
 use crate::component::{collector::origin_of, Bolt, BoltCollector};
 use crate::transport::codec::decode_batch;
@@ -157,7 +157,7 @@ impl<B: Bolt> BoltTask<B> {
             self.executed += 1;
             // A tuple that caused no emit ends its branch of the tree here.
             if origin != 0 && self.out.emitted == before {
-                self.latency.saturating_record(now.saturating_sub(origin));
+                record(&mut self.latency, now.saturating_sub(origin));
             }
         }
         if let Some(msg) = self.out.failure.take() {

@@ -113,12 +113,15 @@ impl LocalCluster {
                         events: events_tx,
                     };
                     let spouts = launch(&topology, &env).map(|started| {
-                        started
-                            .iter()
-                            .zip(&topology.nodes)
-                            .filter(|(_, n)| n.is_spout())
-                            .flat_map(|(s, _)| s.control.clone())
-                            .collect::<Vec<Recipient<Control>>>()
+                        let controls = |spout: bool| {
+                            started
+                                .iter()
+                                .zip(&topology.nodes)
+                                .filter(|(_, n)| n.is_spout() == spout)
+                                .flat_map(|(s, _)| s.control.clone())
+                                .collect::<Vec<Recipient<Control>>>()
+                        };
+                        (controls(true), controls(false))
                     });
                     (arbiters, spouts)
                 });
@@ -137,13 +140,14 @@ impl LocalCluster {
             thread: Some(thread),
             arbiters,
             spouts: Vec::new(),
+            bolts: Vec::new(),
             events,
             remaining: total_tasks,
             stats: Vec::new(),
             start,
             drain_timeout,
         };
-        running.spouts = match spouts {
+        (running.spouts, running.bolts) = match spouts {
             Ok(s) => s,
             Err(e) => {
                 running.teardown();
@@ -163,6 +167,10 @@ pub struct RunningTopology {
     thread: Option<JoinHandle<()>>,
     arbiters: Vec<Arbiter>,
     spouts: Vec<Recipient<Control>>,
+    /// Held so that no bolt task stops before it reports its end: actix stops an actor whose
+    /// addresses are all dropped, and a bolt's producers drop theirs when they end, while the
+    /// bolt may still hold unexecuted input.
+    bolts: Vec<Recipient<Control>>,
     events: Receiver<TaskEvent>,
     /// Tasks that have not reported their end.
     remaining: usize,
@@ -274,6 +282,8 @@ impl RunningTopology {
 
     /// Stops every worker and the system thread, and waits for them.
     fn teardown(&mut self) {
+        self.spouts.clear();
+        self.bolts.clear();
         for arbiter in &self.arbiters {
             arbiter.stop();
         }

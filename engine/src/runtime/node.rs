@@ -73,7 +73,14 @@ pub(crate) trait Node: Send + Sync + 'static {
     ) -> Result<(), RunError>;
 }
 
-fn task_env(env: &LaunchEnv, id: &Arc<str>, node: usize, task: usize, tasks: usize, worker: usize) -> TaskEnv {
+fn task_env(
+    env: &LaunchEnv,
+    id: &Arc<str>,
+    node: usize,
+    task: usize,
+    tasks: usize,
+    worker: usize,
+) -> TaskEnv {
     TaskEnv {
         ctx: TaskContext {
             topology: env.topology.clone(),
@@ -93,7 +100,10 @@ fn worker_handle(env: &LaunchEnv, worker: usize) -> ArbiterHandle {
     env.workers[worker % env.workers.len().max(1)].clone()
 }
 
-fn downcast_edges<T: crate::Tuple>(edges: Vec<Box<dyn Any + Send>>, id: &str) -> Result<Vec<EdgeSpec<T>>, RunError> {
+fn downcast_edges<T: crate::Tuple>(
+    edges: Vec<Box<dyn Any + Send>>,
+    id: &str,
+) -> Result<Vec<EdgeSpec<T>>, RunError> {
     edges
         .into_iter()
         .map(|e| {
@@ -122,7 +132,10 @@ impl<S: Spout> Node for SpoutNode<S> {
         true
     }
     fn output_type(&self) -> (TypeId, &'static str) {
-        (TypeId::of::<S::Output>(), std::any::type_name::<S::Output>())
+        (
+            TypeId::of::<S::Output>(),
+            std::any::type_name::<S::Output>(),
+        )
     }
     fn inputs(&self) -> Vec<InputInfo> {
         Vec::new()
@@ -195,7 +208,10 @@ impl<B: Bolt> Node for BoltNode<B> {
         false
     }
     fn output_type(&self) -> (TypeId, &'static str) {
-        (TypeId::of::<B::Output>(), std::any::type_name::<B::Output>())
+        (
+            TypeId::of::<B::Output>(),
+            std::any::type_name::<B::Output>(),
+        )
     }
     fn inputs(&self) -> Vec<InputInfo> {
         self.inputs

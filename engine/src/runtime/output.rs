@@ -102,7 +102,11 @@ impl<T: Tuple> Output<T> {
                 })
                 .collect();
             out.edges.push(Edge { router, targets });
-            match out.streams.iter_mut().find(|(name, _)| *name == spec.stream) {
+            match out
+                .streams
+                .iter_mut()
+                .find(|(name, _)| *name == spec.stream)
+            {
                 Some((_, edges)) => edges.push(e),
                 None => out.streams.push((spec.stream, vec![e])),
             }
@@ -138,7 +142,11 @@ impl<T: Tuple> Output<T> {
         let mut value = Some(value);
         let last = subscribed.len().saturating_sub(1);
         for (i, &e) in subscribed.iter().enumerate() {
-            let v = if i == last { value.take() } else { value.clone() };
+            let v = if i == last {
+                value.take()
+            } else {
+                value.clone()
+            };
             let Some(v) = v else { return };
             let edge = &mut edges[e];
             many.clear();
@@ -184,7 +192,10 @@ impl<T: Tuple> Output<T> {
         if direct.is_empty() {
             return Err(DirectEmitError::NoDirectConsumer(name));
         }
-        if let Some(&e) = direct.iter().find(|&&e| task >= self.edges[e].targets.len()) {
+        if let Some(&e) = direct
+            .iter()
+            .find(|&&e| task >= self.edges[e].targets.len())
+        {
             return Err(DirectEmitError::TaskOutOfRange {
                 task,
                 tasks: self.edges[e].targets.len(),

@@ -129,7 +129,9 @@ mod tests {
         let mut r = Router::new(&Grouping::Fields(key), 0, 0, &[0, 1, 0, 1]);
         let mut seen: HashMap<u64, HashSet<usize>> = HashMap::new();
         for v in 0..1000 {
-            seen.entry(v % 10).or_default().extend(targets(&mut r, v, 4));
+            seen.entry(v % 10)
+                .or_default()
+                .extend(targets(&mut r, v, 4));
         }
         assert!(seen.values().all(|s| s.len() == 1));
     }
@@ -143,7 +145,10 @@ mod tests {
             seen.entry(v % 5).or_default().extend(targets(&mut r, v, 8));
         }
         assert!(seen.values().all(|s| s.len() <= 2));
-        assert!(seen.values().any(|s| s.len() == 2), "load never split a key");
+        assert!(
+            seen.values().any(|s| s.len() == 2),
+            "load never split a key"
+        );
     }
 
     #[test]

@@ -89,7 +89,11 @@ impl<S: Spout> SpoutTask<S> {
         let wake = Instant::now();
         for _ in 0..self.env.config.batch_size {
             let before = self.out.emitted;
-            let origin = if track { origin_of(epoch, Instant::now()) } else { 0 };
+            let origin = if track {
+                origin_of(epoch, Instant::now())
+            } else {
+                0
+            };
             let mut collector = SpoutCollector {
                 out: &mut self.out,
                 origin,
@@ -106,7 +110,8 @@ impl<S: Spout> SpoutTask<S> {
             // zero ackers).
             if !self.tracked.is_empty() {
                 let tracked = &mut self.tracked;
-                let acked = hook::call_infallible(|| tracked.drain(..).for_each(|id| spout.ack(id)));
+                let acked =
+                    hook::call_infallible(|| tracked.drain(..).for_each(|id| spout.ack(id)));
                 if let Err(f) = acked {
                     return self.fail("ack", f, ctx);
                 }

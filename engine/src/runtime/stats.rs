@@ -30,3 +30,12 @@ pub(crate) fn new_histogram() -> Histogram<u64> {
     h.auto(true);
     h
 }
+
+/// Records one latency, growing the histogram as needed (auto-resize happens only through
+/// `record`; `saturating_record` would clamp to the current range).
+#[inline]
+pub(crate) fn record(h: &mut Histogram<u64>, ns: u64) {
+    if h.record(ns).is_err() {
+        h.saturating_record(ns);
+    }
+}

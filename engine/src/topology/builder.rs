@@ -64,7 +64,8 @@ impl TopologyBuilder {
 
     fn check_new(&mut self, id: &str, parallelism: usize) -> bool {
         if parallelism == 0 {
-            self.errors.push(BuildError::ZeroParallelism(id.to_string()));
+            self.errors
+                .push(BuildError::ZeroParallelism(id.to_string()));
         }
         if self.nodes.iter().any(|n| n.id() == id) {
             self.errors.push(BuildError::DuplicateId(id.to_string()));
@@ -139,7 +140,12 @@ impl TopologyBuilder {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn set_bolt<B, F>(&mut self, id: &str, parallelism: usize, factory: F) -> BoltDeclarer<'_, B>
+    pub fn set_bolt<B, F>(
+        &mut self,
+        id: &str,
+        parallelism: usize,
+        factory: F,
+    ) -> BoltDeclarer<'_, B>
     where
         B: Bolt,
         F: Fn() -> B + Send + Sync + 'static,
@@ -263,10 +269,11 @@ pub struct BoltDeclarer<'a, B: Bolt> {
 
 impl<B: Bolt> BoltDeclarer<'_, B> {
     fn subscribe(self, stream: &Stream<B::Input>, grouping: Grouping<B::Input>) -> Self {
-        if let Some(node) = self
-            .index
-            .and_then(|i| self.builder.nodes[i].as_any_mut().downcast_mut::<BoltNode<B>>())
-        {
+        if let Some(node) = self.index.and_then(|i| {
+            self.builder.nodes[i]
+                .as_any_mut()
+                .downcast_mut::<BoltNode<B>>()
+        }) {
             node.inputs.push(Subscription {
                 component: stream.component.clone(),
                 stream: stream.stream.clone(),
@@ -334,7 +341,10 @@ impl<B: Bolt> BoltDeclarer<'_, B> {
         K: Hash,
         F: Fn(&B::Input) -> K + Send + Sync + 'static,
     {
-        self.subscribe(stream, Grouping::Fields(Arc::new(move |t| key_hash(&key(t)))))
+        self.subscribe(
+            stream,
+            Grouping::Fields(Arc::new(move |t| key_hash(&key(t)))),
+        )
     }
 
     /// Every task receives every tuple.
@@ -577,7 +587,11 @@ mod tests {
     impl Bolt for Pass {
         type Input = u64;
         type Output = u64;
-        fn execute(&mut self, n: u64, o: &mut BoltCollector<'_, u64>) -> Result<(), ComponentError> {
+        fn execute(
+            &mut self,
+            n: u64,
+            o: &mut BoltCollector<'_, u64>,
+        ) -> Result<(), ComponentError> {
             o.emit(n);
             Ok(())
         }
@@ -586,7 +600,11 @@ mod tests {
     impl Bolt for Text {
         type Input = String;
         type Output = ();
-        fn execute(&mut self, _: String, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
+        fn execute(
+            &mut self,
+            _: String,
+            _: &mut BoltCollector<'_, ()>,
+        ) -> Result<(), ComponentError> {
             Ok(())
         }
     }
@@ -626,7 +644,10 @@ mod tests {
     fn zero_parallelism_is_rejected() {
         let mut b = TopologyBuilder::new("t");
         b.set_spout("src", 0, || Src);
-        assert_eq!(b.build().err(), Some(BuildError::ZeroParallelism("src".into())));
+        assert_eq!(
+            b.build().err(),
+            Some(BuildError::ZeroParallelism("src".into()))
+        );
     }
 
     #[test]

@@ -8,6 +8,6 @@ mod stream;
 
 pub use builder::{BoltDeclarer, Topology, TopologyBuilder};
 pub use config::Config;
-pub use grouping::{key_hash, CustomGrouping};
 pub(crate) use grouping::{bucket, Grouping, KeyFn};
+pub use grouping::{key_hash, CustomGrouping};
 pub use stream::{Stream, DEFAULT_STREAM};

@@ -1,0 +1,274 @@
+//! A bounded spout over the lines of text files.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use squall::{ComponentError, MessageId, Spout, SpoutCollector, TaskContext};
+
+use super::{FileError, DEFAULT_BATCH};
+
+/// Emits the lines of a list of files, in order: each line a `String` without its trailing `\n`
+/// or `\r\n`. Empty lines are emitted too (as empty strings); a final line without a newline
+/// is emitted.
+///
+/// Bounded: [`Spout::is_finished`] once its files are read. With parallelism P, task `i` reads
+/// files `i`, `i + P`, `i + 2P`... in that order. Each line is emitted with the task's count of
+/// lines emitted so far (from 1) as message id.
+///
+/// `open` checks that every file of the task can be opened, so a missing file fails the task
+/// before it emits a line. A line that is not valid UTF-8 fails the task with an error
+/// naming the file, the line number and the byte offset where the line starts.
+///
+/// ```
+/// use squall::{Config, LocalCluster, TopologyBuilder};
+/// use squall_connectors::file::{Destination, JsonLinesWriter, LinesSpout};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// let (a, b) = (dir.path().join("a.txt"), dir.path().join("b.txt"));
+/// std::fs::write(&a, "first\r\nsecond\n")?;
+/// std::fs::write(&b, "third")?;
+///
+/// let spout = LinesSpout::new(vec![a, b]).with_batch(64);
+/// let output = dir.path().join("lines.jsonl");
+/// let writer = JsonLinesWriter::<String>::new(Destination::File(output.clone()));
+/// let mut builder = TopologyBuilder::new("lines");
+/// let lines = builder.set_spout("lines", 1, move || spout.clone());
+/// builder.set_bolt("out", 1, move || writer.clone()).shuffle_grouping(&lines);
+/// LocalCluster::new(Config::default()).run(builder.build()?)?;
+///
+/// assert_eq!(std::fs::read_to_string(&output)?, "\"first\"\n\"second\"\n\"third\"\n");
+/// # Ok(())
+/// # }
+/// ```
+pub struct LinesSpout {
+    // Shared, so cloning the spout into every task does not copy a long file list.
+    paths: Arc<[PathBuf]>,
+    batch: usize,
+    /// Index into `paths` of the next file to open; steps by the parallelism.
+    next_file: usize,
+    step: usize,
+    current: Option<Current>,
+    /// The message id of the last line emitted.
+    emitted: MessageId,
+    finished: bool,
+}
+
+/// The file being read.
+struct Current {
+    path: PathBuf,
+    reader: BufReader<File>,
+    line: u64,
+    offset: u64,
+}
+
+impl LinesSpout {
+    /// A spout over the files at `paths`; nothing is opened until the task's `open`.
+    pub fn new(paths: Vec<PathBuf>) -> Self {
+        LinesSpout {
+            paths: paths.into(),
+            batch: DEFAULT_BATCH,
+            next_file: 0,
+            step: 1,
+            current: None,
+            emitted: 0,
+            finished: false,
+        }
+    }
+
+    /// Emits at most `lines_per_call` lines per `next_tuple` call, so one call stays short;
+    /// default 256. Zero counts as one.
+    pub fn with_batch(mut self, lines_per_call: usize) -> Self {
+        self.batch = lines_per_call.max(1);
+        self
+    }
+
+    /// Opens the next file of this task, or finishes when there is none.
+    fn open_next(&mut self) -> Result<(), FileError> {
+        let Some(path) = self.paths.get(self.next_file) else {
+            self.finished = true;
+            return Ok(());
+        };
+        self.next_file += self.step;
+        let file = File::open(path).map_err(|source| FileError::Open {
+            path: path.clone(),
+            source,
+        })?;
+        self.current = Some(Current {
+            path: path.clone(),
+            reader: BufReader::with_capacity(64 * 1024, file),
+            line: 0,
+            offset: 0,
+        });
+        Ok(())
+    }
+}
+
+impl Clone for LinesSpout {
+    /// A clone reads the same files with the same settings, from the start.
+    fn clone(&self) -> Self {
+        LinesSpout {
+            paths: Arc::clone(&self.paths),
+            batch: self.batch,
+            next_file: 0,
+            step: 1,
+            current: None,
+            emitted: 0,
+            finished: false,
+        }
+    }
+}
+
+impl Spout for LinesSpout {
+    type Output = String;
+
+    fn open(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
+        self.next_file = ctx.task_index();
+        self.step = ctx.component_tasks().max(1);
+        for path in self.paths.iter().skip(self.next_file).step_by(self.step) {
+            File::open(path).map_err(|source| FileError::Open {
+                path: path.clone(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn next_tuple(&mut self, out: &mut SpoutCollector<'_, String>) -> Result<(), ComponentError> {
+        let mut emitted = 0;
+        while emitted < self.batch && !self.finished {
+            let Some(current) = self.current.as_mut() else {
+                self.open_next()?;
+                continue;
+            };
+            // Read into a fresh buffer: it becomes the emitted `String` without a copy.
+            let mut bytes = Vec::new();
+            let read = current
+                .reader
+                .read_until(b'\n', &mut bytes)
+                .map_err(|source| FileError::Read {
+                    path: current.path.clone(),
+                    source,
+                })?;
+            if read == 0 {
+                self.current = None;
+                continue;
+            }
+            current.line += 1;
+            let start = current.offset;
+            current.offset += read as u64;
+            if bytes.last() == Some(&b'\n') {
+                bytes.pop();
+                if bytes.last() == Some(&b'\r') {
+                    bytes.pop();
+                }
+            }
+            let line = String::from_utf8(bytes).map_err(|_| FileError::InvalidUtf8 {
+                path: current.path.clone(),
+                line: current.line,
+                offset: start,
+            })?;
+            self.emitted += 1;
+            out.emit_with_id(line, self.emitted);
+            emitted += 1;
+        }
+        Ok(())
+    }
+
+    fn close(&mut self) {
+        self.current = None;
+    }
+
+    fn is_finished(&self) -> bool {
+        self.finished
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::file::testing::collect;
+
+    #[test]
+    fn emits_the_lines_of_every_file_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.txt");
+        let b = dir.path().join("b.txt");
+        let empty = dir.path().join("empty.txt");
+        std::fs::write(&a, "one\r\ntwo\n\nthree\r\n").unwrap();
+        std::fs::write(&empty, "").unwrap();
+        std::fs::write(&b, "four\rfive\nsix").unwrap();
+        let spout = LinesSpout::new(vec![a, empty, b]).with_batch(2);
+        let got = collect(spout, 1).unwrap();
+        assert_eq!(got, ["one", "two", "", "three", "four\rfive", "six"]);
+    }
+
+    #[test]
+    fn tasks_take_every_pth_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths: Vec<PathBuf> = (0..5)
+            .map(|i| {
+                let path = dir.path().join(format!("{i}.txt"));
+                let text: String = (0..100).map(|l| format!("{i}:{l}\n")).collect();
+                std::fs::write(&path, text).unwrap();
+                path
+            })
+            .collect();
+        let got = collect(LinesSpout::new(paths).with_batch(7), 2).unwrap();
+        assert_eq!(got.len(), 500);
+        // Each task reads its files in order, so each file's lines arrive in order, and task 0
+        // (files 0, 2, 4) reads file 0 before file 2.
+        let position = |line: &str| got.iter().position(|l| l == line).unwrap();
+        for i in 0..5 {
+            let of_file: Vec<&String> = got
+                .iter()
+                .filter(|l| l.starts_with(&format!("{i}:")))
+                .collect();
+            let expected: Vec<String> = (0..100).map(|l| format!("{i}:{l}")).collect();
+            assert_eq!(of_file, expected.iter().collect::<Vec<_>>());
+        }
+        assert!(position("0:99") < position("2:0"));
+        assert!(position("2:99") < position("4:0"));
+        assert!(position("1:99") < position("3:0"));
+    }
+
+    #[test]
+    fn invalid_utf8_fails_the_run_naming_the_file_and_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.txt");
+        let bad = dir.path().join("latin1.txt");
+        std::fs::write(&good, "fine\n").unwrap();
+        std::fs::write(&bad, b"ok\r\ncaf\xe9\nafter\n").unwrap();
+        let e = collect(LinesSpout::new(vec![good, bad.clone()]), 1)
+            .unwrap_err()
+            .to_string();
+        let expected = format!(
+            "{}: line 2 (byte offset 4) is not valid UTF-8",
+            bad.display()
+        );
+        assert!(e.contains(&expected), "{e}");
+    }
+
+    #[test]
+    fn a_missing_file_fails_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.txt");
+        let mut spout = LinesSpout::new(vec![missing.clone()]);
+        let e = spout
+            .open(&TaskContext::new("t", "lines", 0, 1))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            format!(
+                "cannot open {}: No such file or directory",
+                missing.display()
+            )
+        );
+        // Another task's file is not this task's business.
+        let mut other = LinesSpout::new(vec![missing]);
+        assert!(other.open(&TaskContext::new("t", "lines", 1, 2)).is_ok());
+    }
+}

@@ -1,0 +1,75 @@
+//! Counting and reporting input lines that do not parse.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Shared counter of skipped malformed input lines; clones share the count.
+///
+/// Give a clone to a spout with `with_malformed` and keep one: after the run, [`Malformed::count`]
+/// says how many lines every task of that spout skipped.
+///
+/// ```
+/// let malformed = squall_connectors::file::Malformed::new();
+/// let for_the_spout = malformed.clone();
+/// assert_eq!(malformed.count(), 0);
+/// # drop(for_the_spout);
+/// ```
+#[derive(Clone, Default, Debug)]
+pub struct Malformed {
+    // Shared across tasks (threads), hence atomic; read only after a run or for progress.
+    skipped: Arc<AtomicU64>,
+    /// What was reported, so tests can check the messages.
+    #[cfg(test)]
+    reports: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Malformed {
+    /// A counter at zero.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many lines have been skipped so far, by every holder of a clone.
+    pub fn count(&self) -> u64 {
+        self.skipped.load(Ordering::Relaxed)
+    }
+
+    /// Reports a skipped line on stderr as one line, `{path}: line {n}: {reason}; line skipped`
+    /// (the `squall` command's contract), and counts it.
+    pub(crate) fn skip(&self, path: &Path, line: u64, reason: &str) {
+        let message = format!("{}: line {line}: {reason}; line skipped", path.display());
+        eprintln!("{message}");
+        self.skipped.fetch_add(1, Ordering::Relaxed);
+        #[cfg(test)]
+        self.reports.lock().unwrap().push(message);
+    }
+
+    /// The messages reported so far.
+    #[cfg(test)]
+    pub(crate) fn reports(&self) -> Vec<String> {
+        self.reports.lock().unwrap().clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clones_share_the_count() {
+        let a = Malformed::new();
+        let b = a.clone();
+        b.skip(Path::new("in.csv"), 3, "test");
+        a.skip(Path::new("in.csv"), 4, "test");
+        assert_eq!(a.count(), 2);
+        assert_eq!(b.count(), 2);
+        assert_eq!(
+            b.reports(),
+            [
+                "in.csv: line 3: test; line skipped",
+                "in.csv: line 4: test; line skipped"
+            ]
+        );
+    }
+}

@@ -1,0 +1,41 @@
+//! Files: bounded spouts over CSV, JSON Lines and plain text files, and sink bolts writing
+//! JSON Lines or TSV to a file or stdout.
+//!
+//! # Layout
+//!
+//! - [`CsvSpout`] and [`JsonLinesSpout`]: records deserialized into a typed tuple with serde.
+//!   A malformed line is reported on stderr (`{path}: line {n}: {reason}; line skipped`),
+//!   counted in a shared [`Malformed`] counter, and skipped; the run goes on.
+//! - [`LinesSpout`]: the lines of several files as `String`s, spread over its tasks.
+//! - [`JsonLinesWriter`] and [`TsvWriter`]: sinks writing to a [`Destination`].
+//! - [`FileError`]: what fails a task (a missing file, a header-less CSV, an unwritable output),
+//!   always naming the file.
+//!
+//! Every spout and writer is `Clone`, and a clone is unopened, so a configured one goes into a
+//! factory as `move || spout.clone()`. Files are opened in the task's `open` or `prepare`.
+
+mod csv_spout;
+mod destination;
+mod error;
+mod json_field;
+mod json_lines_spout;
+mod json_lines_writer;
+mod line_index;
+mod lines_spout;
+mod malformed;
+#[cfg(test)]
+mod testing;
+mod tsv_writer;
+
+pub use csv_spout::CsvSpout;
+pub use destination::Destination;
+pub use error::FileError;
+pub use json_lines_spout::JsonLinesSpout;
+pub use json_lines_writer::JsonLinesWriter;
+pub use lines_spout::LinesSpout;
+pub use malformed::Malformed;
+pub use tsv_writer::TsvWriter;
+
+/// Lines a spout reads per `next_tuple` call unless told otherwise: enough to fill batches
+/// quickly, few enough that one call stays short.
+const DEFAULT_BATCH: usize = 256;

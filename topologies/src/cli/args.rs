@@ -1,0 +1,142 @@
+//! The command line, declared with clap.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Squall: Storm-style topologies on actix. With no subcommand, runs the sensor alarm demo.
+#[derive(Debug, Parser)]
+#[command(name = "squall", version, about)]
+pub struct Cli {
+    /// What to do; nothing runs the sensor alarm demo.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the topologies and jobs available.
+    List,
+    /// Run a topology.
+    Run {
+        /// The topology.
+        #[command(subcommand)]
+        topology: RunTopology,
+    },
+}
+
+/// The topologies `squall run` knows.
+#[derive(Debug, Subcommand)]
+pub enum RunTopology {
+    /// Alarms per sensor and leaks across sensors, from simulated sensors or a CSV file.
+    SensorAlarm(SensorArgs),
+    /// Word count over text files, as a bounded streaming topology.
+    WordCount(WordCountArgs),
+}
+
+/// Processing guarantee of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Guarantee {
+    /// Checkpointed state; results exact even under failures.
+    ExactlyOnce,
+    /// Tracked tuples are replayed on failure; counts never too low.
+    AtLeastOnce,
+    /// No tracking; fastest.
+    AtMostOnce,
+}
+
+/// `squall run sensor-alarm`.
+#[derive(Debug, Clone, Args)]
+pub struct SensorArgs {
+    /// Number of sensors N (simulated sensors, and the leak majority); default: 16 simulated,
+    /// or the number of distinct sensors in --input.
+    #[arg(long)]
+    pub sensors: Option<u32>,
+    /// Readings per simulated sensor.
+    #[arg(long, default_value_t = 100_000)]
+    pub samples: u64,
+    /// Percentage of simulated readings in alarm.
+    #[arg(long, default_value_t = 35.0)]
+    pub faulty_pct: f64,
+    /// K: an alarm fires when more than K consecutive readings are in alarm.
+    #[arg(long, default_value_t = 3)]
+    pub threshold: u32,
+    /// A reading is in alarm when value >= level.
+    #[arg(long, default_value_t = 1.0)]
+    pub level: f64,
+    /// Readings CSV (header sensor,seq,value) instead of simulated sensors.
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Write the JSON Lines events here instead of stdout.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Write latency.hgrm, latency.svg and summary.json into this directory.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Processing guarantee.
+    #[arg(long, value_enum, default_value_t = Guarantee::ExactlyOnce)]
+    pub guarantee: Guarantee,
+    /// Probability that a bolt task panics on a tuple (failure injection).
+    #[arg(long, default_value_t = 0.0)]
+    pub chaos_panic_rate: f64,
+    /// Seed of the simulation and of failure injection.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Tasks of the alarm bolt; default: one per core.
+    #[arg(long)]
+    pub parallelism: Option<usize>,
+}
+
+/// `squall run word-count`.
+#[derive(Debug, Clone, Args)]
+pub struct WordCountArgs {
+    /// Input files or directories (every regular file below a directory).
+    #[arg(long, required = true, num_args = 1..)]
+    pub input: Vec<PathBuf>,
+    /// Write `word<TAB>count` lines here instead of stdout.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Tasks of the split and count bolts; default: one per core.
+    #[arg(long)]
+    pub parallelism: Option<usize>,
+    /// Processing guarantee.
+    #[arg(long, value_enum, default_value_t = Guarantee::ExactlyOnce)]
+    pub guarantee: Guarantee,
+    /// Probability that a bolt task panics on a tuple (failure injection).
+    #[arg(long, default_value_t = 0.0)]
+    pub chaos_panic_rate: f64,
+    /// Seed of failure injection.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+/// Prints clap's help and version as clap does, and any other error as one line.
+pub(crate) fn report_usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            ExitCode::from(2)
+        }
+        kind => {
+            let rendered = e.render().to_string();
+            let first = rendered
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim();
+            let hint = match kind {
+                ErrorKind::InvalidSubcommand => "; `squall list` shows what is available",
+                _ => "; `squall --help` shows the usage",
+            };
+            eprintln!("{first}{hint}");
+            ExitCode::from(2)
+        }
+    }
+}

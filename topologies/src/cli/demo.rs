@@ -1,0 +1,53 @@
+//! `squall` with no arguments: the sensor alarm demo on simulated sensors.
+
+use std::sync::atomic::Ordering;
+
+use clap::Parser;
+
+use super::args::{Cli, Command, RunTopology};
+use super::sensor::{execute, summary_line};
+use super::{latency, CliError};
+use crate::sensor::EventOutput;
+
+/// Alarms printed in full before the demo only counts them.
+const SHOWN: u64 = 10;
+
+/// Runs a few seconds of simulated sensors and prints alarms and the latency table.
+pub(crate) fn run() -> Result<(), CliError> {
+    let cli = Cli::parse_from([
+        "squall",
+        "run",
+        "sensor-alarm",
+        "--sensors",
+        "32",
+        "--samples",
+        "500000",
+    ]);
+    let Some(Command::Run {
+        topology: RunTopology::SensorAlarm(args),
+    }) = cli.command
+    else {
+        return Err(CliError::new("the demo's arguments did not parse"));
+    };
+    println!(
+        "Squall sensor alarm demo: {} simulated sensors x {} readings, {}% faulty, alarm after more than {} consecutive readings >= {}",
+        args.sensors.unwrap_or(16),
+        args.samples,
+        args.faulty_pct,
+        args.threshold,
+        args.level
+    );
+    println!("First {SHOWN} events:");
+    let run = execute(&args, EventOutput::Stdout { limit: Some(SHOWN) })?;
+    let total =
+        run.counts.sensor_alarms.load(Ordering::Relaxed) + run.counts.leaks.load(Ordering::Relaxed);
+    if total > SHOWN {
+        println!("... and {} more events", total - SHOWN);
+    }
+    println!("{}", summary_line(&run));
+    println!("End-to-end latency (emit to last processing step):");
+    print!("{}", latency::table(&run.report));
+    print!("{}", latency::components(&run.report));
+    println!("Try `squall list` and `squall run sensor-alarm --help`.");
+    Ok(())
+}

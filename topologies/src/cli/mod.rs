@@ -1,0 +1,70 @@
+//! The `squall` command: argument parsing and the subcommands.
+//!
+//! Output contract (DESIGN.md section 8): results go to stdout (or `--output`); progress,
+//! summaries, latency tables and errors go to stderr, except in the no-argument demo, which
+//! prints its alarms and latency table on stdout for a person to read.
+
+mod args;
+mod demo;
+mod inputs;
+mod latency;
+mod sensor;
+mod word_count;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::{Cli, Command, Guarantee, RunTopology, SensorArgs, WordCountArgs};
+
+/// A mistake of the user's, or a failed run: one sentence for stderr.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CliError(pub String);
+
+impl CliError {
+    /// Wraps anything printable.
+    pub fn new(message: impl Into<String>) -> Self {
+        CliError(message.into())
+    }
+}
+
+/// The topologies and jobs `squall list` prints.
+pub const CATALOGUE: &[(&str, &str)] = &[
+    (
+        "run sensor-alarm",
+        "per-sensor alarm runs and leak detection over sensor readings (simulated or CSV)",
+    ),
+    (
+        "run word-count",
+        "storm-starter's word count as a bounded topology over text files",
+    ),
+];
+
+/// Runs the command line `args` (program name first); returns the process exit code.
+pub fn main_with(args: impl IntoIterator<Item = String>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => return args::report_usage_error(e),
+    };
+    let result = match cli.command {
+        None => demo::run(),
+        Some(Command::List) => {
+            for (name, what) in CATALOGUE {
+                println!("{name:<20} {what}");
+            }
+            Ok(())
+        }
+        Some(Command::Run { topology }) => match topology {
+            RunTopology::SensorAlarm(a) => sensor::run(&a),
+            RunTopology::WordCount(a) => word_count::run(&a),
+        },
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

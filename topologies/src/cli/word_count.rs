@@ -1,0 +1,47 @@
+//! `squall run word-count`.
+
+use squall::{Config, LocalCluster};
+
+use super::args::WordCountArgs;
+use super::inputs::{expand, require_rate};
+use super::{latency, CliError};
+use crate::word_count::{CountsOutput, WordCountJob};
+
+/// Runs word count over the inputs; counts to stdout or `--output`, a summary to stderr.
+pub(crate) fn run(args: &WordCountArgs) -> Result<(), CliError> {
+    require_rate("--chaos-panic-rate", args.chaos_panic_rate)?;
+    if args.chaos_panic_rate > 0.0 {
+        return Err(CliError::new(
+            "--chaos-panic-rate needs task restarts and replay, which this build does not have yet",
+        ));
+    }
+    let inputs = expand(&args.input)?;
+    let config = Config::default();
+    let parallelism = args.parallelism.unwrap_or(config.workers).max(1);
+    let output = match &args.output {
+        Some(path) => {
+            // Fail now, not after counting everything.
+            std::fs::File::create(path)
+                .map_err(|e| CliError::new(format!("cannot create {}: {e}", path.display())))?;
+            CountsOutput::File(path.clone())
+        }
+        None => CountsOutput::Stdout,
+    };
+    let job = WordCountJob {
+        inputs,
+        parallelism,
+        output,
+    };
+    let topology = job.topology().map_err(|e| CliError::new(e.to_string()))?;
+    let report = LocalCluster::new(config)
+        .run(topology)
+        .map_err(|e| CliError::new(e.to_string()))?;
+    let lines = report.component("split").map_or(0, |c| c.executed);
+    let words = report.component("count").map_or(0, |c| c.emitted);
+    eprintln!(
+        "word-count: {lines} lines, {words} distinct words in {:.2}s",
+        report.elapsed.as_secs_f64()
+    );
+    eprint!("{}", latency::components(&report));
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! The sensor alarm pipeline.
+//!
+//! ```text
+//! readings (simulated or CSV) --fields(sensor)--> alarm --"events"--------global--> sink
+//!                                                       \--"status"--global--> leak --/
+//! ```
+//!
+//! - `alarm` keeps each sensor's run of consecutive readings in alarm (`value >= level`) and
+//!   emits a sensor alarm when a run first exceeds the threshold K.
+//! - `leak` counts the sensors in alarm at each seq, closes a seq once every sensor has passed
+//!   it, and emits a leak when more than half of the sensors were in alarm for more than K
+//!   consecutive seqs.
+
+mod alarm;
+mod leak;
+mod simulate;
+mod sink;
+mod types;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use squall::{BuildError, Topology, TopologyBuilder, DEFAULT_STREAM};
+use squall_connectors::file::{CsvSpout, Malformed};
+
+pub use alarm::{AlarmBolt, EVENTS_STREAM, STATUS_STREAM};
+pub use leak::LeakBolt;
+pub use simulate::{SimulatedSensors, Simulation};
+pub use sink::{EventCounts, EventOutput, EventSink};
+pub use types::{Event, Reading, Signal};
+
+/// Where readings come from.
+#[derive(Debug, Clone)]
+pub enum ReadingSource {
+    /// Seeded simulated sensors.
+    Simulated(Simulation),
+    /// A CSV file with header `sensor,seq,value`; malformed lines are reported and skipped.
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// Counts the skipped lines.
+        malformed: Malformed,
+    },
+}
+
+/// How to build the pipeline.
+#[derive(Debug, Clone)]
+pub struct SensorAlarm {
+    /// Where readings come from.
+    pub source: ReadingSource,
+    /// N, the number of sensors the leak majority is taken over.
+    pub sensors: u32,
+    /// K: alarms fire when a run exceeds it.
+    pub threshold: u32,
+    /// A reading is in alarm when `value >= level`.
+    pub level: f64,
+    /// Tasks of the alarm bolt (and of the simulated spout, at most one per sensor).
+    pub parallelism: usize,
+    /// Where events go.
+    pub output: EventOutput,
+}
+
+impl SensorAlarm {
+    /// Builds the topology; `counts` receives the number of events of each kind.
+    pub fn topology(&self, counts: Arc<EventCounts>) -> Result<Topology, BuildError> {
+        let mut b = TopologyBuilder::new("sensor-alarm");
+        let readings = match &self.source {
+            ReadingSource::Simulated(sim) => {
+                let sim = *sim;
+                let tasks = self.parallelism.min(sim.sensors.max(1) as usize).max(1);
+                b.set_spout("readings", tasks, move || SimulatedSensors::new(sim))
+            }
+            ReadingSource::Csv { path, malformed } => {
+                let (path, malformed) = (path.clone(), malformed.clone());
+                b.set_spout("readings", 1, move || {
+                    CsvSpout::<Reading>::new(path.clone()).with_malformed(malformed.clone())
+                })
+            }
+        };
+        let (threshold, level, sensors) = (self.threshold, self.level, self.sensors);
+        let alarm = b
+            .set_bolt("alarm", self.parallelism, move || {
+                AlarmBolt::new(threshold, level)
+            })
+            .fields_grouping(&readings, |r: &Reading| r.sensor);
+        let events = alarm.named_stream(EVENTS_STREAM);
+        let status = alarm.named_stream(STATUS_STREAM);
+        let leaks = b
+            .set_bolt("leak", 1, move || LeakBolt::new(sensors, threshold))
+            .global_grouping(&status)
+            .stream();
+        let output = self.output.clone();
+        b.set_bolt("sink", 1, move || {
+            EventSink::new(output.clone(), counts.clone())
+        })
+        .global_grouping(&events)
+        .global_grouping(&leaks);
+        debug_assert_eq!(leaks.name(), DEFAULT_STREAM);
+        b.build()
+    }
+}
+
+/// The number of distinct sensors in a readings CSV (N when `--sensors` is not given).
+/// Lines that do not parse are ignored here; the spout reports them.
+pub fn distinct_sensors(path: &Path) -> std::io::Result<u32> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| std::io::Error::other(format!("cannot open {}: {e}", path.display())))?;
+    let column = reader
+        .headers()
+        .ok()
+        .and_then(|h| h.iter().position(|f| f == "sensor"))
+        .unwrap_or(0);
+    let mut seen = HashSet::new();
+    for record in reader.records().flatten() {
+        if let Some(Ok(sensor)) = record.get(column).map(str::parse::<u32>) {
+            seen.insert(sensor);
+        }
+    }
+    Ok(seen.len() as u32)
+}

@@ -1,0 +1,85 @@
+//! The sensor pipeline's tuples and output events.
+
+use serde::{Deserialize, Serialize};
+
+/// One sensor reading (the CSV columns `sensor,seq,value`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Reading {
+    /// The sensor's id.
+    pub sensor: u32,
+    /// The reading's sequence number; each sensor's readings ascend.
+    pub seq: u64,
+    /// The measured value; in alarm when `value >= level`.
+    pub value: f64,
+}
+
+/// What the pipeline reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Event {
+    /// A sensor had more than K consecutive readings in alarm; emitted at the reading where the
+    /// run first exceeded K.
+    SensorAlarm {
+        /// The sensor.
+        sensor: u32,
+        /// The seq where the run first exceeded K.
+        seq: u64,
+        /// The run's length at that seq (K + 1).
+        consecutive: u32,
+    },
+    /// More than half of the sensors were in alarm at the same seq for more than K consecutive
+    /// seqs; emitted at the seq where that first exceeded K.
+    Leak {
+        /// The seq where the run first exceeded K.
+        seq: u64,
+        /// Sensors in alarm at that seq.
+        sensors_in_alarm: u32,
+        /// Sensors in the pipeline.
+        sensors: u32,
+    },
+}
+
+impl Event {
+    /// The event as one line of JSON, exactly as the `squall` command's contract spells it.
+    ///
+    /// ```
+    /// use squall_topologies::sensor::Event;
+    /// let e = Event::SensorAlarm { sensor: 3, seq: 17, consecutive: 4 };
+    /// assert_eq!(e.to_json(), r#"{"event":"sensor_alarm","sensor":3,"seq":17,"consecutive":4}"#);
+    /// ```
+    pub fn to_json(&self) -> String {
+        match self {
+            Event::SensorAlarm {
+                sensor,
+                seq,
+                consecutive,
+            } => format!(
+                r#"{{"event":"sensor_alarm","sensor":{sensor},"seq":{seq},"consecutive":{consecutive}}}"#
+            ),
+            Event::Leak {
+                seq,
+                sensors_in_alarm,
+                sensors,
+            } => format!(
+                r#"{{"event":"leak","seq":{seq},"sensors_in_alarm":{sensors_in_alarm},"sensors":{sensors}}}"#
+            ),
+        }
+    }
+}
+
+/// What flows from the alarm bolt: per-reading status (to the leak detector, on stream
+/// `status`) and events (to the sink, on stream `events`). One type, so the leak detector and
+/// the sink can share the sink's input.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Signal {
+    /// Whether `sensor` was in alarm at `seq`.
+    Status {
+        /// The sensor.
+        sensor: u32,
+        /// The reading's seq.
+        seq: u64,
+        /// `value >= level`.
+        in_alarm: bool,
+    },
+    /// An event for the output.
+    Event(Event),
+}

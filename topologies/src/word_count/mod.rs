@@ -1,0 +1,58 @@
+//! storm-starter's word count as a bounded topology:
+//!
+//! ```text
+//! lines --shuffle--> split (+ combiner) --fields(word)--> count --global--> sink
+//! ```
+//!
+//! `split` pre-aggregates: it counts words locally and emits `(word, n)` pairs when its table
+//! grows past a bound or its input ends, so the fields grouping moves partial counts instead of
+//! every word (Hadoop's combiner). `count` sums the partial counts and emits its totals in
+//! `finish`; `sink` sorts them by word and writes `word\tcount` lines.
+
+mod count;
+mod sink;
+mod split;
+
+use std::path::PathBuf;
+
+use squall::{BuildError, Topology, TopologyBuilder};
+use squall_connectors::file::LinesSpout;
+
+pub use count::CountBolt;
+pub use sink::{CountsOutput, SortedCountsSink};
+pub use split::{SplitBolt, COMBINE_LIMIT};
+
+/// A word and a count: the tuples between `split`, `count` and `sink`.
+pub type WordCount = (String, u64);
+
+/// How to build the word count topology.
+#[derive(Debug, Clone)]
+pub struct WordCountJob {
+    /// The input files, read in order.
+    pub inputs: Vec<PathBuf>,
+    /// Tasks of `split` and of `count`.
+    pub parallelism: usize,
+    /// Where the sorted counts go.
+    pub output: CountsOutput,
+}
+
+impl WordCountJob {
+    /// Builds the topology.
+    pub fn topology(&self) -> Result<Topology, BuildError> {
+        let mut b = TopologyBuilder::new("word-count");
+        let inputs = self.inputs.clone();
+        let lines = b.set_spout("lines", 1, move || LinesSpout::new(inputs.clone()));
+        let partial = b
+            .set_bolt("split", self.parallelism, SplitBolt::default)
+            .shuffle_grouping(&lines)
+            .stream();
+        let totals = b
+            .set_bolt("count", self.parallelism, CountBolt::default)
+            .fields_grouping(&partial, |(word, _): &WordCount| word.clone())
+            .stream();
+        let output = self.output.clone();
+        b.set_bolt("sink", 1, move || SortedCountsSink::new(output.clone()))
+            .global_grouping(&totals);
+        b.build()
+    }
+}
