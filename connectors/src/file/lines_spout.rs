@@ -54,6 +54,8 @@ pub struct LinesSpout {
     /// The message id of the last line emitted.
     emitted: MessageId,
     finished: bool,
+    /// The line being read, reused across lines.
+    scratch: Vec<u8>,
 }
 
 /// The file being read.
@@ -75,6 +77,7 @@ impl LinesSpout {
             current: None,
             emitted: 0,
             finished: false,
+            scratch: Vec::new(),
         }
     }
 
@@ -117,6 +120,7 @@ impl Clone for LinesSpout {
             current: None,
             emitted: 0,
             finished: false,
+            scratch: Vec::new(),
         }
     }
 }
@@ -143,11 +147,13 @@ impl Spout for LinesSpout {
                 self.open_next()?;
                 continue;
             };
-            // Read into a fresh buffer: it becomes the emitted `String` without a copy.
-            let mut bytes = Vec::new();
+            // Read into a reused buffer, then copy the line into an exactly sized `String`:
+            // cheaper than growing a fresh vector from empty for every line.
+            let bytes = &mut self.scratch;
+            bytes.clear();
             let read = current
                 .reader
-                .read_until(b'\n', &mut bytes)
+                .read_until(b'\n', bytes)
                 .map_err(|source| FileError::Read {
                     path: current.path.clone(),
                     source,
@@ -165,7 +171,7 @@ impl Spout for LinesSpout {
                     bytes.pop();
                 }
             }
-            let line = String::from_utf8(bytes).map_err(|_| FileError::InvalidUtf8 {
+            let line = std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| FileError::InvalidUtf8 {
                 path: current.path.clone(),
                 line: current.line,
                 offset: start,
