@@ -151,13 +151,14 @@ impl Spout for LinesSpout {
             // cheaper than growing a fresh vector from empty for every line.
             let bytes = &mut self.scratch;
             bytes.clear();
-            let read = current
-                .reader
-                .read_until(b'\n', bytes)
-                .map_err(|source| FileError::Read {
-                    path: current.path.clone(),
-                    source,
-                })?;
+            let read =
+                current
+                    .reader
+                    .read_until(b'\n', bytes)
+                    .map_err(|source| FileError::Read {
+                        path: current.path.clone(),
+                        source,
+                    })?;
             if read == 0 {
                 self.current = None;
                 continue;
@@ -171,10 +172,12 @@ impl Spout for LinesSpout {
                     bytes.pop();
                 }
             }
-            let line = std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| FileError::InvalidUtf8 {
-                path: current.path.clone(),
-                line: current.line,
-                offset: start,
+            let line = std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| {
+                FileError::InvalidUtf8 {
+                    path: current.path.clone(),
+                    line: current.line,
+                    offset: start,
+                }
             })?;
             self.emitted += 1;
             out.emit_with_id(line, self.emitted);

@@ -22,6 +22,8 @@ pub(crate) fn run() -> Result<(), CliError> {
         "32",
         "--samples",
         "500000",
+        "--faulty-pct",
+        "45",
     ]);
     let Some(Command::Run {
         topology: RunTopology::SensorAlarm(args),
