@@ -15,6 +15,9 @@ use super::types::{Event, Signal};
 #[derive(Debug, Clone)]
 pub struct LeakBolt {
     sensors: u32,
+    /// Distinct sensors whose streams must all pass a seq before it closes (at least
+    /// `sensors`; more when the input holds more sensor ids than the majority is taken over).
+    population: u32,
     threshold: u32,
     /// Sensors in alarm per seq not yet closed.
     open: BTreeMap<u64, u32>,
@@ -31,6 +34,7 @@ impl LeakBolt {
     pub fn new(sensors: u32, threshold: u32) -> Self {
         LeakBolt {
             sensors,
+            population: sensors,
             threshold,
             open: BTreeMap::new(),
             last: FxHashMap::default(),
@@ -39,9 +43,16 @@ impl LeakBolt {
         }
     }
 
+    /// Waits for `population` distinct sensors (when the input is known to hold more sensor ids
+    /// than `sensors`) before closing any seq.
+    pub fn with_population(mut self, population: u32) -> Self {
+        self.population = population.max(self.sensors);
+        self
+    }
+
     /// Seqs below the lowest latest seq of all sensors can receive no more readings.
     fn watermark(&self) -> Option<u64> {
-        if (self.last.len() as u64) < u64::from(self.sensors) {
+        if (self.last.len() as u64) < u64::from(self.population) {
             return None;
         }
         self.latest.keys().next().copied()

@@ -79,6 +79,12 @@ impl SensorAlarm {
             }
         };
         let (threshold, level, sensors) = (self.threshold, self.level, self.sensors);
+        // Every sensor stream must pass a seq before the leak detector closes it, so it must
+        // know how many streams there are, which may be more than N.
+        let population = match &self.source {
+            ReadingSource::Simulated(sim) => sim.sensors,
+            ReadingSource::Csv { path, .. } => distinct_sensors(path).unwrap_or(sensors),
+        };
         let alarm = b
             .set_bolt("alarm", self.parallelism, move || {
                 AlarmBolt::new(threshold, level)
@@ -87,7 +93,9 @@ impl SensorAlarm {
         let events = alarm.named_stream(EVENTS_STREAM);
         let status = alarm.named_stream(STATUS_STREAM);
         let leaks = b
-            .set_bolt("leak", 1, move || LeakBolt::new(sensors, threshold))
+            .set_bolt("leak", 1, move || {
+                LeakBolt::new(sensors, threshold).with_population(population)
+            })
             .global_grouping(&status)
             .stream();
         let output = self.output.clone();
@@ -109,15 +117,18 @@ pub fn distinct_sensors(path: &Path) -> std::io::Result<u32> {
         .trim(csv::Trim::All)
         .from_path(path)
         .map_err(|e| std::io::Error::other(format!("cannot open {}: {e}", path.display())))?;
-    let column = reader
+    let headers = reader
         .headers()
-        .ok()
-        .and_then(|h| h.iter().position(|f| f == "sensor"))
-        .unwrap_or(0);
+        .map_err(|e| std::io::Error::other(format!("cannot read {}: {e}", path.display())))?
+        .clone();
     let mut seen = HashSet::new();
     for record in reader.records().flatten() {
-        if let Some(Ok(sensor)) = record.get(column).map(str::parse::<u32>) {
-            seen.insert(sensor);
+        // Count only lines the spout will accept: a malformed line is skipped, not a sensor.
+        if record.len() != headers.len() {
+            continue;
+        }
+        if let Ok(r) = record.deserialize::<Reading>(Some(&headers)) {
+            seen.insert(r.sensor);
         }
     }
     Ok(seen.len() as u32)
