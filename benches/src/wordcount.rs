@@ -16,48 +16,10 @@ use rustc_hash::FxHashMap;
 /// Word -> count, the one map every implementation ends up with.
 pub type Counts = FxHashMap<String, u64>;
 
-/// Calls `f` with every word of `text`, not yet lowercased, as a slice of `text`.
-pub fn for_each_word(text: &str, mut f: impl FnMut(&str)) {
-    let bytes = text.as_bytes();
-    let mut start: Option<usize> = None;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let (alnum, width) = if b.is_ascii() {
-            (b.is_ascii_alphanumeric(), 1)
-        } else {
-            match text[i..].chars().next() {
-                Some(c) => (c.is_alphanumeric(), c.len_utf8()),
-                None => break,
-            }
-        };
-        if alnum {
-            start.get_or_insert(i);
-        } else if let Some(s) = start.take() {
-            f(&text[s..i]);
-        }
-        i += width;
-    }
-    if let Some(s) = start {
-        f(&text[s..]);
-    }
-}
-
-/// `word.to_lowercase()`, borrowing `word` when it is already lowercase ASCII and using `buf`
-/// otherwise.
-pub fn lowercase<'a>(word: &'a str, buf: &'a mut String) -> &'a str {
-    if word.is_ascii() {
-        if !word.bytes().any(|b| b.is_ascii_uppercase()) {
-            return word;
-        }
-        buf.clear();
-        buf.push_str(word);
-        buf.make_ascii_lowercase();
-    } else {
-        *buf = word.to_lowercase();
-    }
-    buf
-}
+/// Calls `f` with every word of `text`, lowercased: the one definition shared with Squall
+/// (`squall_topologies::words`), so every engine in the comparison tokenizes with the same code
+/// and the ratios measure the engines, not their tokenizers.
+pub use squall_topologies::words::for_each_word;
 
 /// Adds one occurrence of `word` (already lowercased), allocating only for a new word.
 pub fn add_word(counts: &mut Counts, word: &str, n: u64) {
@@ -72,8 +34,8 @@ pub fn add_word(counts: &mut Counts, word: &str, n: u64) {
 pub fn count_text(text: &str, counts: &mut Counts) -> u64 {
     let mut buf = String::new();
     let mut words = 0;
-    for_each_word(text, |w| {
-        add_word(counts, lowercase(w, &mut buf), 1);
+    for_each_word(text, &mut buf, |w| {
+        add_word(counts, w, 1);
         words += 1;
     });
     words
@@ -274,7 +236,7 @@ mod tests {
     fn words(text: &str) -> Vec<String> {
         let mut out = Vec::new();
         let mut buf = String::new();
-        for_each_word(text, |w| out.push(lowercase(w, &mut buf).to_owned()));
+        for_each_word(text, &mut buf, |w| out.push(w.to_owned()));
         out
     }
 

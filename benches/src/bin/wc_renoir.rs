@@ -15,7 +15,7 @@ use std::time::Instant;
 use anyhow::{anyhow, Context, Result};
 use renoir::prelude::*;
 use squall_benches::wordcount::{
-    for_each_word, lowercase, read_share, summary, write_counts, OwnedLines, WcArgs,
+    for_each_word, read_share, summary, write_counts, OwnedLines, WcArgs,
 };
 
 fn main() -> std::process::ExitCode {
@@ -43,7 +43,7 @@ fn run() -> Result<()> {
         .batch_mode(BatchMode::fixed(1024))
         .flat_map(|line: String| {
             let (mut out, mut buf) = (Vec::new(), String::new());
-            for_each_word(&line, |w| out.push(lowercase(w, &mut buf).to_owned()));
+            for_each_word(&line, &mut buf, |w| out.push(w.to_owned()));
             out
         });
     let result = if args.preagg {

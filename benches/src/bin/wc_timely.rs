@@ -17,7 +17,7 @@ use std::time::Instant;
 use anyhow::{anyhow, Result};
 use rustc_hash::FxBuildHasher;
 use squall_benches::wordcount::{
-    add_word, for_each_word, lowercase, read_share, summary, write_counts, Counts, WcArgs,
+    add_word, for_each_word, read_share, summary, write_counts, Counts, WcArgs,
 };
 use timely::dataflow::channels::pact::Exchange;
 use timely::dataflow::operators::Operator;
@@ -59,8 +59,7 @@ fn run() -> Result<()> {
         let mut buf = String::new();
         let mut local = Counts::default();
         let mut seen = 0u64;
-        for_each_word(&text, |w| {
-            let word = lowercase(w, &mut buf);
+        for_each_word(&text, &mut buf, |word| {
             if preagg {
                 add_word(&mut local, word, 1);
             } else {
