@@ -1,7 +1,7 @@
 //! A bounded spout over the lines of text files.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -13,9 +13,11 @@ use super::{FileError, DEFAULT_BATCH};
 /// or `\r\n`. Empty lines are emitted too (as empty strings); a final line without a newline
 /// is emitted.
 ///
-/// Bounded: [`Spout::is_finished`] once its files are read. With parallelism P, task `i` reads
-/// files `i`, `i + P`, `i + 2P`... in that order. Each line is emitted with the task's count of
-/// lines emitted so far (from 1) as message id.
+/// Bounded: [`Spout::is_finished`] once its files are read. With parallelism P, every file is
+/// cut into P byte ranges (Hadoop's input splits) and task `i` reads the lines that *start* in
+/// range `i` of each file, in file order: every line is read by exactly one task, and all
+/// tasks share the reading of even a single large file. Each line is emitted with the task's
+/// count of lines emitted so far (from 1) as message id.
 ///
 /// `open` checks that every file of the task can be opened, so a missing file fails the task
 /// before it emits a line. A line that is not valid UTF-8 fails the task with an error
@@ -47,9 +49,11 @@ pub struct LinesSpout {
     // Shared, so cloning the spout into every task does not copy a long file list.
     paths: Arc<[PathBuf]>,
     batch: usize,
-    /// Index into `paths` of the next file to open; steps by the parallelism.
+    /// Index into `paths` of the next file to open.
     next_file: usize,
-    step: usize,
+    /// This task's split of each file: `task` of `tasks` byte ranges.
+    task: usize,
+    tasks: usize,
     current: Option<Current>,
     /// The message id of the last line emitted.
     emitted: MessageId,
@@ -62,8 +66,11 @@ pub struct LinesSpout {
 struct Current {
     path: PathBuf,
     reader: BufReader<File>,
-    line: u64,
+    /// Lines read in this file so far, when the split starts at byte 0 (else unknown).
+    line: Option<u64>,
     offset: u64,
+    /// Lines starting at or after this byte belong to the next split.
+    end: u64,
 }
 
 impl LinesSpout {
@@ -73,7 +80,8 @@ impl LinesSpout {
             paths: paths.into(),
             batch: DEFAULT_BATCH,
             next_file: 0,
-            step: 1,
+            task: 0,
+            tasks: 1,
             current: None,
             emitted: 0,
             finished: false,
@@ -88,25 +96,67 @@ impl LinesSpout {
         self
     }
 
-    /// Opens the next file of this task, or finishes when there is none.
+    /// Opens this task's split of the next file, or finishes when there is none.
     fn open_next(&mut self) -> Result<(), FileError> {
         let Some(path) = self.paths.get(self.next_file) else {
             self.finished = true;
             return Ok(());
         };
-        self.next_file += self.step;
-        let file = File::open(path).map_err(|source| FileError::Open {
+        self.next_file += 1;
+        let open_error = |source| FileError::Open {
             path: path.clone(),
             source,
-        })?;
+        };
+        let file = File::open(path).map_err(open_error)?;
+        let len = file.metadata().map_err(open_error)?.len();
+        let (task, tasks) = (self.task as u128, self.tasks.max(1) as u128);
+        let start = (u128::from(len) * task / tasks) as u64;
+        let end = (u128::from(len) * (task + 1) / tasks) as u64;
+        let mut reader = BufReader::with_capacity(64 * 1024, file);
+        let mut offset = 0;
+        if start > 0 {
+            // Skip the line that began in the previous split (or just the newline before a
+            // line that begins exactly at `start`).
+            let read_error = |source| FileError::Read {
+                path: path.clone(),
+                source,
+            };
+            reader
+                .seek(SeekFrom::Start(start - 1))
+                .map_err(read_error)?;
+            self.scratch.clear();
+            let skipped = reader
+                .read_until(b'\n', &mut self.scratch)
+                .map_err(read_error)?;
+            offset = start - 1 + skipped as u64;
+        }
         self.current = Some(Current {
             path: path.clone(),
-            reader: BufReader::with_capacity(64 * 1024, file),
-            line: 0,
-            offset: 0,
+            reader,
+            line: (start == 0).then_some(0),
+            offset,
+            end,
         });
         Ok(())
     }
+}
+
+/// The 1-based number of the line starting at byte `offset` of `path` (error reports only).
+fn line_at(path: &PathBuf, offset: u64) -> u64 {
+    let Ok(file) = File::open(path) else { return 0 };
+    let mut newlines = 0;
+    let mut reader = BufReader::new(file.take(offset));
+    let mut buf = Vec::new();
+    while let Ok(n) = reader.read_until(b'\n', &mut buf) {
+        if n == 0 {
+            break;
+        }
+        if buf.last() == Some(&b'\n') {
+            newlines += 1;
+        }
+        buf.clear();
+    }
+    newlines + 1
 }
 
 impl Clone for LinesSpout {
@@ -116,7 +166,8 @@ impl Clone for LinesSpout {
             paths: Arc::clone(&self.paths),
             batch: self.batch,
             next_file: 0,
-            step: 1,
+            task: 0,
+            tasks: 1,
             current: None,
             emitted: 0,
             finished: false,
@@ -129,9 +180,9 @@ impl Spout for LinesSpout {
     type Output = String;
 
     fn open(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
-        self.next_file = ctx.task_index();
-        self.step = ctx.component_tasks().max(1);
-        for path in self.paths.iter().skip(self.next_file).step_by(self.step) {
+        self.task = ctx.task_index();
+        self.tasks = ctx.component_tasks().max(1);
+        for path in self.paths.iter() {
             File::open(path).map_err(|source| FileError::Open {
                 path: path.clone(),
                 source,
@@ -147,6 +198,10 @@ impl Spout for LinesSpout {
                 self.open_next()?;
                 continue;
             };
+            if current.offset >= current.end {
+                self.current = None;
+                continue;
+            }
             // Read into a reused buffer, then copy the line into an exactly sized `String`:
             // cheaper than growing a fresh vector from empty for every line.
             let bytes = &mut self.scratch;
@@ -163,7 +218,9 @@ impl Spout for LinesSpout {
                 self.current = None;
                 continue;
             }
-            current.line += 1;
+            if let Some(line) = current.line.as_mut() {
+                *line += 1;
+            }
             let start = current.offset;
             current.offset += read as u64;
             if bytes.last() == Some(&b'\n') {
@@ -175,7 +232,9 @@ impl Spout for LinesSpout {
             let line = std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| {
                 FileError::InvalidUtf8 {
                     path: current.path.clone(),
-                    line: current.line,
+                    line: current
+                        .line
+                        .unwrap_or_else(|| line_at(&current.path, start)),
                     offset: start,
                 }
             })?;
@@ -215,7 +274,7 @@ mod tests {
     }
 
     #[test]
-    fn tasks_take_every_pth_file() {
+    fn tasks_split_every_file_and_read_each_line_once() {
         let dir = tempfile::tempdir().unwrap();
         let paths: Vec<PathBuf> = (0..5)
             .map(|i| {
@@ -225,22 +284,32 @@ mod tests {
                 path
             })
             .collect();
-        let got = collect(LinesSpout::new(paths).with_batch(7), 2).unwrap();
-        assert_eq!(got.len(), 500);
-        // Each task reads its files in order, so each file's lines arrive in order, and task 0
-        // (files 0, 2, 4) reads file 0 before file 2.
-        let position = |line: &str| got.iter().position(|l| l == line).unwrap();
-        for i in 0..5 {
-            let of_file: Vec<&String> = got
-                .iter()
-                .filter(|l| l.starts_with(&format!("{i}:")))
-                .collect();
-            let expected: Vec<String> = (0..100).map(|l| format!("{i}:{l}")).collect();
-            assert_eq!(of_file, expected.iter().collect::<Vec<_>>());
+        let mut got = collect(LinesSpout::new(paths).with_batch(7), 2).unwrap();
+        let mut expected: Vec<String> = (0..5)
+            .flat_map(|i| (0..100).map(move |l| format!("{i}:{l}")))
+            .collect();
+        got.sort();
+        expected.sort();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn split_boundaries_lose_and_duplicate_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.txt");
+        // Lines of every length from 0 to 40, so split points fall everywhere: inside lines,
+        // on newlines, at line starts; no final newline.
+        let lines: Vec<String> = (0..400)
+            .map(|i| "x".repeat(i % 41) + &i.to_string())
+            .collect();
+        std::fs::write(&path, lines.join("\n")).unwrap();
+        for tasks in [1, 2, 3, 7] {
+            let mut got = collect(LinesSpout::new(vec![path.clone()]), tasks).unwrap();
+            let mut expected = lines.clone();
+            got.sort();
+            expected.sort();
+            assert_eq!(got, expected, "{tasks} tasks");
         }
-        assert!(position("0:99") < position("2:0"));
-        assert!(position("2:99") < position("4:0"));
-        assert!(position("1:99") < position("3:0"));
     }
 
     #[test]
@@ -276,8 +345,8 @@ mod tests {
                 missing.display()
             )
         );
-        // Another task's file is not this task's business.
+        // Every task reads its split of every file, so every task checks them all.
         let mut other = LinesSpout::new(vec![missing]);
-        assert!(other.open(&TaskContext::new("t", "lines", 1, 2)).is_ok());
+        assert!(other.open(&TaskContext::new("t", "lines", 1, 2)).is_err());
     }
 }

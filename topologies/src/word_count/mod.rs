@@ -1,7 +1,7 @@
 //! storm-starter's word count as a bounded topology:
 //!
 //! ```text
-//! lines --shuffle--> split (+ combiner) --fields(word)--> count --global--> sink
+//! lines --local-or-shuffle--> split (+ combiner) --fields(word)--> count --global--> sink
 //! ```
 //!
 //! `split` pre-aggregates: it counts words locally and emits `(word, n)` pairs when its table
@@ -41,10 +41,14 @@ impl WordCountJob {
     pub fn topology(&self) -> Result<Topology, BuildError> {
         let mut b = TopologyBuilder::new("word-count");
         let inputs = self.inputs.clone();
-        let lines = b.set_spout("lines", 1, move || LinesSpout::new(inputs.clone()));
+        // One reader per split task, each reading its byte range of every file, and each
+        // feeding the split task on its own worker: lines never cross threads.
+        let lines = b.set_spout("lines", self.parallelism, move || {
+            LinesSpout::new(inputs.clone())
+        });
         let partial = b
             .set_bolt("split", self.parallelism, SplitBolt::default)
-            .shuffle_grouping(&lines)
+            .local_or_shuffle_grouping(&lines)
             .stream();
         let totals = b
             .set_bolt("count", self.parallelism, CountBolt::default)
