@@ -481,3 +481,36 @@ fn a_malformed_line_does_not_count_as_a_sensor() {
         sensor_oracle(&readings, 1, 3, 1.0)
     );
 }
+
+#[test]
+fn sensor_alarm_reads_standard_input() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let readings = readings(5);
+    let expected = sensor_oracle(&readings, 4, 3, 1.0);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_squall"))
+        .args(["run", "sensor-alarm", "--input", "-", "--sensors", "4"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let csv = csv_with_bad_line(&readings, "1,2");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(csv.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_ok(&out, "run sensor-alarm --input -");
+    assert_eq!(parse_events(&text(&out.stdout)), expected);
+    assert!(text(&out.stderr).contains("-: line 4: expected 3 fields, found 2"));
+
+    // Without --sensors, N cannot be known before the input is read: a clear error.
+    let out = squall(&["run", "sensor-alarm", "--input", "-"]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("--sensors"), "{stderr}");
+    assert_no_panic(&stderr);
+}

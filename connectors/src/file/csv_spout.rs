@@ -1,6 +1,6 @@
 //! A bounded spout over a CSV file with a header row.
 
-use std::fs::File;
+use std::io::Read;
 use std::marker::PhantomData;
 use std::path::PathBuf;
 
@@ -60,7 +60,7 @@ pub struct CsvSpout<T> {
 
 /// The open file: the reader, its header and a record buffer reused for every line.
 struct Input {
-    reader: Reader<LineIndex<File>>,
+    reader: Reader<LineIndex<Box<dyn Read>>>,
     headers: StringRecord,
     record: StringRecord,
 }
@@ -83,7 +83,8 @@ impl Input {
 }
 
 impl<T: Tuple> CsvSpout<T> {
-    /// A spout over the CSV file at `path`; nothing is opened until the task's `open`.
+    /// A spout over the CSV file at `path` ([`super::STDIN`], `-`, reads standard input);
+    /// nothing is opened until the task's `open`.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         CsvSpout {
             path: path.into(),
@@ -109,7 +110,7 @@ impl<T: Tuple> CsvSpout<T> {
     }
 
     fn open_input(&mut self) -> Result<(), FileError> {
-        let file = File::open(&self.path).map_err(|source| FileError::Open {
+        let file = super::open_input(&self.path).map_err(|source| FileError::Open {
             path: self.path.clone(),
             source,
         })?;

@@ -1,7 +1,6 @@
 //! A bounded spout over a JSON Lines file.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::marker::PhantomData;
 use std::path::PathBuf;
 
@@ -63,13 +62,14 @@ pub struct JsonLinesSpout<T> {
 
 /// The open file, the number of the last line read, and a line buffer reused for every line.
 struct Input {
-    reader: BufReader<File>,
+    reader: BufReader<Box<dyn Read>>,
     line: u64,
     buf: Vec<u8>,
 }
 
 impl<T: Tuple> JsonLinesSpout<T> {
-    /// A spout over the JSON Lines file at `path`; nothing is opened until the task's `open`.
+    /// A spout over the JSON Lines file at `path` ([`super::STDIN`], `-`, reads standard input);
+    /// nothing is opened until the task's `open`.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         JsonLinesSpout {
             path: path.into(),
@@ -95,7 +95,7 @@ impl<T: Tuple> JsonLinesSpout<T> {
     }
 
     fn open_input(&mut self) -> Result<(), FileError> {
-        let file = File::open(&self.path).map_err(|source| FileError::Open {
+        let file = super::open_input(&self.path).map_err(|source| FileError::Open {
             path: self.path.clone(),
             source,
         })?;

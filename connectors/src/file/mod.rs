@@ -36,6 +36,18 @@ pub use lines_spout::LinesSpout;
 pub use malformed::Malformed;
 pub use tsv_writer::TsvWriter;
 
+/// The input path that means standard input (for [`CsvSpout`] and [`JsonLinesSpout`]).
+pub const STDIN: &str = "-";
+
+/// Opens `path` for reading; [`STDIN`] is standard input.
+fn open_input(path: &std::path::Path) -> std::io::Result<Box<dyn std::io::Read>> {
+    if path == std::path::Path::new(STDIN) {
+        Ok(Box::new(std::io::stdin()))
+    } else {
+        Ok(Box::new(std::fs::File::open(path)?))
+    }
+}
+
 /// Lines a spout reads per `next_tuple` call unless told otherwise: enough to fill batches
 /// quickly, few enough that one call stays short.
 const DEFAULT_BATCH: usize = 256;

@@ -66,7 +66,7 @@ pub struct SensorArgs {
     /// A reading is in alarm when value >= level.
     #[arg(long, default_value_t = 1.0)]
     pub level: f64,
-    /// Readings CSV (header sensor,seq,value) instead of simulated sensors.
+    /// Readings CSV (header sensor,seq,value) instead of simulated sensors; `-` reads stdin.
     #[arg(long)]
     pub input: Option<PathBuf>,
     /// Write the JSON Lines events here instead of stdout.

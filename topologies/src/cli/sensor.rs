@@ -4,7 +4,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use squall::{Config, LocalCluster, RunReport};
-use squall_connectors::file::Malformed;
+use squall_connectors::file::{Malformed, STDIN};
 
 use super::args::{Guarantee, SensorArgs};
 use super::inputs::{require_file, require_rate};
@@ -37,9 +37,17 @@ pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRu
     let parallelism = args.parallelism.unwrap_or(config.workers).max(1);
     let (source, sensors, malformed) = match &args.input {
         Some(path) => {
-            require_file(path)?;
+            let stdin = path.as_os_str() == STDIN;
+            if !stdin {
+                require_file(path)?;
+            }
             let sensors = match args.sensors {
                 Some(n) => n,
+                None if stdin => {
+                    return Err(CliError::new(
+                        "--input - (standard input) needs --sensors: the sensors cannot be counted before the readings arrive",
+                    ))
+                }
                 None => distinct_sensors(path).map_err(|e| CliError::new(e.to_string()))?,
             };
             let malformed = Malformed::new();
