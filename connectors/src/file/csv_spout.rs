@@ -60,7 +60,7 @@ pub struct CsvSpout<T> {
 
 /// The open file: the reader, its header and a record buffer reused for every line.
 struct Input {
-    reader: Reader<LineIndex<Box<dyn Read>>>,
+    reader: Reader<LineIndex<Box<dyn Read + Send + Sync>>>,
     headers: StringRecord,
     record: StringRecord,
 }

@@ -62,7 +62,7 @@ pub struct JsonLinesSpout<T> {
 
 /// The open file, the number of the last line read, and a line buffer reused for every line.
 struct Input {
-    reader: BufReader<Box<dyn Read>>,
+    reader: BufReader<Box<dyn Read + Send + Sync>>,
     line: u64,
     buf: Vec<u8>,
 }

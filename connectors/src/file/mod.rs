@@ -40,7 +40,7 @@ pub use tsv_writer::TsvWriter;
 pub const STDIN: &str = "-";
 
 /// Opens `path` for reading; [`STDIN`] is standard input.
-fn open_input(path: &std::path::Path) -> std::io::Result<Box<dyn std::io::Read>> {
+fn open_input(path: &std::path::Path) -> std::io::Result<Box<dyn std::io::Read + Send + Sync>> {
     if path == std::path::Path::new(STDIN) {
         Ok(Box::new(std::io::stdin()))
     } else {
