@@ -47,6 +47,34 @@ pub enum Guarantee {
     AtMostOnce,
 }
 
+/// The flags every `squall run` topology takes.
+#[derive(Debug, Clone, Args)]
+pub struct RunOptions {
+    /// Processing guarantee.
+    #[arg(long, value_enum, default_value_t = Guarantee::ExactlyOnce)]
+    pub guarantee: Guarantee,
+    /// Probability that a bolt task panics on a tuple (failure injection).
+    #[arg(long, default_value_t = 0.0)]
+    pub chaos_panic_rate: f64,
+    /// Seed of simulated input and of failure injection.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+impl RunOptions {
+    /// Refuses what this build cannot do yet; without failures every guarantee gives the exact
+    /// result, so all three are accepted.
+    pub(crate) fn check(&self) -> Result<(), super::CliError> {
+        super::inputs::require_rate("--chaos-panic-rate", self.chaos_panic_rate)?;
+        if self.chaos_panic_rate > 0.0 {
+            return Err(super::CliError::new(
+                "--chaos-panic-rate needs task restarts and replay, which this build does not have yet",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// `squall run sensor-alarm`.
 #[derive(Debug, Clone, Args)]
 pub struct SensorArgs {
@@ -75,15 +103,9 @@ pub struct SensorArgs {
     /// Write latency.hgrm, latency.svg and summary.json into this directory.
     #[arg(long)]
     pub report: Option<PathBuf>,
-    /// Processing guarantee.
-    #[arg(long, value_enum, default_value_t = Guarantee::ExactlyOnce)]
-    pub guarantee: Guarantee,
-    /// Probability that a bolt task panics on a tuple (failure injection).
-    #[arg(long, default_value_t = 0.0)]
-    pub chaos_panic_rate: f64,
-    /// Seed of the simulation and of failure injection.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
+    /// Guarantee, failure injection and seed.
+    #[command(flatten)]
+    pub run: RunOptions,
     /// Tasks of the alarm bolt; default: one per core.
     #[arg(long)]
     pub parallelism: Option<usize>,
@@ -101,15 +123,9 @@ pub struct WordCountArgs {
     /// Tasks of the split and count bolts; default: one per core.
     #[arg(long)]
     pub parallelism: Option<usize>,
-    /// Processing guarantee.
-    #[arg(long, value_enum, default_value_t = Guarantee::ExactlyOnce)]
-    pub guarantee: Guarantee,
-    /// Probability that a bolt task panics on a tuple (failure injection).
-    #[arg(long, default_value_t = 0.0)]
-    pub chaos_panic_rate: f64,
-    /// Seed of failure injection.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
+    /// Guarantee, failure injection and seed.
+    #[command(flatten)]
+    pub run: RunOptions,
 }
 
 /// Prints clap's help and version as clap does, and any other error as one line.

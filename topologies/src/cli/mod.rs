@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, Guarantee, RunTopology, SensorArgs, WordCountArgs};
+pub use args::{Cli, Command, Guarantee, RunOptions, RunTopology, SensorArgs, WordCountArgs};
 
 /// A mistake of the user's, or a failed run: one sentence for stderr.
 #[derive(Debug, thiserror::Error)]

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use squall::{Config, LocalCluster, RunReport};
 use squall_connectors::file::{Malformed, STDIN};
 
-use super::args::{Guarantee, SensorArgs};
-use super::inputs::{require_file, require_rate};
+use super::args::SensorArgs;
+use super::inputs::require_file;
 use super::{latency, CliError};
 use crate::sensor::{
     distinct_sensors, EventCounts, EventOutput, ReadingSource, SensorAlarm, Simulation,
@@ -23,16 +23,7 @@ pub(crate) struct SensorRun {
 
 /// Builds the pipeline from the arguments and runs it to completion.
 pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRun, CliError> {
-    require_rate("--chaos-panic-rate", args.chaos_panic_rate)?;
-    if args.chaos_panic_rate > 0.0 {
-        return Err(CliError::new(
-            "--chaos-panic-rate needs task restarts and replay, which this build does not have yet",
-        ));
-    }
-    if args.guarantee != Guarantee::AtMostOnce {
-        // Without failure injection every guarantee gives the exact result; the runtime runs
-        // at-most-once until acking and checkpoints arrive.
-    }
+    args.run.check()?;
     let config = Config::default();
     let parallelism = args.parallelism.unwrap_or(config.workers).max(1);
     let (source, sensors, malformed) = match &args.input {
@@ -73,7 +64,7 @@ pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRu
                 samples: args.samples,
                 faulty_pct: args.faulty_pct,
                 level: args.level,
-                seed: args.seed,
+                seed: args.run.seed,
             };
             (ReadingSource::Simulated(sim), sensors, None)
         }

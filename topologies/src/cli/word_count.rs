@@ -3,18 +3,13 @@
 use squall::{Config, LocalCluster};
 
 use super::args::WordCountArgs;
-use super::inputs::{expand, require_rate};
+use super::inputs::expand;
 use super::{latency, CliError};
 use crate::word_count::{CountsOutput, WordCountJob};
 
 /// Runs word count over the inputs; counts to stdout or `--output`, a summary to stderr.
 pub(crate) fn run(args: &WordCountArgs) -> Result<(), CliError> {
-    require_rate("--chaos-panic-rate", args.chaos_panic_rate)?;
-    if args.chaos_panic_rate > 0.0 {
-        return Err(CliError::new(
-            "--chaos-panic-rate needs task restarts and replay, which this build does not have yet",
-        ));
-    }
+    args.run.check()?;
     let inputs = expand(&args.input)?;
     let config = Config::default();
     let parallelism = args.parallelism.unwrap_or(config.workers).max(1);
