@@ -87,12 +87,12 @@ pub mod topology;
 pub mod transport;
 
 pub use component::{
-    Bolt, BoltCollector, DirectEmitError, MessageId, Source, Spout, SpoutCollector, TaskContext,
-    Tuple,
+    Bolt, BoltCollector, DirectEmitError, MessageId, Source, Spout, SpoutCollector, State,
+    TaskContext, Tuple,
 };
 pub use error::{BuildError, ComponentError, RunError, TaskId};
 pub use runtime::{ComponentReport, LocalCluster, RunReport, RunningTopology};
 pub use topology::{
-    key_hash, BoltDeclarer, Config, CustomGrouping, Stream, Topology, TopologyBuilder,
-    DEFAULT_STREAM,
+    key_hash, BoltDeclarer, Chaos, Config, CustomGrouping, Guarantee, StateBackend, Strategy,
+    Stream, Supervision, Topology, TopologyBuilder, DEFAULT_STREAM,
 };

@@ -1,6 +1,6 @@
 //! The processing side of a topology.
 
-use super::{BoltCollector, TaskContext, Tuple};
+use super::{BoltCollector, State, TaskContext, Tuple};
 use crate::ComponentError;
 
 /// A processing step (Storm's `IBolt`). One instance runs per task, built by the factory given
@@ -37,4 +37,28 @@ pub trait Bolt: 'static {
 
     /// Called once when the task shuts down.
     fn cleanup(&mut self) {}
+
+    /// The bolt's state for a checkpoint; `None` (the default) marks a stateless bolt.
+    ///
+    /// Called between two `execute` calls when a checkpoint barrier has reached this task on
+    /// every input (exactly-once: aligned; at-least-once: not aligned). In at-least-once mode
+    /// the inputs executed before the snapshot are acked only once the checkpoint completes
+    /// everywhere, so restored state never misses an acked tuple.
+    fn snapshot(&mut self) -> Result<Option<State>, ComponentError> {
+        Ok(None)
+    }
+
+    /// Replaces the bolt's state with one taken by [`Bolt::snapshot`]; called on recovery,
+    /// after `prepare`, before any input.
+    fn restore(&mut self, state: State) -> Result<(), ComponentError> {
+        let _ = state;
+        Ok(())
+    }
+
+    /// Checkpoint `checkpoint` is complete in every task: a transactional sink makes the
+    /// output it staged up to that checkpoint visible here.
+    fn commit(&mut self, checkpoint: u64) -> Result<(), ComponentError> {
+        let _ = checkpoint;
+        Ok(())
+    }
 }

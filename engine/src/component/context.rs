@@ -10,6 +10,8 @@ pub struct TaskContext {
     pub(crate) task: usize,
     pub(crate) tasks: usize,
     pub(crate) worker: usize,
+    pub(crate) restarts: u32,
+    pub(crate) guarantee: crate::Guarantee,
 }
 
 impl TaskContext {
@@ -21,6 +23,8 @@ impl TaskContext {
             task,
             tasks,
             worker: 0,
+            restarts: 0,
+            guarantee: crate::Guarantee::AtMostOnce,
         }
     }
 
@@ -47,5 +51,24 @@ impl TaskContext {
     /// The worker (arbiter thread) this task runs on.
     pub fn worker(&self) -> usize {
         self.worker
+    }
+
+    /// How many times this task was restarted before this instance was built (0 at first
+    /// start). A fresh instance after a restart in at-most-once mode starts without the state
+    /// of the one it replaces, and may need to know it.
+    pub fn restarts(&self) -> u32 {
+        self.restarts
+    }
+
+    /// The run's processing guarantee.
+    pub fn guarantee(&self) -> crate::Guarantee {
+        self.guarantee
+    }
+
+    /// The same context with a different guarantee and restart count (unit tests).
+    pub fn with_recovery(mut self, guarantee: crate::Guarantee, restarts: u32) -> Self {
+        self.guarantee = guarantee;
+        self.restarts = restarts;
+        self
     }
 }

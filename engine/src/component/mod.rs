@@ -8,11 +8,13 @@ mod bolt;
 pub(crate) mod collector;
 mod context;
 mod spout;
+mod state;
 
 pub use bolt::Bolt;
 pub use collector::{BoltCollector, DirectEmitError, Source, SpoutCollector};
 pub use context::TaskContext;
 pub use spout::{MessageId, Spout};
+pub use state::State;
 
 use serde::{de::DeserializeOwned, Serialize};
 

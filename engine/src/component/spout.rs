@@ -1,6 +1,6 @@
 //! The source side of a topology.
 
-use super::{SpoutCollector, TaskContext, Tuple};
+use super::{SpoutCollector, State, TaskContext, Tuple};
 use crate::ComponentError;
 
 /// Identifies a tracked spout tuple, so the spout can be told it was acked or failed
@@ -53,5 +53,17 @@ pub trait Spout: 'static {
     /// True once this spout will emit nothing more (a bounded source reached its end).
     fn is_finished(&self) -> bool {
         false
+    }
+
+    /// The spout's position for a checkpoint (exactly-once): what it needs to rewind to this
+    /// point. `None` (the default) marks a spout that cannot be rewound.
+    fn snapshot(&mut self) -> Result<Option<State>, ComponentError> {
+        Ok(None)
+    }
+
+    /// Rewinds to a position taken by [`Spout::snapshot`]; called on recovery, after `open`.
+    fn restore(&mut self, state: State) -> Result<(), ComponentError> {
+        let _ = state;
+        Ok(())
     }
 }

@@ -88,6 +88,8 @@ fn task_env(
             task,
             tasks,
             worker,
+            restarts: 0,
+            guarantee: env.config.guarantee,
         },
         config: env.config.clone(),
         epoch: env.epoch,

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use super::guarantee::{Chaos, Guarantee, StateBackend, Supervision};
+
 /// How a topology runs. Start from [`Config::default`] and change what you need.
 ///
 /// ```
@@ -34,6 +36,26 @@ pub struct Config {
     /// Input batches a bolt executes per wake-up before it yields to other messages (credits,
     /// timers), so a flooded task cannot starve its own control messages.
     pub batches_per_wake: usize,
+    /// What the run promises about its data.
+    pub guarantee: Guarantee,
+    /// How failed tasks are restarted.
+    pub supervision: Supervision,
+    /// How often spouts inject checkpoint barriers (at-least-once and exactly-once).
+    pub checkpoint_interval: Duration,
+    /// Where checkpoints are kept.
+    pub state_backend: StateBackend,
+    /// Acker tasks keeping the XOR ledger of tuple trees (at-least-once); 0 acks every tuple
+    /// right after it is emitted, as Storm does with zero ackers.
+    pub ackers: usize,
+    /// A tracked tuple tree not completed within this time fails (Storm's
+    /// `topology.message.timeout.secs`); it fires between one and two timeouts after the emit.
+    pub message_timeout: Duration,
+    /// At most this many tracked trees per spout task; at the cap `next_tuple` is not called.
+    pub max_spout_pending: Option<usize>,
+    /// A tuple that failed this many times goes to the dead letters instead of being replayed.
+    pub max_tuple_attempts: u32,
+    /// Failure injection (tests and `--chaos-panic-rate`).
+    pub chaos: Option<Chaos>,
 }
 
 impl Default for Config {
@@ -48,6 +70,15 @@ impl Default for Config {
             track_latency: true,
             drain_timeout: Duration::from_secs(60),
             batches_per_wake: 8,
+            guarantee: Guarantee::AtMostOnce,
+            supervision: Supervision::default(),
+            checkpoint_interval: Duration::from_secs(1),
+            state_backend: StateBackend::Memory,
+            ackers: 1,
+            message_timeout: Duration::from_secs(30),
+            max_spout_pending: None,
+            max_tuple_attempts: 5,
+            chaos: None,
         }
     }
 }

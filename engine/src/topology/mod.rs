@@ -4,10 +4,12 @@
 mod builder;
 mod config;
 mod grouping;
+mod guarantee;
 mod stream;
 
 pub use builder::{BoltDeclarer, Topology, TopologyBuilder};
 pub use config::Config;
 pub(crate) use grouping::{bucket, Grouping, KeyFn};
 pub use grouping::{key_hash, CustomGrouping};
+pub use guarantee::{Chaos, Guarantee, StateBackend, Strategy, Supervision};
 pub use stream::{Stream, DEFAULT_STREAM};
