@@ -91,7 +91,7 @@ pub use component::{
     TaskContext, Tuple,
 };
 pub use error::{BuildError, ComponentError, RunError, TaskId};
-pub use runtime::{ComponentReport, LocalCluster, RunReport, RunningTopology};
+pub use runtime::{ComponentReport, DeadLetter, LocalCluster, RunReport, RunningTopology};
 pub use topology::{
     key_hash, BoltDeclarer, Chaos, Config, CustomGrouping, Guarantee, StateBackend, Strategy,
     Stream, Supervision, Topology, TopologyBuilder, DEFAULT_STREAM,

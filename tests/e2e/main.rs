@@ -7,5 +7,6 @@
 mod backpressure;
 mod groupings;
 mod sensor;
+mod supervision;
 mod validation;
 mod word_count;

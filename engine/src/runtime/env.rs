@@ -6,10 +6,11 @@ use std::time::Instant;
 
 use crossbeam_channel::Sender;
 
+use super::checkpoint::TaskRecord;
 use super::hook::HookFailure;
 use super::stats::{TaskEvent, TaskStats};
 use crate::component::TaskContext;
-use crate::{Config, RunError, TaskId};
+use crate::{Config, Guarantee, RunError, TaskId};
 
 /// Shared by the spout and bolt executors.
 pub(crate) struct TaskEnv {
@@ -19,7 +20,8 @@ pub(crate) struct TaskEnv {
     pub epoch: Instant,
     /// Index of the component in the topology's declaration order.
     pub node: usize,
-    /// To the controller; it holds at most one final event per task, so it never grows.
+    /// To the controller. It carries a bounded number of events per task: one end, one crash
+    /// before each restart, one record per checkpoint (one checkpoint is in flight at a time).
     pub events: Sender<TaskEvent>,
 }
 
@@ -31,8 +33,13 @@ impl TaskEnv {
         }
     }
 
-    /// Reports a failed hook to the controller.
-    pub(crate) fn report_failure(&self, hook: &'static str, failure: &HookFailure) {
+    /// True when the run takes checkpoints.
+    pub(crate) fn checkpointing(&self) -> bool {
+        self.config.guarantee != Guarantee::AtMostOnce
+    }
+
+    /// Reports something no restart can fix; the run ends with it.
+    pub(crate) fn report_fatal(&self, hook: &'static str, failure: &HookFailure) {
         let _ = self.events.send(TaskEvent::Failed(RunError::TaskFailed {
             task: self.task_id(),
             hook,
@@ -40,8 +47,33 @@ impl TaskEnv {
         }));
     }
 
-    /// Reports the task's final counters.
-    pub(crate) fn report_done(&self, stats: TaskStats) {
-        let _ = self.events.send(TaskEvent::Done(stats));
+    /// Reports a crashed hook to the supervisor.
+    pub(crate) fn report_crash(&self, gen: u64, hook: &'static str, failure: &HookFailure) {
+        let _ = self.events.send(TaskEvent::Crashed {
+            task: (self.node, self.ctx.task),
+            gen,
+            hook,
+            message: failure.describe(),
+        });
+    }
+
+    /// Reports the task's record for a checkpoint.
+    pub(crate) fn report_snapshot(&self, gen: u64, checkpoint: u64, record: TaskRecord) {
+        let _ = self.events.send(TaskEvent::Snapshot {
+            task: (self.node, self.ctx.task),
+            gen,
+            checkpoint,
+            record,
+        });
+    }
+
+    /// Reports the task's end with its counters.
+    pub(crate) fn report_done(&self, gen: u64, stats: TaskStats, record: Option<TaskRecord>) {
+        let _ = self.events.send(TaskEvent::Done {
+            task: (self.node, self.ctx.task),
+            gen,
+            stats,
+            record,
+        });
     }
 }

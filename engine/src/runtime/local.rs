@@ -8,15 +8,13 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use actix::{Arbiter, Recipient, System};
-use crossbeam_channel::{Receiver, RecvTimeoutError};
-
+use super::controller::{Controller, Wait};
 use super::launch::launch;
 use super::node::LaunchEnv;
-use super::run_report::{ComponentReport, RunReport};
-use super::stats::{new_histogram, TaskEvent, TaskStats};
+use super::run_report::RunReport;
 use crate::transport::message::Control;
 use crate::{Config, RunError, Topology};
+use actix::{Arbiter, Recipient, System};
 
 /// Runs topologies in this process (Storm's `LocalCluster`).
 ///
@@ -92,15 +90,16 @@ impl LocalCluster {
             .iter()
             .map(|n| (n.id().to_string(), n.parallelism()))
             .collect();
+        let is_spout = topology.nodes.iter().map(|n| n.is_spout()).collect();
         let order = topology.order.clone();
-        let total_tasks = components.iter().map(|(_, p)| p).sum();
         let (events_tx, events) = crossbeam_channel::unbounded();
         let (ready_tx, ready_rx) = crossbeam_channel::bounded(1);
         let workers = config.workers.max(1);
         let drain_timeout = config.drain_timeout;
         let start = Instant::now();
+        let controller = Controller::new(name, components, order, is_spout, events, &config, start);
         let thread = std::thread::Builder::new()
-            .name(format!("squall-{name}"))
+            .name(format!("squall-{}", topology.name))
             .spawn(move || {
                 let system = System::new();
                 let launched = system.block_on(async move {
@@ -112,100 +111,69 @@ impl LocalCluster {
                         epoch: start,
                         events: events_tx,
                     };
-                    let spouts = launch(&topology, &env).map(|started| {
-                        let controls = |spout: bool| {
-                            started
-                                .iter()
-                                .zip(&topology.nodes)
-                                .filter(|(_, n)| n.is_spout() == spout)
-                                .flat_map(|(s, _)| s.control.clone())
-                                .collect::<Vec<Recipient<Control>>>()
-                        };
-                        (controls(true), controls(false))
+                    let controls = launch(&topology, &env).map(|started| {
+                        started
+                            .iter()
+                            .map(|s| s.control.clone())
+                            .collect::<Vec<Vec<Recipient<Control>>>>()
                     });
-                    (arbiters, spouts)
+                    (arbiters, controls)
                 });
                 let _ = ready_tx.send((System::current(), launched));
                 let _ = system.run();
             })
             .map_err(|e| RunError::Runtime(format!("cannot start the system thread: {e}")))?;
-        let (system, (arbiters, spouts)) = ready_rx
+        let (system, (arbiters, controls)) = ready_rx
             .recv()
             .map_err(|_| RunError::Runtime("the system thread stopped while starting".into()))?;
         let mut running = RunningTopology {
-            name,
-            components,
-            order,
+            controller,
             system,
             thread: Some(thread),
             arbiters,
-            spouts: Vec::new(),
-            bolts: Vec::new(),
-            events,
-            remaining: total_tasks,
-            stats: Vec::new(),
-            start,
             drain_timeout,
         };
-        (running.spouts, running.bolts) = match spouts {
-            Ok(s) => s,
+        match controls {
+            Ok(c) => running.controller.set_controls(c),
             Err(e) => {
                 running.teardown();
                 return Err(e);
             }
-        };
+        }
         Ok(running)
     }
 }
 
 /// A topology running in this process.
 pub struct RunningTopology {
-    name: String,
-    components: Vec<(String, usize)>,
-    order: Vec<usize>,
+    /// Supervises the tasks and coordinates checkpoints; holds every task's control address,
+    /// so that no task stops before the run ends (actix stops an actor whose addresses are
+    /// all dropped, and a bolt's producers drop theirs when they end).
+    controller: Controller,
     system: System,
     thread: Option<JoinHandle<()>>,
     arbiters: Vec<Arbiter>,
-    spouts: Vec<Recipient<Control>>,
-    /// Held so that no bolt task stops before it reports its end: actix stops an actor whose
-    /// addresses are all dropped, and a bolt's producers drop theirs when they end, while the
-    /// bolt may still hold unexecuted input.
-    bolts: Vec<Recipient<Control>>,
-    events: Receiver<TaskEvent>,
-    /// Tasks that have not reported their end.
-    remaining: usize,
-    stats: Vec<TaskStats>,
-    start: Instant,
     drain_timeout: Duration,
 }
 
 impl RunningTopology {
     /// Waits up to `timeout` for the topology to complete by itself; true if it did.
     pub fn wait_for(&mut self, timeout: Duration) -> Result<bool, RunError> {
-        let deadline = Instant::now() + timeout;
-        while self.remaining > 0 {
-            match self.events.recv_deadline(deadline) {
-                Ok(event) => self.handle(event)?,
-                Err(RecvTimeoutError::Timeout) => return Ok(false),
-                Err(RecvTimeoutError::Disconnected) => {
-                    self.teardown();
-                    return Err(RunError::Runtime("every task vanished".into()));
-                }
+        match self.controller.wait(Some(Instant::now() + timeout)) {
+            Ok(Wait::Complete) => Ok(true),
+            Ok(Wait::Timeout) => Ok(false),
+            Err(e) => {
+                self.teardown();
+                Err(e)
             }
         }
-        Ok(true)
     }
 
     /// Waits until the topology completes by itself (bounded topologies).
     pub fn join(mut self) -> Result<RunReport, RunError> {
-        while self.remaining > 0 {
-            match self.events.recv() {
-                Ok(event) => self.handle(event)?,
-                Err(_) => {
-                    self.teardown();
-                    return Err(RunError::Runtime("every task vanished".into()));
-                }
-            }
+        if let Err(e) = self.controller.wait(None) {
+            self.teardown();
+            return Err(e);
         }
         Ok(self.finish())
     }
@@ -213,9 +181,7 @@ impl RunningTopology {
     /// Drains the topology: spouts stop emitting, in-flight tuples are processed, `finish`
     /// hooks run in topological order; then returns the report.
     pub fn shutdown(mut self) -> Result<RunReport, RunError> {
-        for spout in &self.spouts {
-            spout.do_send(Control::Drain);
-        }
+        self.controller.drain();
         if !self.wait_for(self.drain_timeout)? {
             self.teardown();
             return Err(RunError::Runtime(format!(
@@ -226,64 +192,14 @@ impl RunningTopology {
         Ok(self.finish())
     }
 
-    fn handle(&mut self, event: TaskEvent) -> Result<(), RunError> {
-        match event {
-            TaskEvent::Done(stats) => {
-                self.remaining = self.remaining.saturating_sub(1);
-                self.stats.push(stats);
-                Ok(())
-            }
-            TaskEvent::Failed(error) => {
-                self.teardown();
-                Err(error)
-            }
-        }
-    }
-
     fn finish(&mut self) -> RunReport {
-        let elapsed = self.start.elapsed();
         self.teardown();
-        let mut latency = new_histogram();
-        let mut components: Vec<ComponentReport> = self
-            .order
-            .iter()
-            .map(|&i| ComponentReport {
-                id: self.components[i].0.clone(),
-                tasks: self.components[i].1,
-                emitted: 0,
-                executed: 0,
-                elapsed: Duration::ZERO,
-            })
-            .collect();
-        for &i in &self.order {
-            let pos = self.order.iter().position(|&o| o == i).unwrap_or(0);
-            let tasks: Vec<&TaskStats> = self.stats.iter().filter(|s| s.node == i).collect();
-            let c = &mut components[pos];
-            c.emitted = tasks.iter().map(|s| s.emitted).sum();
-            c.executed = tasks.iter().map(|s| s.executed).sum();
-            if let (Some(first), Some(last)) = (
-                tasks.iter().map(|s| s.started).min(),
-                tasks.iter().map(|s| s.ended).max(),
-            ) {
-                c.elapsed = last.saturating_duration_since(first);
-            }
-            for s in tasks {
-                // Both histograms auto-resize, so adding cannot fail on range.
-                let _ = latency.add(&s.latency);
-            }
-        }
-        RunReport {
-            topology: self.name.clone(),
-            elapsed,
-            components,
-            latency,
-        }
+        self.controller.report()
     }
 
     /// Stops every worker and the system thread, and waits for them.
     fn teardown(&mut self) {
-        self.spouts.clear();
-        self.bolts.clear();
+        self.controller.clear_controls();
         for arbiter in &self.arbiters {
             arbiter.stop();
         }

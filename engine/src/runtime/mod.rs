@@ -20,8 +20,12 @@
 //! order and a bounded topology completes by itself.
 
 mod bolt_task;
+mod chaos;
+mod checkpoint;
+mod controller;
 mod env;
 mod hook;
+mod inbox;
 mod launch;
 mod local;
 mod node;
@@ -30,9 +34,11 @@ mod router;
 mod run_report;
 mod spout_task;
 mod stats;
+mod supervisor;
 mod wire;
 
+pub(crate) use checkpoint::TaskRecord;
 pub use local::{LocalCluster, RunningTopology};
 pub(crate) use node::{BoltNode, Node, SpoutNode, Subscription};
 pub(crate) use output::Output;
-pub use run_report::{ComponentReport, RunReport};
+pub use run_report::{ComponentReport, DeadLetter, RunReport};

@@ -231,14 +231,16 @@ impl<B: Bolt> Node for BoltNode<B> {
     }
 
     fn start(&self, env: &LaunchEnv, node: usize, workers: Vec<usize>) -> Started {
+        let chaos_memory = super::chaos::ChaosMemory::default();
         let addrs: Vec<Addr<BoltTask<B>>> = workers
             .iter()
             .enumerate()
             .map(|(task, &worker)| {
                 let tenv = task_env(env, &self.id, node, task, self.parallelism, worker);
                 let factory = self.factory.clone();
+                let memory = chaos_memory.clone();
                 BoltTask::start_in_arbiter(&worker_handle(env, worker), move |_| {
-                    BoltTask::new(tenv, factory)
+                    BoltTask::new(tenv, factory, memory)
                 })
             })
             .collect();

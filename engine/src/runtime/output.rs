@@ -32,8 +32,9 @@ struct Target<T: Tuple> {
     link: u32,
     buf: Batch<T>,
     credits: usize,
-    /// Batches (and at last end-of-stream) waiting for credit. `None` is end-of-stream.
-    pending: VecDeque<Option<Payload<T>>>,
+    /// Batches waiting for credit, with the barriers and end-of-stream queued behind them
+    /// (those need no credit but must not overtake data).
+    pending: VecDeque<Payload<T>>,
 }
 
 struct Edge<T: Tuple> {
@@ -57,6 +58,9 @@ pub(crate) struct Output<T: Tuple> {
     pub(crate) failure: Option<String>,
     /// Tuples emitted by this task's user code.
     pub(crate) emitted: u64,
+    /// Stamped on everything sent, so consumers can drop what a rolled-back generation left
+    /// in flight.
+    gen: u64,
 }
 
 impl<T: Tuple> Output<T> {
@@ -72,6 +76,7 @@ impl<T: Tuple> Output<T> {
             many: Vec::new(),
             failure: None,
             emitted: 0,
+            gen: 0,
         }
     }
 
@@ -138,6 +143,7 @@ impl<T: Tuple> Output<T> {
             blocked: &mut self.blocked,
             buffered: &mut self.buffered,
             failure: &mut self.failure,
+            gen: self.gen,
         };
         let mut value = Some(value);
         let last = subscribed.len().saturating_sub(1);
@@ -208,6 +214,7 @@ impl<T: Tuple> Output<T> {
             blocked: &mut self.blocked,
             buffered: &mut self.buffered,
             failure: &mut self.failure,
+            gen: self.gen,
         };
         for &e in &direct {
             sink.push(&mut self.edges[e].targets[task], value.clone(), origin);
@@ -237,6 +244,7 @@ impl<T: Tuple> Output<T> {
             blocked: &mut self.blocked,
             buffered: &mut self.buffered,
             failure: &mut self.failure,
+            gen: self.gen,
         };
         for edge in &mut self.edges {
             for target in &mut edge.targets {
@@ -250,16 +258,46 @@ impl<T: Tuple> Output<T> {
     /// Flushes, then queues end-of-stream on every link.
     pub(crate) fn finish(&mut self) {
         self.flush();
+        self.broadcast(|| Payload::Eos);
+    }
+
+    /// Flushes, then queues checkpoint barrier `id` on every link, behind the data before it.
+    pub(crate) fn barrier(&mut self, id: u64) {
+        self.flush();
+        self.broadcast(|| Payload::Barrier(id));
+    }
+
+    /// Sends a control payload (no credit needed) on every link, or queues it behind the
+    /// link's pending batches.
+    fn broadcast(&mut self, payload: impl Fn() -> Payload<T>) {
+        let gen = self.gen;
         for edge in &mut self.edges {
             for target in &mut edge.targets {
                 if target.pending.is_empty() {
                     target.tx.do_send(Inbound {
                         link: target.link,
-                        payload: Payload::Eos,
+                        gen,
+                        payload: payload(),
                     });
                 } else {
-                    target.pending.push_back(None);
+                    target.pending.push_back(payload());
                 }
+            }
+        }
+    }
+
+    /// Enters generation `gen` after a rollback: everything not yet sent is dropped. Credits
+    /// stay as they are: a dropped batch never took one, and the consumers return the credit
+    /// of every batch in flight, whether they execute it or drop it.
+    pub(crate) fn reset(&mut self, gen: u64) {
+        self.gen = gen;
+        self.blocked = 0;
+        self.buffered = 0;
+        self.failure = None;
+        for edge in &mut self.edges {
+            for target in &mut edge.targets {
+                target.buf = Batch::with_capacity(self.batch_size);
+                target.pending.clear();
             }
         }
     }
@@ -282,29 +320,25 @@ impl<T: Tuple> Output<T> {
         };
         t.credits += 1;
         if !t.pending.is_empty() {
-            while t.credits > 0 {
-                match t.pending.pop_front() {
-                    Some(Some(payload)) => {
-                        t.credits -= 1;
-                        t.tx.do_send(Inbound {
-                            link: t.link,
-                            payload,
-                        });
-                    }
-                    Some(None) => t.tx.do_send(Inbound {
-                        link: t.link,
-                        payload: Payload::Eos,
-                    }),
+            loop {
+                let needs_credit = match t.pending.front() {
+                    Some(Payload::Batch(_) | Payload::Encoded(_)) => true,
+                    Some(Payload::Barrier(_) | Payload::Eos) => false,
                     None => break,
+                };
+                if needs_credit {
+                    if t.credits == 0 {
+                        break;
+                    }
+                    t.credits -= 1;
                 }
-            }
-            // End-of-stream needs no credit.
-            if let Some(None) = t.pending.front() {
-                t.pending.pop_front();
-                t.tx.do_send(Inbound {
-                    link: t.link,
-                    payload: Payload::Eos,
-                });
+                if let Some(payload) = t.pending.pop_front() {
+                    t.tx.do_send(Inbound {
+                        link: t.link,
+                        gen: self.gen,
+                        payload,
+                    });
+                }
             }
             if t.pending.is_empty() {
                 self.blocked -= 1;
@@ -321,6 +355,7 @@ struct Shipper<'a> {
     blocked: &'a mut usize,
     buffered: &'a mut usize,
     failure: &'a mut Option<String>,
+    gen: u64,
 }
 
 impl Shipper<'_> {
@@ -354,13 +389,14 @@ impl Shipper<'_> {
             target.credits -= 1;
             target.tx.do_send(Inbound {
                 link: target.link,
+                gen: self.gen,
                 payload,
             });
         } else {
             if target.pending.is_empty() {
                 *self.blocked += 1;
             }
-            target.pending.push_back(Some(payload));
+            target.pending.push_back(payload);
         }
     }
 }

@@ -17,6 +17,31 @@ pub struct ComponentReport {
     pub executed: u64,
     /// From the first task's start to the last task's end.
     pub elapsed: Duration,
+    /// Times a task of this component was given a fresh instance after a failure.
+    pub restarts: u64,
+    /// Tuple trees completed (spouts, at-least-once).
+    pub acked: u64,
+    /// Tuples failed: an `Err` from `execute`, a timeout or a crash.
+    pub failed: u64,
+    /// Tuples emitted again because of a failure: replays of failed trees, and what a spout
+    /// emits a second time after rewinding to a checkpoint.
+    pub replayed: u64,
+}
+
+/// A tuple given up on: it failed `max_tuple_attempts` times (at-least-once), or once without
+/// tracking. Kept with its MessagePack payload and the last error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// The bolt that failed it.
+    pub component: String,
+    /// The task index.
+    pub task: usize,
+    /// The tuple, MessagePack-encoded (decode it with `squall::transport::codec::decode`).
+    pub payload: Vec<u8>,
+    /// The last error.
+    pub error: String,
+    /// How many times it was tried.
+    pub attempts: u32,
 }
 
 /// The result of a completed run: per-component counters and end-to-end latency.
@@ -33,11 +58,27 @@ pub struct RunReport {
     /// without emitting anything further, i.e. where each branch of its tree ends. One
     /// histogram per task, merged.
     pub latency: Histogram<u64>,
+    /// Tuples given up on (a bounded sample; `ComponentReport::failed` counts them all).
+    pub dead_letters: Vec<DeadLetter>,
+    /// Times the whole topology rolled back to a checkpoint.
+    pub rollbacks: u64,
+    /// Checkpoints completed.
+    pub checkpoints: u64,
 }
 
 impl RunReport {
     /// The report of component `id`, if the topology has one.
     pub fn component(&self, id: &str) -> Option<&ComponentReport> {
         self.components.iter().find(|c| c.id == id)
+    }
+
+    /// Restarts over all components.
+    pub fn restarts(&self) -> u64 {
+        self.components.iter().map(|c| c.restarts).sum()
+    }
+
+    /// Replayed tuples over all components.
+    pub fn replayed(&self) -> u64 {
+        self.components.iter().map(|c| c.replayed).sum()
     }
 }

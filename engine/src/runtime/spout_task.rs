@@ -3,21 +3,24 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix::{Actor, ActorContext, AsyncContext, Context, Handler, Message};
+use actix::{Actor, AsyncContext, Context, Handler, Message};
 
+use super::checkpoint::TaskRecord;
 use super::env::TaskEnv;
 use super::hook::{self, HookFailure};
 use super::output::Output;
 use super::stats::{new_histogram, TaskStats};
 use super::wire::Wire;
 use crate::component::{collector::origin_of, MessageId, Spout, SpoutCollector};
-use crate::transport::message::{Control, Credit};
+use crate::transport::message::{Control, Credit, Restart};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     /// Started, waiting for its wiring.
     Unwired,
     Running,
+    /// A hook failed; waiting for the supervisor's restart.
+    Crashed,
     /// Finished emitting; waiting for credit to send what is left and end-of-stream.
     Draining,
     Done,
@@ -46,6 +49,14 @@ pub(crate) struct SpoutTask<S: Spout> {
     /// When the oldest tuple of the open batches was emitted (linger).
     partial_since: Option<Instant>,
     started: Instant,
+    /// The generation this task is in (see `Output::reset`).
+    gen: u64,
+    /// Tuples emitted when each uncommitted checkpoint was taken: a rollback to one of them
+    /// counts what came after as replayed.
+    emitted_at: Vec<(u64, u64)>,
+    replayed: u64,
+    /// The record taken when the spout finished, before `close`.
+    final_record: Option<TaskRecord>,
 }
 
 impl<S: Spout> SpoutTask<S> {
@@ -61,6 +72,10 @@ impl<S: Spout> SpoutTask<S> {
             tracked: Vec::new(),
             partial_since: None,
             started: Instant::now(),
+            gen: 0,
+            emitted_at: Vec::new(),
+            replayed: 0,
+            final_record: None,
         }
     }
 
@@ -71,10 +86,103 @@ impl<S: Spout> SpoutTask<S> {
         }
     }
 
-    fn fail(&mut self, hook: &'static str, failure: HookFailure, ctx: &mut Context<Self>) {
-        self.phase = Phase::Done;
-        self.env.report_failure(hook, &failure);
-        ctx.stop();
+    /// A hook failed: drop the instance and wait for the supervisor.
+    fn fail(&mut self, hook: &'static str, failure: HookFailure, _ctx: &mut Context<Self>) {
+        self.phase = Phase::Crashed;
+        self.spout = None;
+        self.partial_since = None;
+        self.env.report_crash(self.gen, hook, &failure);
+    }
+
+    /// Builds a fresh instance, opens and activates it.
+    fn build(&mut self) -> Result<(), (&'static str, HookFailure)> {
+        let factory = self.factory.clone();
+        let mut spout = hook::call_infallible(|| factory()).map_err(|f| ("factory", f))?;
+        let task_ctx = self.env.ctx.clone();
+        hook::call(|| spout.open(&task_ctx)).map_err(|f| ("open", f))?;
+        hook::call_infallible(|| spout.activate()).map_err(|f| ("activate", f))?;
+        self.spout = Some(Box::new(spout));
+        Ok(())
+    }
+
+    fn record(&mut self, finished: bool) -> Result<TaskRecord, HookFailure> {
+        let state = match self.spout.as_mut() {
+            Some(spout) => hook::call(|| spout.snapshot())?,
+            None => None,
+        };
+        Ok(TaskRecord {
+            state,
+            finished,
+            closed: Vec::new(),
+        })
+    }
+
+    fn checkpoint(&mut self, id: u64, ctx: &mut Context<Self>) {
+        if self.phase != Phase::Running {
+            // A finished spout's final record stands in for it.
+            return;
+        }
+        match self.record(false) {
+            Ok(record) => self.env.report_snapshot(self.gen, id, record),
+            Err(f) => return self.fail("snapshot", f, ctx),
+        }
+        self.emitted_at.push((id, self.out.emitted));
+        self.out.barrier(id);
+        self.partial_since = None;
+    }
+
+    fn restart(&mut self, r: Restart, ctx: &mut Context<Self>) {
+        self.env.ctx.restarts = r.restarts;
+        if r.rollback {
+            self.gen = r.gen;
+            self.out.reset(r.gen);
+            self.partial_since = None;
+            let base = r
+                .checkpoint
+                .and_then(|c| self.emitted_at.iter().find(|(id, _)| *id == c))
+                .map_or(0, |&(_, n)| n);
+            self.replayed += self.out.emitted.saturating_sub(base);
+            self.emitted_at.clear();
+        }
+        if r.fresh || self.spout.is_none() {
+            self.spout = None;
+            if let Err((hook, f)) = self.build() {
+                return self.fail(hook, f, ctx);
+            }
+        }
+        if r.rollback {
+            if let Some(rec) = r.record {
+                if let (Some(state), Some(spout)) = (rec.state, self.spout.as_mut()) {
+                    if let Err(f) = hook::call(|| spout.restore(state)) {
+                        return self.fail("restore", f, ctx);
+                    }
+                }
+                if rec.finished {
+                    self.phase = Phase::Done;
+                    return self.report_done(Some(TaskRecord {
+                        finished: true,
+                        ..TaskRecord::default()
+                    }));
+                }
+            }
+        }
+        self.phase = Phase::Running;
+        self.schedule_poll(ctx);
+    }
+
+    fn report_done(&mut self, record: Option<TaskRecord>) {
+        let stats = TaskStats {
+            emitted: self.out.emitted,
+            executed: 0,
+            acked: 0,
+            failed: 0,
+            replayed: self.replayed,
+            started: self.started,
+            ended: Instant::now(),
+            latency: new_histogram(),
+            dead_letters: Vec::new(),
+        };
+        self.env.report_done(self.gen, stats, record);
     }
 
     fn poll(&mut self, ctx: &mut Context<Self>) {
@@ -152,6 +260,12 @@ impl<S: Spout> SpoutTask<S> {
     fn finish(&mut self, ctx: &mut Context<Self>) {
         self.phase = Phase::Draining;
         self.out.finish();
+        if self.env.checkpointing() {
+            match self.record(true) {
+                Ok(r) => self.final_record = Some(r),
+                Err(f) => return self.fail("snapshot", f, ctx),
+            }
+        }
         if let Some(spout) = self.spout.as_mut() {
             if let Err(f) = hook::call_infallible(|| spout.close()) {
                 return self.fail("close", f, ctx);
@@ -160,19 +274,13 @@ impl<S: Spout> SpoutTask<S> {
         self.maybe_done(ctx);
     }
 
-    fn maybe_done(&mut self, ctx: &mut Context<Self>) {
-        if self.phase == Phase::Draining && self.out.is_drained() {
-            self.phase = Phase::Done;
-            self.env.report_done(TaskStats {
-                node: self.env.node,
-                emitted: self.out.emitted,
-                executed: 0,
-                started: self.started,
-                ended: Instant::now(),
-                latency: new_histogram(),
-            });
-            ctx.stop();
+    fn maybe_done(&mut self, _ctx: &mut Context<Self>) {
+        if self.phase != Phase::Draining || !self.out.is_drained() {
+            return;
         }
+        let record = self.final_record.take();
+        self.phase = Phase::Done;
+        self.report_done(record);
     }
 }
 
@@ -193,20 +301,10 @@ impl<S: Spout> Handler<Wire<S::Output>> for SpoutTask<S> {
             config.max_batches_in_flight,
             config.always_serialize,
         );
-        let factory = self.factory.clone();
-        let mut spout = match hook::call_infallible(|| factory()) {
-            Ok(s) => s,
-            Err(f) => return self.fail("factory", f, ctx),
-        };
-        let task_ctx = self.env.ctx.clone();
-        if let Err(f) = hook::call(|| spout.open(&task_ctx)) {
-            return self.fail("open", f, ctx);
-        }
-        if let Err(f) = hook::call_infallible(|| spout.activate()) {
-            return self.fail("activate", f, ctx);
-        }
-        self.spout = Some(Box::new(spout));
         self.started = Instant::now();
+        if let Err((hook, f)) = self.build() {
+            return self.fail(hook, f, ctx);
+        }
         self.phase = Phase::Running;
         self.schedule_poll(ctx);
     }
@@ -249,6 +347,9 @@ impl<S: Spout> Handler<Control> for SpoutTask<S> {
                     self.finish(ctx);
                 }
             }
+            Control::Checkpoint(id) => self.checkpoint(id, ctx),
+            Control::Committed(id) => self.emitted_at.retain(|(c, _)| *c >= id),
+            Control::Restart(r) => self.restart(r, ctx),
         }
     }
 }

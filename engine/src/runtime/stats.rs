@@ -4,23 +4,55 @@ use std::time::Instant;
 
 use hdrhistogram::Histogram;
 
+use super::checkpoint::TaskRecord;
+use super::run_report::DeadLetter;
+use super::supervisor::TaskRef;
 use crate::RunError;
 
-/// A task's counters, sent once when it ends.
+/// A task's counters, sent when it ends (again after each rollback that revives it).
 pub(crate) struct TaskStats {
-    /// Index of the component in the topology's declaration order.
-    pub node: usize,
     pub emitted: u64,
     pub executed: u64,
+    /// Tuple trees completed (spouts) .
+    pub acked: u64,
+    /// Tuples failed: by an `Err` from `execute`, a timeout, or a crash.
+    pub failed: u64,
+    /// Tuples emitted again because of a failure (replays and rewinds).
+    pub replayed: u64,
     pub started: Instant,
     pub ended: Instant,
     /// End-to-end latency of the tuple trees that ended in this task, in nanoseconds.
     pub latency: Histogram<u64>,
+    /// Tuples given up on (at most a few per task are kept; `failed` counts them all).
+    pub dead_letters: Vec<DeadLetter>,
 }
 
 /// A task's message to the controller.
 pub(crate) enum TaskEvent {
-    Done(TaskStats),
+    /// The task finished in generation `gen`; `record` is its final checkpoint record
+    /// (checkpointing modes only).
+    Done {
+        task: TaskRef,
+        gen: u64,
+        stats: TaskStats,
+        record: Option<TaskRecord>,
+    },
+    /// A hook panicked (or a lifecycle hook returned an error): the task dropped its user
+    /// instance and waits for the supervisor.
+    Crashed {
+        task: TaskRef,
+        gen: u64,
+        hook: &'static str,
+        message: String,
+    },
+    /// The task's record for checkpoint `checkpoint`.
+    Snapshot {
+        task: TaskRef,
+        gen: u64,
+        checkpoint: u64,
+        record: TaskRecord,
+    },
+    /// Something no restart can fix.
     Failed(RunError),
 }
 

@@ -1,0 +1,386 @@
+//! The controller of a running topology: it collects what tasks report, supervises them, and
+//! coordinates checkpoints. It runs on the thread that waits for the topology (local mode's
+//! caller), driven by the task events channel and two timers (the next restart, the next
+//! checkpoint).
+
+use std::time::{Duration, Instant};
+
+use actix::Recipient;
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+
+use super::checkpoint::Coordinator;
+use super::run_report::{ComponentReport, RunReport};
+use super::stats::{new_histogram, TaskEvent, TaskStats};
+use super::supervisor::{targets, Supervisor, TaskRef};
+use crate::transport::message::{Control, Restart};
+use crate::{Config, Guarantee, RunError, TaskId};
+
+/// What a wait ended with.
+pub(crate) enum Wait {
+    /// Every task finished.
+    Complete,
+    /// The deadline passed first.
+    Timeout,
+}
+
+/// A restart the supervisor scheduled after a backoff.
+struct PendingRestart {
+    at: Instant,
+    tasks: Vec<TaskRef>,
+}
+
+pub(crate) struct Controller {
+    name: String,
+    /// Component id and task count, in declaration order.
+    components: Vec<(String, usize)>,
+    order: Vec<usize>,
+    is_spout: Vec<bool>,
+    /// Flat task index of each component's task 0.
+    base: Vec<usize>,
+    controls: Vec<Vec<Recipient<Control>>>,
+    events: Receiver<TaskEvent>,
+    guarantee: Guarantee,
+    strategy: crate::Strategy,
+    checkpoint_interval: Duration,
+    /// The generation: bumped by every rollback.
+    gen: u64,
+    done: Vec<bool>,
+    stats: Vec<Option<TaskStats>>,
+    restarts: Vec<u32>,
+    supervisor: Supervisor,
+    coordinator: Coordinator,
+    pending_restart: Option<PendingRestart>,
+    next_checkpoint: Option<Instant>,
+    rollbacks: u64,
+    checkpoints: u64,
+    start: Instant,
+}
+
+impl Controller {
+    pub(crate) fn new(
+        name: String,
+        components: Vec<(String, usize)>,
+        order: Vec<usize>,
+        is_spout: Vec<bool>,
+        events: Receiver<TaskEvent>,
+        config: &Config,
+        start: Instant,
+    ) -> Self {
+        let mut base = Vec::with_capacity(components.len());
+        let mut names = Vec::new();
+        for (id, p) in &components {
+            base.push(names.len());
+            names.extend((0..*p).map(|t| format!("{id}-{t}")));
+        }
+        let total = names.len();
+        let checkpointing = config.guarantee != Guarantee::AtMostOnce;
+        Controller {
+            coordinator: Coordinator::new(config.state_backend.clone(), &name, names),
+            name,
+            components,
+            order,
+            is_spout,
+            base,
+            controls: Vec::new(),
+            events,
+            guarantee: config.guarantee,
+            strategy: config.supervision.strategy,
+            checkpoint_interval: config.checkpoint_interval,
+            gen: 0,
+            done: vec![false; total],
+            stats: (0..total).map(|_| None).collect(),
+            restarts: vec![0; total],
+            supervisor: Supervisor::new(config.supervision.clone()),
+            pending_restart: None,
+            next_checkpoint: checkpointing.then(|| start + config.checkpoint_interval),
+            rollbacks: 0,
+            checkpoints: 0,
+            start,
+        }
+    }
+
+    /// The tasks' control addresses, per component; held so that no task stops early (actix
+    /// stops an actor whose addresses are all dropped).
+    pub(crate) fn set_controls(&mut self, controls: Vec<Vec<Recipient<Control>>>) {
+        self.controls = controls;
+    }
+
+    pub(crate) fn clear_controls(&mut self) {
+        self.controls.clear();
+    }
+
+    fn flat(&self, (node, task): TaskRef) -> usize {
+        self.base.get(node).copied().unwrap_or(0) + task
+    }
+
+    fn is_complete(&self) -> bool {
+        self.done.iter().all(|d| *d)
+    }
+
+    /// Tells every spout task to stop emitting and drain.
+    pub(crate) fn drain(&self) {
+        for (node, controls) in self.controls.iter().enumerate() {
+            if self.is_spout[node] {
+                controls.iter().for_each(|c| c.do_send(Control::Drain));
+            }
+        }
+    }
+
+    /// Processes events and timers until every task finished or `deadline` passed.
+    pub(crate) fn wait(&mut self, deadline: Option<Instant>) -> Result<Wait, RunError> {
+        while !self.is_complete() {
+            let timer = [
+                deadline,
+                self.pending_restart.as_ref().map(|p| p.at),
+                self.next_checkpoint,
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let event = match timer {
+                Some(t) => self.events.recv_deadline(t),
+                None => self
+                    .events
+                    .recv()
+                    .map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            match event {
+                Ok(event) => self.handle(event)?,
+                Err(RecvTimeoutError::Timeout) => {
+                    let now = Instant::now();
+                    if self.pending_restart.as_ref().is_some_and(|p| p.at <= now) {
+                        self.restart();
+                    }
+                    if self.next_checkpoint.is_some_and(|t| t <= now) {
+                        self.trigger_checkpoint();
+                    }
+                    if deadline.is_some_and(|d| d <= now) {
+                        return Ok(Wait::Timeout);
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(RunError::Runtime("every task vanished".into()))
+                }
+            }
+        }
+        Ok(Wait::Complete)
+    }
+
+    fn handle(&mut self, event: TaskEvent) -> Result<(), RunError> {
+        let rolls_back = self.guarantee != Guarantee::AtMostOnce;
+        match event {
+            TaskEvent::Done {
+                task,
+                gen,
+                stats,
+                record,
+            } => {
+                if gen < self.gen {
+                    return Ok(());
+                }
+                let i = self.flat(task);
+                self.done[i] = true;
+                self.stats[i] = Some(stats);
+                if let Some(record) = record {
+                    let completed = self
+                        .coordinator
+                        .finished(i, record)
+                        .map_err(|e| RunError::Runtime(e.to_string()))?;
+                    self.on_completed(completed);
+                }
+            }
+            TaskEvent::Snapshot {
+                task,
+                gen,
+                checkpoint,
+                record,
+            } => {
+                if gen != self.gen {
+                    return Ok(());
+                }
+                let i = self.flat(task);
+                let completed = self
+                    .coordinator
+                    .record(checkpoint, i, record)
+                    .map_err(|e| RunError::Runtime(e.to_string()))?;
+                self.on_completed(completed);
+            }
+            TaskEvent::Crashed {
+                task,
+                gen,
+                hook,
+                message,
+            } => {
+                if rolls_back && gen < self.gen {
+                    // Crashed before hearing of a rollback that restarts it anyway.
+                    return Ok(());
+                }
+                let now = Instant::now();
+                let Some(backoff) = self.supervisor.on_failure(now) else {
+                    let (component, _) = &self.components[task.0];
+                    return Err(RunError::RestartIntensity {
+                        task: TaskId {
+                            component: component.clone(),
+                            task: task.1,
+                        },
+                        restarts: self.supervisor.window_restarts(),
+                        window_s: self.supervisor.window().as_secs_f64(),
+                        message: format!("`{hook}` {message}"),
+                    });
+                };
+                let mut tasks = targets(
+                    self.strategy,
+                    task,
+                    &self.order,
+                    &self.components.iter().map(|c| c.1).collect::<Vec<_>>(),
+                );
+                let at = match self.pending_restart.take() {
+                    Some(p) => {
+                        for t in p.tasks {
+                            if !tasks.contains(&t) {
+                                tasks.push(t);
+                            }
+                        }
+                        p.at.min(now + backoff)
+                    }
+                    None => now + backoff,
+                };
+                self.pending_restart = Some(PendingRestart { at, tasks });
+            }
+            TaskEvent::Failed(error) => return Err(error),
+        }
+        Ok(())
+    }
+
+    fn on_completed(&mut self, completed: Option<u64>) {
+        let Some(id) = completed else { return };
+        self.checkpoints += 1;
+        for controls in &self.controls {
+            controls
+                .iter()
+                .for_each(|c| c.do_send(Control::Committed(id)));
+        }
+        self.next_checkpoint = Some(Instant::now() + self.checkpoint_interval);
+    }
+
+    fn trigger_checkpoint(&mut self) {
+        self.next_checkpoint = None;
+        if self.pending_restart.is_some() {
+            self.next_checkpoint = Some(Instant::now() + self.checkpoint_interval);
+            return;
+        }
+        let Some(id) = self.coordinator.begin() else {
+            return;
+        };
+        for (node, controls) in self.controls.iter().enumerate() {
+            if self.is_spout[node] {
+                controls
+                    .iter()
+                    .for_each(|c| c.do_send(Control::Checkpoint(id)));
+            }
+        }
+    }
+
+    /// Runs the scheduled restart: fresh instances for the supervisor's chosen tasks, and in
+    /// the checkpointing modes a rollback of every task to the last complete checkpoint.
+    fn restart(&mut self) {
+        let Some(pending) = self.pending_restart.take() else {
+            return;
+        };
+        for &t in &pending.tasks {
+            let i = self.flat(t);
+            if !(self.guarantee == Guarantee::AtMostOnce && self.done[i]) {
+                self.restarts[i] += 1;
+            }
+        }
+        if self.guarantee == Guarantee::AtMostOnce {
+            for &(node, task) in &pending.tasks {
+                let i = self.flat((node, task));
+                if self.done[i] {
+                    continue;
+                }
+                if let Some(c) = self.controls.get(node).and_then(|c| c.get(task)) {
+                    c.do_send(Control::Restart(Restart {
+                        gen: self.gen,
+                        fresh: true,
+                        rollback: false,
+                        checkpoint: None,
+                        record: None,
+                        restarts: self.restarts[i],
+                    }));
+                }
+            }
+            return;
+        }
+        self.gen += 1;
+        self.rollbacks += 1;
+        let complete = self.coordinator.rollback();
+        for (node, controls) in self.controls.iter().enumerate() {
+            for (task, c) in controls.iter().enumerate() {
+                let i = self.base[node] + task;
+                self.done[i] = false;
+                let record = complete.as_ref().and_then(|(_, r)| r.get(i).cloned());
+                c.do_send(Control::Restart(Restart {
+                    gen: self.gen,
+                    fresh: complete.is_none() || pending.tasks.contains(&(node, task)),
+                    rollback: true,
+                    checkpoint: complete.as_ref().map(|(id, _)| *id),
+                    record,
+                    restarts: self.restarts[i],
+                }));
+            }
+        }
+        self.next_checkpoint = Some(Instant::now() + self.checkpoint_interval);
+    }
+
+    /// The report of a completed (or drained) run.
+    pub(crate) fn report(&mut self) -> RunReport {
+        let mut latency = new_histogram();
+        let mut dead_letters = Vec::new();
+        let mut components = Vec::with_capacity(self.order.len());
+        for &node in &self.order {
+            let (id, tasks) = &self.components[node];
+            let range = self.base[node]..self.base[node] + tasks;
+            let mut c = ComponentReport {
+                id: id.clone(),
+                tasks: *tasks,
+                emitted: 0,
+                executed: 0,
+                elapsed: Duration::ZERO,
+                restarts: self.restarts[range.clone()]
+                    .iter()
+                    .map(|&r| u64::from(r))
+                    .sum(),
+                acked: 0,
+                failed: 0,
+                replayed: 0,
+            };
+            let stats: Vec<&mut TaskStats> = self.stats[range].iter_mut().flatten().collect();
+            let first = stats.iter().map(|s| s.started).min();
+            let last = stats.iter().map(|s| s.ended).max();
+            if let (Some(first), Some(last)) = (first, last) {
+                c.elapsed = last.saturating_duration_since(first);
+            }
+            for s in stats {
+                c.emitted += s.emitted;
+                c.executed += s.executed;
+                c.acked += s.acked;
+                c.failed += s.failed;
+                c.replayed += s.replayed;
+                // Both histograms auto-resize, so adding cannot fail on range.
+                let _ = latency.add(&s.latency);
+                dead_letters.append(&mut s.dead_letters);
+            }
+            components.push(c);
+        }
+        RunReport {
+            topology: self.name.clone(),
+            elapsed: self.start.elapsed(),
+            components,
+            latency,
+            dead_letters,
+            rollbacks: self.rollbacks,
+            checkpoints: self.checkpoints,
+        }
+    }
+}

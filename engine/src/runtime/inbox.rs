@@ -1,0 +1,126 @@
+//! A bolt task's input queue: what arrived and is not executed yet, by link, with the
+//! generation it was sent in, and the barrier alignment of exactly-once checkpoints.
+//!
+//! Bounded by the credits of the input links: a producer sends a batch only against a credit,
+//! and the credit goes back only when the batch is executed or dropped.
+
+use std::collections::VecDeque;
+
+use crate::transport::Batch;
+
+/// One thing that arrived on a link.
+pub(crate) enum Item<T> {
+    Batch(Batch<T>),
+    /// What was left of a batch when its task crashed; its credit went back already.
+    Remainder(Batch<T>),
+    Barrier(u64),
+    Eos,
+}
+
+/// An arrival: link, generation, item.
+pub(crate) type Arrival<T> = (u32, u64, Item<T>);
+
+/// A barrier being aligned: which links have delivered it.
+pub(crate) struct Alignment {
+    pub id: u64,
+    pub seen: Vec<bool>,
+}
+
+pub(crate) struct Inbox<T> {
+    queue: VecDeque<Arrival<T>>,
+    /// Arrivals on links that already delivered the barrier being aligned (exactly-once).
+    held: VecDeque<Arrival<T>>,
+    /// Per link: end-of-stream seen in this generation.
+    pub closed: Vec<bool>,
+    pub alignment: Option<Alignment>,
+}
+
+impl<T> Inbox<T> {
+    pub(crate) fn new() -> Self {
+        Inbox {
+            queue: VecDeque::new(),
+            held: VecDeque::new(),
+            closed: Vec::new(),
+            alignment: None,
+        }
+    }
+
+    pub(crate) fn push(&mut self, arrival: Arrival<T>) {
+        self.queue.push_back(arrival);
+    }
+
+    pub(crate) fn pop(&mut self) -> Option<Arrival<T>> {
+        self.queue.pop_front()
+    }
+
+    /// Puts an arrival back at the front (it belongs to a generation not entered yet).
+    pub(crate) fn unpop(&mut self, arrival: Arrival<T>) {
+        self.queue.push_front(arrival);
+    }
+
+    /// Holds back an arrival of a link that delivered the barrier being aligned.
+    pub(crate) fn hold(&mut self, arrival: Arrival<T>) {
+        self.held.push_back(arrival);
+    }
+
+    /// True when `link` delivered the barrier being aligned.
+    pub(crate) fn is_aligned_link(&self, link: u32) -> bool {
+        self.alignment
+            .as_ref()
+            .is_some_and(|a| a.seen.get(link as usize).copied().unwrap_or(false))
+    }
+
+    /// Alignment is over: held arrivals go back in front, in their order.
+    pub(crate) fn release(&mut self) {
+        self.alignment = None;
+        while let Some(a) = self.held.pop_back() {
+            self.queue.push_front(a);
+        }
+    }
+
+    /// Links still open in this generation.
+    pub(crate) fn open_links(&self) -> usize {
+        self.closed.iter().filter(|c| !**c).count()
+    }
+
+    /// True when nothing waits (held arrivals included).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.queue.is_empty() && self.held.is_empty()
+    }
+
+    /// True when every link has delivered the barrier being aligned or has closed.
+    pub(crate) fn alignment_complete(&self) -> bool {
+        self.alignment.as_ref().is_some_and(|a| {
+            a.seen
+                .iter()
+                .zip(&self.closed)
+                .all(|(seen, closed)| *seen || *closed)
+        })
+    }
+
+    /// Drops every arrival of a generation older than `gen`; returns the links of the
+    /// dropped batches, whose credits must go back.
+    pub(crate) fn drop_older_than(&mut self, gen: u64) -> Vec<u32> {
+        self.release();
+        let mut credits = Vec::new();
+        self.queue.retain(|(link, g, item)| {
+            let keep = *g >= gen;
+            if !keep && matches!(item, Item::Batch(_)) {
+                credits.push(*link);
+            }
+            keep
+        });
+        credits
+    }
+
+    /// A new generation: every link open again (or as `closed` says), no alignment.
+    pub(crate) fn reopen(&mut self, links: usize, closed: &[u32]) {
+        self.closed = vec![false; links];
+        for &l in closed {
+            if let Some(c) = self.closed.get_mut(l as usize) {
+                *c = true;
+            }
+        }
+        self.alignment = None;
+    }
+}
