@@ -130,13 +130,14 @@ fn strategies_restart_their_tasks() {
         let fragile = report.component("fragile").unwrap().restarts;
         let sink = report.component("sink").unwrap().restarts;
         let spout = report.component("numbers").unwrap().restarts;
-        // A task that already finished is not restarted: the spout may be done by tuple 10.
+        // A task that already finished is not restarted (at most once has nothing to roll back).
         match strategy {
             Strategy::OneForOne => assert_eq!((fragile, sink, spout), (1, 0, 0)),
             Strategy::RestForOne => assert_eq!((fragile, sink, spout), (1, 1, 0)),
             _ => {
-                assert_eq!((fragile, sink), (3, 1));
-                assert!(spout <= 1);
+                // Every task not yet finished: the failed one, the sink waiting for it, and
+                // whichever other tasks were still running.
+                assert!((1..=3).contains(&fragile) && sink == 1 && spout <= 1);
             }
         }
         assert!(report.restarts() <= expected);
