@@ -79,7 +79,7 @@ impl<B: Bolt> BoltTask<B> {
         let chaos = env
             .config
             .chaos
-            .map(|c| ChaosMonkey::new(c, &env.ctx.component, env.ctx.task, chaos_memory));
+            .map(|c| ChaosMonkey::new(c, &env.ctx.component, chaos_memory));
         BoltTask {
             env,
             factory,
@@ -189,8 +189,10 @@ impl<B: Bolt> BoltTask<B> {
         if self.inbox.open_links() == 0 && self.inbox.is_empty() {
             return self.finish(ctx);
         }
-        if self.inbox.is_empty() {
-            // Idle: nothing more to batch with, so send partial batches now.
+        if self.inbox.nothing_ready() {
+            // Idle, or waiting for a barrier: nothing more to batch with, so send partial
+            // batches now. The next arrival schedules a drain; rescheduling here would spin
+            // without yielding the worker to the tasks that send what we wait for.
             self.out.flush();
             self.partial_since = None;
             return;

@@ -83,6 +83,11 @@ impl<T> Inbox<T> {
         self.closed.iter().filter(|c| !**c).count()
     }
 
+    /// True when nothing can be taken now (held arrivals wait for their alignment).
+    pub(crate) fn nothing_ready(&self) -> bool {
+        self.queue.is_empty()
+    }
+
     /// True when nothing waits (held arrivals included).
     pub(crate) fn is_empty(&self) -> bool {
         self.queue.is_empty() && self.held.is_empty()

@@ -144,7 +144,9 @@ impl<S: Spout> SpoutTask<S> {
             self.replayed += self.out.emitted.saturating_sub(base);
             self.emitted_at.clear();
         }
-        if r.fresh || self.spout.is_none() {
+        // A spout that finished was closed: only a fresh instance can run again.
+        let closed = matches!(self.phase, Phase::Draining | Phase::Done);
+        if r.fresh || self.spout.is_none() || (r.rollback && closed) {
             self.spout = None;
             if let Err((hook, f)) = self.build() {
                 return self.fail(hook, f, ctx);
