@@ -87,7 +87,7 @@ pub mod topology;
 pub mod transport;
 
 pub use component::{
-    Bolt, BoltCollector, DirectEmitError, MessageId, Source, Spout, SpoutCollector, State,
+    Anchor, Bolt, BoltCollector, DirectEmitError, MessageId, Source, Spout, SpoutCollector, State,
     TaskContext, Tuple,
 };
 pub use error::{BuildError, ComponentError, RunError, TaskId};

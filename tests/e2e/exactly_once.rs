@@ -3,7 +3,7 @@
 //! sequentially in the test. Exactly once gives the failure-free result, at least once never
 //! less, at most once never more.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,11 +14,14 @@ use squall::{
 
 const KEYS: u64 = 13;
 
-/// Emits this task's share of `0..end` (every `tasks`-th number); rewinds to a snapshot.
+/// Emits this task's share of `0..end` (every `tasks`-th number); rewinds to a snapshot
+/// (exactly once) or replays failed numbers (at least once: the number is its message id).
 struct Numbers {
     next: u64,
     step: u64,
     end: u64,
+    pending: BTreeSet<u64>,
+    replay: Vec<u64>,
 }
 
 impl Spout for Numbers {
@@ -29,17 +32,31 @@ impl Spout for Numbers {
         Ok(())
     }
     fn next_tuple(&mut self, out: &mut SpoutCollector<'_, u64>) -> Result<(), ComponentError> {
+        if let Some(n) = self.replay.pop() {
+            out.emit_with_id(n, n);
+            self.pending.insert(n);
+            return Ok(());
+        }
         for _ in 0..64 {
             if self.next >= self.end {
                 break;
             }
-            out.emit(self.next);
+            out.emit_with_id(self.next, self.next);
+            self.pending.insert(self.next);
             self.next += self.step;
         }
         Ok(())
     }
+    fn ack(&mut self, n: u64) {
+        self.pending.remove(&n);
+    }
+    fn fail(&mut self, n: u64) {
+        if self.pending.remove(&n) {
+            self.replay.push(n);
+        }
+    }
     fn is_finished(&self) -> bool {
-        self.next >= self.end
+        self.next >= self.end && self.replay.is_empty() && self.pending.is_empty()
     }
     fn snapshot(&mut self) -> Result<Option<State>, ComponentError> {
         Ok(Some(State::encode(&self.next)?))
@@ -131,6 +148,8 @@ fn run(
         next: 0,
         step: 1,
         end,
+        pending: BTreeSet::new(),
+        replay: Vec::new(),
     });
     let sums = b
         .set_bolt("sum", parallelism, Sum::default)

@@ -4,6 +4,7 @@
 // `is_multiple_of` is newer than the workspace's rust-version (1.85).
 #![allow(unknown_lints, clippy::manual_is_multiple_of)]
 
+mod acking;
 mod backpressure;
 mod exactly_once;
 mod groupings;

@@ -192,8 +192,8 @@ fn an_execute_error_fails_the_tuple_into_the_dead_letters() {
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].component, "fragile");
     assert_eq!(dead[0].error, "tuple 10 is unacceptable");
-    let payload: u64 = squall::transport::codec::decode(&dead[0].payload).unwrap();
-    assert_eq!(payload, 10);
+    // The first failure a task sees comes before it fingerprints its inputs.
+    assert!(dead[0].payload.is_empty());
 }
 
 /// A spout whose `open` fails on task 1.

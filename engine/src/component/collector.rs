@@ -7,8 +7,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{MessageId, Tuple};
-use crate::runtime::Output;
+use super::{Anchor, MessageId, Tuple};
+use crate::runtime::{AckOp, Output};
 
 /// Where the tuple being executed came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +43,9 @@ pub struct SpoutCollector<'a, T: Tuple> {
     pub(crate) out: &'a mut Output<T>,
     pub(crate) origin: u64,
     pub(crate) epoch: Instant,
-    pub(crate) tracked: &'a mut Vec<MessageId>,
+    /// Message ids emitted in this call, with their root and the XOR of the edges sent
+    /// (root 0: not tracked, ack at once).
+    pub(crate) tracked: &'a mut Vec<(MessageId, u64, u64)>,
 }
 
 impl<T: Tuple> SpoutCollector<'_, T> {
@@ -52,13 +54,31 @@ impl<T: Tuple> SpoutCollector<'_, T> {
         self.out.emit(0, value, self.origin);
     }
 
-    /// Emits on the default stream with a message id: under at-least-once and exactly-once the
-    /// spout's `ack(msg_id)` or `fail(msg_id)` runs when the tuple tree completes or fails.
-    /// Without acking, `ack(msg_id)` runs right after `next_tuple` returns (as in Storm with zero
-    /// ackers).
+    /// Emits on the default stream with a message id. Under at-least-once the spout's
+    /// `ack(msg_id)` runs when the whole tuple tree completes, and `fail(msg_id)` when it fails
+    /// (an explicit fail, a timeout, or a crash of a task holding part of it); the spout
+    /// replays in `fail`. Without acking (the other guarantees, or zero ackers), `ack(msg_id)`
+    /// runs right after `next_tuple` returns, as in Storm with zero ackers.
     pub fn emit_with_id(&mut self, value: T, msg_id: MessageId) {
+        let Some(tracking) = self.out.tracking.as_mut() else {
+            self.out.emit(0, value, self.origin);
+            self.tracked.push((msg_id, 0, 0));
+            return;
+        };
+        let root = tracking.id();
+        tracking.current.clear();
+        tracking.current.push(Anchor {
+            ids: vec![(root, 0)],
+            ack_val: 0,
+        });
         self.out.emit(0, value, self.origin);
-        self.tracked.push(msg_id);
+        let xor = self
+            .out
+            .tracking
+            .as_mut()
+            .and_then(|t| t.current.pop())
+            .map_or(0, |a| a.ack_val);
+        self.tracked.push((msg_id, root, xor));
     }
 
     /// Emits on the default stream, measuring end-to-end latency from `intended` instead of now:
@@ -93,6 +113,8 @@ pub struct BoltCollector<'a, T: Tuple> {
     pub(crate) out: &'a mut Output<T>,
     pub(crate) origin: u64,
     pub(crate) source: Option<&'a Source>,
+    /// Explicit acks and fails, for the ackers.
+    pub(crate) acks: &'a mut Vec<AckOp>,
 }
 
 impl<T: Tuple> BoltCollector<'_, T> {
@@ -112,6 +134,42 @@ impl<T: Tuple> BoltCollector<'_, T> {
     /// direct grouping.
     pub fn emit_direct(&mut self, task: usize, value: T) -> Result<(), DirectEmitError> {
         self.out.emit_direct(0, task, value, self.origin)
+    }
+
+    /// Takes the input tuple's anchor: the runtime will not ack the input when `execute`
+    /// returns; ack or fail it later with [`BoltCollector::ack`] or [`BoltCollector::fail`].
+    /// Emits after this call, until the next input, are not anchored unless made with
+    /// [`BoltCollector::emit_anchored`]. Without acking the anchor is empty.
+    pub fn anchor(&mut self) -> Anchor {
+        self.out
+            .tracking
+            .as_mut()
+            .and_then(|t| t.current.pop())
+            .unwrap_or_default()
+    }
+
+    /// Emits `value` on the default stream anchored to every anchor in `anchors`
+    /// (multi-anchoring): a failure downstream fails, and replays, every root they belong to.
+    pub fn emit_anchored(&mut self, anchors: &mut [Anchor], value: T) {
+        self.out.emit_anchored(0, value, self.origin, anchors);
+    }
+
+    /// Acks a tuple taken with [`BoltCollector::anchor`]: its tree completes once every tuple
+    /// anchored to it is acked too.
+    pub fn ack(&mut self, anchor: Anchor) {
+        for (root, edge) in anchor.ids {
+            self.acks.push(AckOp::Ack {
+                root,
+                xor: edge ^ anchor.ack_val,
+            });
+        }
+    }
+
+    /// Fails a tuple taken with [`BoltCollector::anchor`]: its spouts' `fail` runs at once.
+    pub fn fail(&mut self, anchor: Anchor) {
+        for (root, _) in anchor.ids {
+            self.acks.push(AckOp::Fail { root });
+        }
     }
 
     /// Where the tuple being executed came from; `None` inside `finish`.

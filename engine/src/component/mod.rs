@@ -4,12 +4,14 @@
 //! Every hook has a default no-op except the one that does the work (`next_tuple`, `execute`).
 //! Hooks return `Result<(), ComponentError>`, so user code can use `?` on any error.
 
+mod anchor;
 mod bolt;
 pub(crate) mod collector;
 mod context;
 mod spout;
 mod state;
 
+pub use anchor::Anchor;
 pub use bolt::Bolt;
 pub use collector::{BoltCollector, DirectEmitError, Source, SpoutCollector};
 pub use context::TaskContext;

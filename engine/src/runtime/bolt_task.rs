@@ -7,22 +7,25 @@
 //! checkpointing modes a rollback to the last complete checkpoint). The actor, its address and
 //! the links to it stay the same throughout.
 
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Instant;
 
 use actix::{Actor, AsyncContext, Context, Handler, Message};
 use hdrhistogram::Histogram;
+use rustc_hash::FxHashMap;
 
+use super::acker::AckOp;
 use super::chaos::{ChaosMemory, ChaosMonkey};
 use super::checkpoint::TaskRecord;
 use super::env::TaskEnv;
 use super::hook::{self, HookFailure};
 use super::inbox::{Alignment, Arrival, Inbox, Item};
-use super::output::Output;
+use super::output::{Output, Tracking};
 use super::run_report::DeadLetter;
 use super::stats::{new_histogram, record, TaskStats};
 use super::wire::{InputLink, Wire};
-use crate::component::{collector::origin_of, Bolt, BoltCollector};
+use crate::component::{collector::origin_of, Anchor, Bolt, BoltCollector};
 use crate::transport::codec::decode_batch;
 use crate::transport::message::{Control, Credit, Inbound, Payload, Restart};
 use crate::transport::Batch;
@@ -71,6 +74,20 @@ pub(crate) struct BoltTask<B: Bolt> {
     dead_letters: Vec<DeadLetter>,
     latency: Histogram<u64>,
     started: Instant,
+    /// Ops the collector recorded for the tuple being executed.
+    explicit: Vec<AckOp>,
+    /// Ops to send to the ackers at the end of this wake-up.
+    acks: Vec<AckOp>,
+    /// The bolt keeps state: its acks wait for the checkpoint holding their effect.
+    stateful: bool,
+    /// Acks of inputs executed since the last snapshot.
+    held: Vec<AckOp>,
+    /// Acks of inputs in a snapshot, by checkpoint, released when it completes.
+    awaiting: Vec<(u64, Vec<AckOp>)>,
+    /// The task saw an `Err` and fingerprints its inputs.
+    careful: bool,
+    /// Failures per input fingerprint (at least once).
+    attempts: FxHashMap<u64, u32>,
 }
 
 impl<B: Bolt> BoltTask<B> {
@@ -97,6 +114,13 @@ impl<B: Bolt> BoltTask<B> {
             dead_letters: Vec::new(),
             latency: new_histogram(),
             started: Instant::now(),
+            explicit: Vec::new(),
+            acks: Vec::new(),
+            stateful: false,
+            held: Vec::new(),
+            awaiting: Vec::new(),
+            careful: false,
+            attempts: FxHashMap::default(),
         }
     }
 
@@ -121,6 +145,12 @@ impl<B: Bolt> BoltTask<B> {
         let mut bolt = hook::call_infallible(|| factory()).map_err(|f| ("factory", f))?;
         let task_ctx = self.env.ctx.clone();
         hook::call(|| bolt.prepare(&task_ctx)).map_err(|f| ("prepare", f))?;
+        if self.env.tracking() {
+            // Whether the bolt keeps state decides when its acks may go out.
+            self.stateful = hook::call(|| bolt.snapshot())
+                .map_err(|f| ("snapshot", f))?
+                .is_some();
+        }
         self.bolt = Some(Box::new(bolt));
         Ok(())
     }
@@ -132,6 +162,11 @@ impl<B: Bolt> BoltTask<B> {
     }
 
     fn drain(&mut self, ctx: &mut Context<Self>) {
+        self.drain_inbox(ctx);
+        self.env.send_acks(&mut self.acks);
+    }
+
+    fn drain_inbox(&mut self, ctx: &mut Context<Self>) {
         if self.phase != Phase::Running {
             return;
         }
@@ -239,6 +274,9 @@ impl<B: Bolt> BoltTask<B> {
         };
         let record = self.record(false)?;
         self.env.report_snapshot(self.gen, id, record);
+        if !self.held.is_empty() {
+            self.awaiting.push((id, std::mem::take(&mut self.held)));
+        }
         self.out.barrier(id);
         self.inbox.release();
         Ok(())
@@ -262,7 +300,7 @@ impl<B: Bolt> BoltTask<B> {
     fn execute_batch(
         &mut self,
         link: u32,
-        batch: Batch<B::Input>,
+        mut batch: Batch<B::Input>,
     ) -> Result<(), (&'static str, HookFailure)> {
         let Some(bolt) = self.bolt.as_mut() else {
             return Ok(());
@@ -276,63 +314,110 @@ impl<B: Bolt> BoltTask<B> {
         } else {
             0
         };
-        let mut tuples = batch.values.into_iter().zip(batch.origins);
-        while let Some((value, origin)) = tuples.next() {
+        let trees = std::mem::take(&mut batch.trees);
+        let tree_ends = std::mem::take(&mut batch.tree_ends);
+        let tracking = self.out.tracking.is_some();
+        let mut tuples = batch.values.into_iter().zip(batch.origins).enumerate();
+        while let Some((i, (value, origin))) = tuples.next() {
             if let Some(chaos) = self.chaos.as_mut() {
                 if chaos.strikes(&value) {
                     let f = HookFailure::Panic("chaos: injected panic".into());
                     // As with a real panic, the tuple in hand is lost (unless a rollback or a
                     // replay brings it back); the rest of the batch waits.
-                    let (values, origins) = tuples.unzip();
-                    let rest = Batch { values, origins };
-                    if !rest.is_empty() {
-                        self.inbox.unpop((link, self.gen, Item::Remainder(rest)));
-                    }
+                    stash_rest(&mut self.inbox, link, self.gen, tuples.map(|(_, t)| t));
                     return Err(("execute", f));
                 }
+            }
+            if let Some(t) = self.out.tracking.as_mut() {
+                let start = if i == 0 { 0 } else { tree_ends[i - 1] as usize };
+                let end = tree_ends.get(i).map_or(start, |&e| e as usize);
+                t.current.clear();
+                t.current
+                    .push(Anchor::new(trees.get(start..end).unwrap_or(&[])));
             }
             let before = self.out.emitted;
             let mut collector = BoltCollector {
                 out: &mut self.out,
                 origin,
                 source: Some(&input.source),
+                acks: &mut self.explicit,
             };
-            let payload = if self.dead_letters.len() < DEAD_LETTERS_KEPT {
+            // A task that has seen an `Err` fingerprints its inputs from then on, to count a
+            // replayed tuple's attempts and keep its payload; encoding every tuple of every
+            // task would cost more than the rest of the hot path.
+            let payload = if self.careful {
                 rmp_serde::to_vec(&value).ok()
             } else {
                 None
             };
-            match hook::call(|| bolt.execute(value, &mut collector)) {
-                Ok(()) => {}
-                Err(HookFailure::Error(error)) => {
-                    // Storm's `fail`: the tuple is given up on (without tracking there is
-                    // nothing to replay), kept as a dead letter with its MessagePack payload.
-                    self.failed += 1;
-                    if let Some(payload) = payload {
-                        self.dead_letters.push(DeadLetter {
-                            component: self.env.ctx.component.to_string(),
-                            task: self.env.ctx.task,
-                            payload,
-                            error,
-                            attempts: 1,
-                        });
+            let result = hook::call(|| bolt.execute(value, &mut collector));
+            let anchor = self.out.tracking.as_mut().and_then(|t| t.current.pop());
+            match result {
+                Ok(()) => {
+                    if let Some(a) = anchor {
+                        acks_of(a, &mut self.explicit);
                     }
+                }
+                Err(HookFailure::Error(error)) => {
+                    self.careful = true;
+                    self.failed += 1;
+                    let attempts = match &payload {
+                        Some(p) => {
+                            let n = self.attempts.entry(fingerprint(p)).or_insert(0);
+                            *n += 1;
+                            *n
+                        }
+                        None => 1,
+                    };
+                    let give_up =
+                        !tracking || attempts >= self.env.config.max_tuple_attempts.max(1);
+                    if give_up {
+                        // Given up on: a dead letter with its MessagePack payload (empty for
+                        // the first failure a task sees, before it fingerprints), and the
+                        // tree is acked so the spout stops replaying it.
+                        if self.dead_letters.len() < DEAD_LETTERS_KEPT {
+                            self.dead_letters.push(DeadLetter {
+                                component: self.env.ctx.component.to_string(),
+                                task: self.env.ctx.task,
+                                payload: payload.unwrap_or_default(),
+                                error,
+                                attempts,
+                            });
+                        }
+                        if let Some(a) = anchor {
+                            acks_of(a, &mut self.explicit);
+                        }
+                    } else if let Some(a) = anchor {
+                        // Storm's `fail`: the spout replays the tree.
+                        for (root, _) in a.ids {
+                            self.explicit.push(AckOp::Fail { root });
+                        }
+                    }
+                    route_acks(
+                        &mut self.explicit,
+                        &mut self.acks,
+                        &mut self.held,
+                        self.stateful,
+                    );
                     continue;
                 }
                 Err(panic) => {
                     // The rest of the batch waits for the fresh instance (without a rollback
                     // nothing else would bring it back).
-                    let (values, origins) = tuples.unzip();
-                    let rest = Batch { values, origins };
-                    if !rest.is_empty() {
-                        self.inbox.unpop((link, self.gen, Item::Remainder(rest)));
-                    }
+                    stash_rest(&mut self.inbox, link, self.gen, tuples.map(|(_, t)| t));
                     return Err(("execute", panic));
                 }
             }
+            route_acks(
+                &mut self.explicit,
+                &mut self.acks,
+                &mut self.held,
+                self.stateful,
+            );
             self.executed += 1;
-            // A tuple that caused no emit ends its branch of the tree here.
-            if origin != 0 && self.out.emitted == before {
+            // Without acking, a tuple that caused no emit ends its branch of the tree here;
+            // with acking the spout records the latency when the whole tree completes.
+            if !tracking && origin != 0 && self.out.emitted == before {
                 record(&mut self.latency, now.saturating_sub(origin));
             }
         }
@@ -349,6 +434,7 @@ impl<B: Bolt> BoltTask<B> {
                 out: &mut self.out,
                 origin: 0,
                 source: None,
+                acks: &mut self.explicit,
             };
             if let Err(f) = hook::call(|| bolt.finish(&mut collector)) {
                 return self.crash("finish", f);
@@ -405,6 +491,11 @@ impl<B: Bolt> BoltTask<B> {
             for link in self.inbox.drop_older_than(r.gen) {
                 self.return_credit(link);
             }
+            // Acks not sent belong to trees the spouts fail and replay now.
+            self.acks.clear();
+            self.held.clear();
+            self.awaiting.clear();
+            self.explicit.clear();
             let closed = r.record.as_ref().map_or(&[][..], |rec| &rec.closed[..]);
             self.inbox.reopen(self.inputs.len(), closed);
             self.partial_since = None;
@@ -436,6 +527,47 @@ impl<B: Bolt> BoltTask<B> {
     }
 }
 
+/// Puts what is left of a batch back in front of the inbox, for the fresh instance.
+fn stash_rest<T>(inbox: &mut Inbox<T>, link: u32, gen: u64, rest: impl Iterator<Item = (T, u64)>) {
+    let (values, origins) = rest.unzip();
+    let rest = Batch::from_parts(values, origins);
+    if !rest.is_empty() {
+        inbox.unpop((link, gen, Item::Remainder(rest)));
+    }
+}
+
+/// The ack ops of a tuple: its edge id XOR the edges anchored to it, per root.
+fn acks_of(anchor: Anchor, ops: &mut Vec<AckOp>) {
+    for (root, edge) in anchor.ids {
+        ops.push(AckOp::Ack {
+            root,
+            xor: edge ^ anchor.ack_val,
+        });
+    }
+}
+
+/// Sorts the ops of the last tuple: fails go out at once; acks of a stateful bolt wait for
+/// the checkpoint that holds their effect (at least once), others go out with the next send.
+fn route_acks(
+    explicit: &mut Vec<AckOp>,
+    acks: &mut Vec<AckOp>,
+    held: &mut Vec<AckOp>,
+    stateful: bool,
+) {
+    for op in explicit.drain(..) {
+        match op {
+            AckOp::Ack { .. } if stateful => held.push(op),
+            _ => acks.push(op),
+        }
+    }
+}
+
+fn fingerprint(bytes: &[u8]) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    bytes.hash(&mut h);
+    h.finish()
+}
+
 impl<B: Bolt> Actor for BoltTask<B> {
     type Context = Context<Self>;
 }
@@ -453,6 +585,9 @@ impl<B: Bolt> Handler<Wire<B::Output>> for BoltTask<B> {
             config.max_batches_in_flight,
             config.always_serialize,
         );
+        if self.env.tracking() {
+            self.out.tracking = Some(Tracking::new(self.env.seed()));
+        }
         self.inbox.reopen(wire.inputs.len(), &[]);
         self.inputs = wire.inputs;
         self.started = Instant::now();
@@ -527,6 +662,13 @@ impl<B: Bolt> Handler<Control> for BoltTask<B> {
             Control::Drain | Control::Checkpoint(_) => {}
             Control::Restart(r) => self.restart(r, ctx),
             Control::Committed(id) => {
+                // The checkpoint holds the effect of these inputs: their acks may go out.
+                let (ready, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.awaiting)
+                    .into_iter()
+                    .partition(|(c, _)| *c <= id);
+                self.awaiting = later;
+                self.acks.extend(ready.into_iter().flat_map(|(_, ops)| ops));
+                self.env.send_acks(&mut self.acks);
                 if let Some(bolt) = self.bolt.as_mut() {
                     if let Err(f) = hook::call(|| bolt.commit(id)) {
                         self.crash("commit", f);

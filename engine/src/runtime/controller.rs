@@ -320,9 +320,13 @@ impl Controller {
                 let i = self.base[node] + task;
                 self.done[i] = false;
                 let record = complete.as_ref().and_then(|(_, r)| r.get(i).cloned());
+                // Without a complete checkpoint, stateful tasks start over from their initial
+                // state; an at-least-once spout keeps its instance and replays its open trees.
+                let from_scratch = complete.is_none()
+                    && !(self.guarantee == Guarantee::AtLeastOnce && self.is_spout[node]);
                 c.do_send(Control::Restart(Restart {
                     gen: self.gen,
-                    fresh: complete.is_none() || pending.tasks.contains(&(node, task)),
+                    fresh: from_scratch || pending.tasks.contains(&(node, task)),
                     rollback: true,
                     checkpoint: complete.as_ref().map(|(id, _)| *id),
                     record,

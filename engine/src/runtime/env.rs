@@ -4,8 +4,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use actix::Recipient;
 use crossbeam_channel::Sender;
 
+use super::acker::{AckOp, AckOps};
 use super::checkpoint::TaskRecord;
 use super::hook::HookFailure;
 use super::stats::{TaskEvent, TaskStats};
@@ -23,6 +25,10 @@ pub(crate) struct TaskEnv {
     /// To the controller. It carries a bounded number of events per task: one end, one crash
     /// before each restart, one record per checkpoint (one checkpoint is in flight at a time).
     pub events: Sender<TaskEvent>,
+    /// The acker tasks (empty without acking); tree `root` belongs to `root % len`.
+    pub ackers: Arc<Vec<Recipient<AckOps>>>,
+    /// This task's index among all spout tasks (spouts), for the ackers' replies.
+    pub spout_index: u32,
 }
 
 impl TaskEnv {
@@ -30,6 +36,43 @@ impl TaskEnv {
         TaskId {
             component: self.ctx.component.to_string(),
             task: self.ctx.task,
+        }
+    }
+
+    /// A seed for this task's ids, distinct per task.
+    pub(crate) fn seed(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        (&*self.ctx.component, self.ctx.task, self.epoch).hash(&mut h);
+        h.finish()
+    }
+
+    /// True when tuple trees are tracked (at-least-once with ackers).
+    pub(crate) fn tracking(&self) -> bool {
+        self.config.guarantee == Guarantee::AtLeastOnce && !self.ackers.is_empty()
+    }
+
+    /// Sends ack ops to their ackers, merging the ops of one root into one.
+    pub(crate) fn send_acks(&self, ops: &mut Vec<AckOp>) {
+        let n = self.ackers.len() as u64;
+        if ops.is_empty() || n == 0 {
+            ops.clear();
+            return;
+        }
+        let mut per_acker: Vec<Vec<AckOp>> = vec![Vec::new(); n as usize];
+        for op in ops.drain(..) {
+            let list = &mut per_acker[(op.root() % n) as usize];
+            match (list.last_mut(), op) {
+                (Some(AckOp::Ack { root, xor }), AckOp::Ack { root: r, xor: x }) if *root == r => {
+                    *xor ^= x;
+                }
+                _ => list.push(op),
+            }
+        }
+        for (acker, list) in self.ackers.iter().zip(per_acker) {
+            if !list.is_empty() {
+                acker.do_send(AckOps(list));
+            }
         }
     }
 

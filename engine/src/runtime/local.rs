@@ -8,13 +8,14 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::acker::{Acker, SpoutTable};
 use super::controller::{Controller, Wait};
 use super::launch::launch;
 use super::node::LaunchEnv;
 use super::run_report::RunReport;
 use crate::transport::message::Control;
-use crate::{Config, RunError, Topology};
-use actix::{Arbiter, Recipient, System};
+use crate::{Config, Guarantee, RunError, Topology};
+use actix::{Actor, Addr, Arbiter, Recipient, System};
 
 /// Runs topologies in this process (Storm's `LocalCluster`).
 ///
@@ -104,14 +105,30 @@ impl LocalCluster {
                 let system = System::new();
                 let launched = system.block_on(async move {
                     let arbiters: Vec<Arbiter> = (0..workers).map(|_| Arbiter::new()).collect();
+                    let ackers = start_ackers(&config, &arbiters);
+                    let mut spout_bases = Vec::new();
+                    let mut spout_tasks = 0u32;
+                    for n in &topology.nodes {
+                        spout_bases.push(spout_tasks);
+                        if n.is_spout() {
+                            spout_tasks += n.parallelism() as u32;
+                        }
+                    }
                     let env = LaunchEnv {
                         topology: topology.name.as_str().into(),
                         workers: arbiters.iter().map(|a| a.handle()).collect(),
                         config,
                         epoch: start,
                         events: events_tx,
+                        ackers: Arc::new(ackers.iter().map(|a| a.clone().recipient()).collect()),
+                        spout_bases,
                     };
                     let controls = launch(&topology, &env).map(|started| {
+                        let table: Vec<_> =
+                            started.iter().flat_map(|s| s.tree_done.clone()).collect();
+                        for acker in &ackers {
+                            acker.do_send(SpoutTable(table.clone()));
+                        }
                         started
                             .iter()
                             .map(|s| s.control.clone())
@@ -142,6 +159,21 @@ impl LocalCluster {
         }
         Ok(running)
     }
+}
+
+/// Starts the acker tasks of an at-least-once run, one per `Config::ackers`, spread over the
+/// workers.
+fn start_ackers(config: &Config, arbiters: &[Arbiter]) -> Vec<Addr<Acker>> {
+    if config.guarantee != Guarantee::AtLeastOnce || arbiters.is_empty() {
+        return Vec::new();
+    }
+    let timeout = config.message_timeout;
+    (0..config.ackers)
+        .map(|i| {
+            let arbiter = &arbiters[i % arbiters.len()];
+            Acker::start_in_arbiter(&arbiter.handle(), move |_| Acker::new(timeout))
+        })
+        .collect()
 }
 
 /// A topology running in this process.

@@ -19,6 +19,7 @@
 //! runs `finish`, flushes, and passes end-of-stream on. So `finish` hooks run in topological
 //! order and a bounded topology completes by itself.
 
+mod acker;
 mod bolt_task;
 mod chaos;
 mod checkpoint;
@@ -37,6 +38,7 @@ mod stats;
 mod supervisor;
 mod wire;
 
+pub(crate) use acker::AckOp;
 pub(crate) use checkpoint::TaskRecord;
 pub use local::{LocalCluster, RunningTopology};
 pub(crate) use node::{BoltNode, Node, SpoutNode, Subscription};

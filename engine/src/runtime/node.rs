@@ -8,6 +8,7 @@ use std::time::Instant;
 use actix::{Actor, Addr, ArbiterHandle, Recipient};
 use crossbeam_channel::Sender;
 
+use super::acker::{AckOps, TreeDone};
 use super::bolt_task::{BoltFactory, BoltTask};
 use super::env::TaskEnv;
 use super::output::EdgeSpec;
@@ -41,6 +42,10 @@ pub(crate) struct LaunchEnv {
     pub config: Arc<Config>,
     pub epoch: Instant,
     pub events: Sender<TaskEvent>,
+    /// The acker tasks (empty without acking).
+    pub ackers: Arc<Vec<Recipient<AckOps>>>,
+    /// Per component: the index of its task 0 among all spout tasks (spouts only).
+    pub spout_bases: Vec<u32>,
 }
 
 /// A node's started tasks.
@@ -49,6 +54,8 @@ pub(crate) struct Started {
     addrs: Box<dyn Any + Send>,
     pub credit: Vec<Recipient<Credit>>,
     pub control: Vec<Recipient<Control>>,
+    /// Where ackers report finished trees (spouts only).
+    pub tree_done: Vec<Recipient<TreeDone>>,
     pub workers: Vec<usize>,
 }
 
@@ -95,6 +102,8 @@ fn task_env(
         epoch: env.epoch,
         node,
         events: env.events.clone(),
+        ackers: env.ackers.clone(),
+        spout_index: env.spout_bases.get(node).copied().unwrap_or(0) + task as u32,
     }
 }
 
@@ -161,6 +170,7 @@ impl<S: Spout> Node for SpoutNode<S> {
         Started {
             credit: addrs.iter().map(|a| a.clone().recipient()).collect(),
             control: addrs.iter().map(|a| a.clone().recipient()).collect(),
+            tree_done: addrs.iter().map(|a| a.clone().recipient()).collect(),
             addrs: Box::new(addrs),
             workers,
         }
@@ -247,6 +257,7 @@ impl<B: Bolt> Node for BoltNode<B> {
         Started {
             credit: addrs.iter().map(|a| a.clone().recipient()).collect(),
             control: addrs.iter().map(|a| a.clone().recipient()).collect(),
+            tree_done: Vec::new(),
             addrs: Box::new(addrs),
             workers,
         }

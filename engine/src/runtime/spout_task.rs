@@ -4,15 +4,19 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix::{Actor, AsyncContext, Context, Handler, Message};
+use hdrhistogram::Histogram;
+use rustc_hash::FxHashMap;
 
+use super::acker::{AckOp, TreeDone};
 use super::checkpoint::TaskRecord;
 use super::env::TaskEnv;
 use super::hook::{self, HookFailure};
 use super::output::Output;
-use super::stats::{new_histogram, TaskStats};
+use super::stats::{new_histogram, record, TaskStats};
 use super::wire::Wire;
 use crate::component::{collector::origin_of, MessageId, Spout, SpoutCollector};
 use crate::transport::message::{Control, Credit, Restart};
+use crate::Guarantee;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -44,8 +48,16 @@ pub(crate) struct SpoutTask<S: Spout> {
     phase: Phase,
     /// A `Poll` is queued or timed; never queue two.
     poll_scheduled: bool,
-    /// Message ids emitted during the current `next_tuple` call.
-    tracked: Vec<MessageId>,
+    /// Message ids emitted during the current `next_tuple` call: (id, root, xor of edges).
+    tracked: Vec<(MessageId, u64, u64)>,
+    /// Trees opened and not yet completed or failed: root -> (message id, emit time).
+    pending: FxHashMap<u64, (MessageId, u64)>,
+    /// `Init` ops not yet sent to the ackers.
+    inits: Vec<AckOp>,
+    acked: u64,
+    failed: u64,
+    /// Completion latency of the trees acked here.
+    latency: Histogram<u64>,
     /// When the oldest tuple of the open batches was emitted (linger).
     partial_since: Option<Instant>,
     started: Instant,
@@ -70,6 +82,11 @@ impl<S: Spout> SpoutTask<S> {
             phase: Phase::Unwired,
             poll_scheduled: false,
             tracked: Vec::new(),
+            pending: FxHashMap::default(),
+            inits: Vec::new(),
+            acked: 0,
+            failed: 0,
+            latency: new_histogram(),
             partial_since: None,
             started: Instant::now(),
             gen: 0,
@@ -144,6 +161,9 @@ impl<S: Spout> SpoutTask<S> {
             self.replayed += self.out.emitted.saturating_sub(base);
             self.emitted_at.clear();
         }
+        if r.rollback && self.env.config.guarantee == Guarantee::AtLeastOnce {
+            return self.recover_trees(r, ctx);
+        }
         // A spout that finished was closed: only a fresh instance can run again.
         let closed = matches!(self.phase, Phase::Draining | Phase::Done);
         if r.fresh || self.spout.is_none() || (r.rollback && closed) {
@@ -172,28 +192,125 @@ impl<S: Spout> SpoutTask<S> {
         self.schedule_poll(ctx);
     }
 
+    /// At least once, after a rollback of the stateful bolts: the spout is not rewound;
+    /// every tree still open fails at once (whatever of it was in flight is gone) and the
+    /// spout replays it in `fail`. A spout that finished with every tree acked stays done.
+    fn recover_trees(&mut self, r: Restart, ctx: &mut Context<Self>) {
+        let failed: Vec<MessageId> = self.pending.drain().map(|(_, (id, _))| id).collect();
+        self.failed += failed.len() as u64;
+        self.replayed += failed.len() as u64;
+        if self.phase == Phase::Done && failed.is_empty() {
+            return self.report_done(Some(TaskRecord {
+                finished: true,
+                ..TaskRecord::default()
+            }));
+        }
+        let closed = matches!(self.phase, Phase::Draining | Phase::Done);
+        if r.fresh || self.spout.is_none() || closed {
+            // A new instance starts over from the beginning: more duplicates, nothing lost.
+            self.spout = None;
+            if let Err((hook, f)) = self.build() {
+                return self.fail(hook, f, ctx);
+            }
+        } else if let Some(spout) = self.spout.as_mut() {
+            if let Err(f) =
+                hook::call_infallible(|| failed.into_iter().for_each(|id| spout.fail(id)))
+            {
+                return self.fail("fail", f, ctx);
+            }
+        }
+        self.phase = Phase::Running;
+        self.schedule_poll(ctx);
+    }
+
+    /// Trees the ackers saw complete or fail: the spout's `ack` and `fail` run here.
+    fn tree_done(&mut self, done: TreeDone, ctx: &mut Context<Self>) {
+        let now = origin_of(self.env.epoch, Instant::now());
+        let mut acked = Vec::with_capacity(done.completed.len());
+        for root in done.completed {
+            if let Some((id, origin)) = self.pending.remove(&root) {
+                if origin != 0 {
+                    record(&mut self.latency, now.saturating_sub(origin));
+                }
+                acked.push(id);
+            }
+        }
+        let failed: Vec<MessageId> = done
+            .failed
+            .iter()
+            .filter_map(|root| self.pending.remove(root).map(|(id, _)| id))
+            .collect();
+        self.acked += acked.len() as u64;
+        self.failed += failed.len() as u64;
+        self.replayed += failed.len() as u64;
+        if let Some(spout) = self.spout.as_mut() {
+            let called = hook::call_infallible(|| {
+                acked.into_iter().for_each(|id| spout.ack(id));
+                failed.into_iter().for_each(|id| spout.fail(id));
+            });
+            if let Err(f) = called {
+                return self.fail("ack", f, ctx);
+            }
+        }
+        if self.phase == Phase::Running {
+            self.schedule_poll(ctx);
+        }
+    }
+
     fn report_done(&mut self, record: Option<TaskRecord>) {
         let stats = TaskStats {
             emitted: self.out.emitted,
             executed: 0,
-            acked: 0,
-            failed: 0,
+            acked: self.acked,
+            failed: self.failed,
             replayed: self.replayed,
             started: self.started,
             ended: Instant::now(),
-            latency: new_histogram(),
+            latency: std::mem::replace(&mut self.latency, new_histogram()),
             dead_letters: Vec::new(),
         };
         self.env.report_done(self.gen, stats, record);
     }
 
     fn poll(&mut self, ctx: &mut Context<Self>) {
-        if self.phase != Phase::Running || self.out.is_blocked() {
+        self.poll_spout(ctx);
+        self.env.send_acks(&mut self.inits);
+    }
+
+    /// True while `max_spout_pending` trees are open.
+    fn at_pending_cap(&self) -> bool {
+        self.env
+            .config
+            .max_spout_pending
+            .is_some_and(|cap| self.pending.len() >= cap)
+    }
+
+    /// Registers the trees `next_tuple` opened; acks at once what is not tracked.
+    fn register(&mut self, origin: u64) -> Result<(), HookFailure> {
+        let mut now = Vec::new();
+        for (msg_id, root, xor) in self.tracked.drain(..) {
+            if root == 0 || xor == 0 {
+                // Untracked, or nobody subscribed: the tree is complete as it is.
+                now.push(msg_id);
+            } else {
+                self.pending.insert(root, (msg_id, origin));
+                self.inits.push(AckOp::Init {
+                    root,
+                    xor,
+                    spout: self.env.spout_index,
+                });
+            }
+        }
+        if let (false, Some(spout)) = (now.is_empty(), self.spout.as_mut()) {
+            hook::call_infallible(|| now.into_iter().for_each(|id| spout.ack(id)))?;
+        }
+        Ok(())
+    }
+
+    fn poll_spout(&mut self, ctx: &mut Context<Self>) {
+        if self.phase != Phase::Running || self.out.is_blocked() || self.at_pending_cap() {
             return;
         }
-        let Some(spout) = self.spout.as_mut() else {
-            return;
-        };
         let track = self.env.config.track_latency;
         let epoch = self.env.epoch;
         let wake = Instant::now();
@@ -203,6 +320,9 @@ impl<S: Spout> SpoutTask<S> {
                 origin_of(epoch, Instant::now())
             } else {
                 0
+            };
+            let Some(spout) = self.spout.as_mut() else {
+                return;
             };
             let mut collector = SpoutCollector {
                 out: &mut self.out,
@@ -216,18 +336,28 @@ impl<S: Spout> SpoutTask<S> {
             if let Some(msg) = self.out.failure.take() {
                 return self.fail("next_tuple", HookFailure::Error(msg), ctx);
             }
-            // No acking in this mode: a tracked tuple counts as done once emitted (Storm with
-            // zero ackers).
             if !self.tracked.is_empty() {
-                let tracked = &mut self.tracked;
-                let acked =
-                    hook::call_infallible(|| tracked.drain(..).for_each(|id| spout.ack(id)));
-                if let Err(f) = acked {
+                if let Err(f) = self.register(origin) {
                     return self.fail("ack", f, ctx);
                 }
             }
+            let Some(spout) = self.spout.as_mut() else {
+                return;
+            };
             if spout.is_finished() {
-                return self.finish(ctx);
+                if self.pending.is_empty() {
+                    return self.finish(ctx);
+                }
+                // At least once: finish only when every tree is acked (a failed one may be
+                // replayed); checkpoints go on meanwhile, releasing stateful bolts' acks.
+                self.out.flush();
+                self.partial_since = None;
+                return;
+            }
+            if self.at_pending_cap() {
+                self.out.flush();
+                self.partial_since = None;
+                return;
             }
             if self.out.emitted == before {
                 // Nothing ready: send what we have now, and look again after the idle wait.
@@ -303,6 +433,9 @@ impl<S: Spout> Handler<Wire<S::Output>> for SpoutTask<S> {
             config.max_batches_in_flight,
             config.always_serialize,
         );
+        if self.env.tracking() {
+            self.out.tracking = Some(super::output::Tracking::new(self.env.seed()));
+        }
         self.started = Instant::now();
         if let Err((hook, f)) = self.build() {
             return self.fail(hook, f, ctx);
@@ -318,6 +451,14 @@ impl<S: Spout> Handler<Poll> for SpoutTask<S> {
     fn handle(&mut self, _: Poll, ctx: &mut Context<Self>) {
         self.poll_scheduled = false;
         self.poll(ctx);
+    }
+}
+
+impl<S: Spout> Handler<TreeDone> for SpoutTask<S> {
+    type Result = ();
+
+    fn handle(&mut self, done: TreeDone, ctx: &mut Context<Self>) {
+        self.tree_done(done, ctx);
     }
 }
 

@@ -6,13 +6,19 @@ use serde::{Deserialize, Serialize};
 ///
 /// Stored as parallel vectors so the values can be moved out without copying the metadata.
 /// `origins` holds each tuple's root emit time in nanoseconds since the run's epoch (0: not
-/// measured), so latency can be recorded where the tuple tree ends.
+/// measured), so latency can be recorded where the tuple tree ends. With acking on, `trees`
+/// holds each tuple's (root id, edge id) pairs, Storm's message id, laid out flat: tuple `i`
+/// owns `trees[tree_ends[i-1]..tree_ends[i]]`; without acking both are empty.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Batch<T> {
     /// The tuples.
     pub values: Vec<T>,
     /// Root emit time of each tuple, nanoseconds since the run's epoch.
     pub origins: Vec<u64>,
+    /// (root, edge) pairs of the tracked tuples, flat.
+    pub trees: Vec<(u64, u64)>,
+    /// End of each tuple's pairs in `trees` (empty when nothing is tracked).
+    pub tree_ends: Vec<u32>,
 }
 
 impl<T> Batch<T> {
@@ -21,6 +27,8 @@ impl<T> Batch<T> {
         Batch {
             values: Vec::with_capacity(capacity),
             origins: Vec::with_capacity(capacity),
+            trees: Vec::new(),
+            tree_ends: Vec::new(),
         }
     }
 
@@ -28,6 +36,25 @@ impl<T> Batch<T> {
     pub fn push(&mut self, value: T, origin: u64) {
         self.values.push(value);
         self.origins.push(origin);
+    }
+
+    /// An untracked batch of these tuples.
+    pub fn from_parts(values: Vec<T>, origins: Vec<u64>) -> Self {
+        Batch {
+            values,
+            origins,
+            trees: Vec::new(),
+            tree_ends: Vec::new(),
+        }
+    }
+
+    /// The (root, edge) pairs of tuple `i` (empty when untracked).
+    pub fn trees_of(&self, i: usize) -> &[(u64, u64)] {
+        let Some(&end) = self.tree_ends.get(i) else {
+            return &[];
+        };
+        let start = if i == 0 { 0 } else { self.tree_ends[i - 1] };
+        self.trees.get(start as usize..end as usize).unwrap_or(&[])
     }
 
     /// How many tuples the batch holds.
