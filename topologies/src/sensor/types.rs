@@ -79,6 +79,10 @@ pub enum Signal {
         seq: u64,
         /// `value >= level`.
         in_alarm: bool,
+        /// Statuses of this sensor before this one may be missing: the alarm task restarted
+        /// without its state (at-most-once) and this is the first reading of the sensor it
+        /// saw, so the reading that crashed it (or statuses not yet sent) may be lost.
+        after_gap: bool,
     },
     /// An event for the output.
     Event(Event),
