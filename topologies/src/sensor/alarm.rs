@@ -1,11 +1,12 @@
 //! Per-sensor runs of readings in alarm (fields grouping on the sensor, so each sensor's state
 //! lives in exactly one task and sees its readings in order).
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use squall::{Bolt, BoltCollector, ComponentError, Guarantee, State, TaskContext};
 
 use super::types::{Event, Reading, Signal};
+use super::window::RunWindow;
 
 /// Stream carrying [`Signal::Status`] to the leak detector.
 pub const STATUS_STREAM: &str = "status";
@@ -18,9 +19,11 @@ pub const EVENTS_STREAM: &str = "events";
 ///
 /// Under failures (each sensor's seqs ascend, so a seq identifies a reading):
 /// - exactly-once: the runs are the checkpointed state;
-/// - at-least-once: replays bring readings again; one at or below the sensor's last seq is a
-///   duplicate and changes nothing, but its status and the alarm it fired (if any) are emitted
-///   again, since the first ones may be what was lost downstream;
+/// - at-least-once: replays bring readings again, possibly after later ones (see
+///   [`super::window`]); a reading already seen is a duplicate and changes nothing, but its
+///   status and the alarm it fired (if any) are emitted again, since the first ones may be what
+///   was lost downstream; a late reading takes its place in the sensor's recent history, and
+///   the alarms the corrected history implies are emitted;
 /// - at-most-once: a task restarted without state does not know the runs in progress, so a
 ///   sensor's run counts only from its first reading below the level: no alarm is ever
 ///   emitted that the failure-free run would not emit.
@@ -35,9 +38,9 @@ pub struct AlarmBolt {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct Runs {
     sensors: FxHashMap<u32, Track>,
-    /// At-least-once: readings that fired an alarm, to fire it again for a duplicate.
-    fired: FxHashSet<(u32, u64)>,
-    /// At-least-once: drop duplicates, remember alarms.
+    /// At-least-once: each sensor's recent readings, in place of `sensors`.
+    windows: FxHashMap<u32, RunWindow<bool>>,
+    /// At-least-once: readings may come again, and late.
     #[serde(skip)]
     replays: bool,
     /// At-most-once after a restart: sensors first seen now have an unknown run.
@@ -61,18 +64,19 @@ impl Runs {
         self.blind = ctx.guarantee() == Guarantee::AtMostOnce && ctx.restarts() > 0;
     }
 
-    /// Takes one reading; returns its status for the leak detector and the alarm it fires.
+    /// Takes one reading; returns its status for the leak detector and the alarms it fires.
     pub(crate) fn observe(
         &mut self,
         r: &Reading,
         threshold: u32,
         level: f64,
-    ) -> (Signal, Option<Event>) {
+    ) -> (Signal, Vec<Event>) {
         let in_alarm = r.value >= level;
-        let alarm = |consecutive| Event::SensorAlarm {
+        let target = threshold.saturating_add(1);
+        let alarm_at = |seq| Event::SensorAlarm {
             sensor: r.sensor,
-            seq: r.seq,
-            consecutive,
+            seq,
+            consecutive: target,
         };
         let status = |after_gap| Signal::Status {
             sensor: r.sensor,
@@ -80,33 +84,37 @@ impl Runs {
             in_alarm,
             after_gap,
         };
+        if self.replays {
+            let window = self.windows.entry(r.sensor).or_default();
+            let fired = if window.is_known(r.seq) {
+                // A duplicate: the same outputs again.
+                if window.fired(r.seq) {
+                    vec![r.seq]
+                } else {
+                    Vec::new()
+                }
+            } else {
+                window.put(r.seq, in_alarm, target, |a| a)
+            };
+            return (status(false), fired.into_iter().map(alarm_at).collect());
+        }
         let first = !self.sensors.contains_key(&r.sensor);
         let blind = self.blind;
         let track = self.sensors.entry(r.sensor).or_insert(Track {
             last: r.seq,
             run: (!blind).then_some(0),
         });
-        if self.replays && !first && r.seq <= track.last {
-            let again = self
-                .fired
-                .contains(&(r.sensor, r.seq))
-                .then(|| alarm(threshold.saturating_add(1)));
-            return (status(false), again);
-        }
         track.last = r.seq;
-        let mut event = None;
+        let mut events = Vec::new();
         if in_alarm {
             track.run = track.run.map(|n| n.saturating_add(1));
-            if let Some(n) = track.run.filter(|&n| n == threshold.saturating_add(1)) {
-                event = Some(alarm(n));
-                if self.replays {
-                    self.fired.insert((r.sensor, r.seq));
-                }
+            if track.run == Some(target) {
+                events.push(alarm_at(r.seq));
             }
         } else {
             track.run = Some(0);
         }
-        (status(first && blind), event)
+        (status(first && blind), events)
     }
 }
 
@@ -136,8 +144,8 @@ impl Bolt for AlarmBolt {
         r: Reading,
         out: &mut BoltCollector<'_, Signal>,
     ) -> Result<(), ComponentError> {
-        let (status, event) = self.runs.observe(&r, self.threshold, self.level);
-        if let Some(event) = event {
+        let (status, events) = self.runs.observe(&r, self.threshold, self.level);
+        for event in events {
             out.emit_to(EVENTS_STREAM, Signal::Event(event));
         }
         out.emit_to(STATUS_STREAM, status);
@@ -286,6 +294,27 @@ mod tests {
                 }
             );
         }
+    }
+
+    #[test]
+    fn at_least_once_late_readings_still_fire_every_alarm() {
+        let input = readings(4);
+        let expected: BTreeSet<Event> = oracle(&input).into_iter().collect();
+        // After a restore, queued readings come before the replays of the lost ones: swap
+        // neighbouring blocks of the input, and send some readings twice.
+        let mut shuffled = Vec::new();
+        for pair in input.chunks(40).collect::<Vec<_>>().chunks(2) {
+            for block in pair.iter().rev() {
+                shuffled.extend_from_slice(block);
+            }
+            shuffled.extend_from_slice(&pair[0][..5]);
+        }
+        let mut at_least_once = runs(Guarantee::AtLeastOnce, 0);
+        let (statuses, events) = feed(&mut at_least_once, &shuffled);
+        let got: BTreeSet<Event> = events.into_iter().collect();
+        let missing: Vec<_> = expected.difference(&got).collect();
+        assert!(missing.is_empty(), "missing {missing:?}");
+        assert_eq!(statuses.len(), shuffled.len());
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod leak;
 mod simulate;
 mod sink;
 mod types;
+mod window;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
