@@ -20,7 +20,7 @@ pub const EVENTS_STREAM: &str = "events";
 /// Under failures (each sensor's seqs ascend, so a seq identifies a reading):
 /// - exactly-once: the runs are the checkpointed state;
 /// - at-least-once: replays bring readings again, possibly after later ones (see
-///   [`super::window`]); a reading already seen is a duplicate and changes nothing, but its
+///   `sensor::window`); a reading already seen is a duplicate and changes nothing, but its
 ///   status and the alarm it fired (if any) are emitted again, since the first ones may be what
 ///   was lost downstream; a late reading takes its place in the sensor's recent history, and
 ///   the alarms the corrected history implies are emitted;

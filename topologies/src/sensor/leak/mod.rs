@@ -21,7 +21,7 @@ use super::window::RunWindow;
 /// - at-least-once: a status seen before is a duplicate (a replayed reading) and changes
 ///   nothing, but the leaks it completed the first time are emitted again; a status that comes
 ///   late, after its seq closed, corrects that seq's count in the recent history of closed seqs
-///   (see [`super::window`]) and the leaks the corrected history implies are emitted;
+///   (see `sensor::window`) and the leaks the corrected history implies are emitted;
 /// - at-most-once: statuses may be lost (a restarted alarm task marks the first status of each
 ///   sensor it sees `after_gap`; a restarted leak task knows nothing of what came before). A
 ///   seq that may be missing statuses counts only when it is a majority anyway (counts can only
