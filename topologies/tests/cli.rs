@@ -603,3 +603,25 @@ fn sensor_alarm_reads_standard_input() {
     assert!(stderr.contains("--sensors"), "{stderr}");
     assert_no_panic(&stderr);
 }
+
+#[test]
+fn exactly_once_chaos_on_standard_input_is_one_clear_error() {
+    let out = squall(&[
+        "run",
+        "sensor-alarm",
+        "--input",
+        "-",
+        "--sensors",
+        "4",
+        "--chaos-panic-rate",
+        "0.01",
+    ]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert_no_panic(&stderr);
+    assert!(
+        stderr.contains("--input - (standard input) cannot be rewound"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}

@@ -31,6 +31,11 @@ pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRu
             let stdin = path.as_os_str() == STDIN;
             if !stdin {
                 require_file(path)?;
+            } else if config.chaos.is_some() && config.guarantee == squall::Guarantee::ExactlyOnce {
+                // Recovery rewinds the spout to a checkpoint, and standard input cannot rewind.
+                return Err(CliError::new(
+                    "--input - (standard input) cannot be rewound: exactly-once with --chaos-panic-rate needs an input file",
+                ));
             }
             let sensors = match args.sensors {
                 Some(n) => n,
