@@ -152,6 +152,13 @@ impl Bolt for AlarmBolt {
         Ok(())
     }
 
+    fn finish(&mut self, out: &mut BoltCollector<'_, Signal>) -> Result<(), ComponentError> {
+        if self.runs.blind {
+            out.emit_to(STATUS_STREAM, Signal::Lost);
+        }
+        Ok(())
+    }
+
     fn snapshot(&mut self) -> Result<Option<State>, ComponentError> {
         Ok(Some(State::encode(&self.runs)?))
     }

@@ -86,4 +86,8 @@ pub enum Signal {
     },
     /// An event for the output.
     Event(Event),
+    /// Sent by an alarm task that restarted without its state (at-most-once) when its input
+    /// ends: the last status of a sensor it has not seen since may be lost, with no later
+    /// status of that sensor to say so.
+    Lost,
 }

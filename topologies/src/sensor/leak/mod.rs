@@ -203,6 +203,20 @@ impl LeakBolt {
         leaks.into_iter().for_each(&mut emit);
     }
 
+    /// An alarm task restarted without state and its input ended (see [`Signal::Lost`]): any
+    /// sensor's statuses above the latest seen may be missing, so the seqs still open when the
+    /// input ends are in doubt.
+    pub fn lost(&mut self) {
+        let ledger = &mut self.ledger;
+        let every_sensor_seen = ledger.last.len() as u64 >= u64::from(self.population);
+        let lo = if every_sensor_seen {
+            ledger.last.values().min().copied()
+        } else {
+            None
+        };
+        ledger.gaps.push((lo, u64::MAX));
+    }
+
     /// Closes every open seq (the input ended).
     pub fn close_all(&mut self, emit: impl FnMut(Event)) {
         self.close_below(None, emit);
@@ -250,7 +264,7 @@ impl LeakBolt {
             ledger.closed = Some(seq);
             // A gap matters for the seqs below its upper end, and only those above `seq` are
             // still to close.
-            ledger.gaps.retain(|&(_, hi)| hi > seq + 1);
+            ledger.gaps.retain(|&(_, hi)| hi > seq.saturating_add(1));
         }
     }
 }
@@ -293,14 +307,18 @@ impl Bolt for LeakBolt {
         s: Signal,
         out: &mut BoltCollector<'_, Signal>,
     ) -> Result<(), ComponentError> {
-        let Signal::Status {
-            sensor,
-            seq,
-            in_alarm,
-            after_gap,
-        } = s
-        else {
-            return Ok(());
+        let (sensor, seq, in_alarm, after_gap) = match s {
+            Signal::Status {
+                sensor,
+                seq,
+                in_alarm,
+                after_gap,
+            } => (sensor, seq, in_alarm, after_gap),
+            Signal::Lost => {
+                self.lost();
+                return Ok(());
+            }
+            Signal::Event(_) => return Ok(()),
         };
         self.observe(sensor, seq, in_alarm, after_gap, |e| {
             out.emit(Signal::Event(e))
