@@ -8,6 +8,8 @@
 //!
 //! - [`file`](mod@file) (feature `file`, on by default): bounded spouts over CSV, JSON Lines and plain
 //!   text files; sinks writing JSON Lines or TSV to a file or stdout.
+//! - [`replay`]: the pending tuples of a replayable spout (at-least-once), shared by every
+//!   spout that can emit a failed tuple again.
 //!
 //! Planned, each behind its own feature: `mqtt`, `nats`, `redis`, `postgres`.
 //!
@@ -43,3 +45,4 @@
 
 #[cfg(feature = "file")]
 pub mod file;
+pub mod replay;

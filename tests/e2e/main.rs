@@ -6,6 +6,7 @@
 
 mod acking;
 mod backpressure;
+mod chaos;
 mod exactly_once;
 mod groupings;
 mod sensor;

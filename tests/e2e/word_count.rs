@@ -14,7 +14,7 @@ use squall_topologies::word_count::{CountsOutput, WordCountJob};
 const COMBINE_LIMIT: usize = 1 << 16;
 
 /// DESIGN.md's definition of a word, the slow obvious way.
-fn oracle<'a>(texts: impl IntoIterator<Item = &'a String>) -> BTreeMap<String, u64> {
+pub(crate) fn oracle<'a>(texts: impl IntoIterator<Item = &'a String>) -> BTreeMap<String, u64> {
     let mut counts = BTreeMap::new();
     for text in texts {
         for word in text
@@ -68,7 +68,7 @@ const SEPARATORS: &[&str] = &[
 
 /// A seeded text of `lines` lines: vocabulary words, numbers and separators, mixed case, empty
 /// lines, CRLF endings, and no final newline when `ragged`.
-fn text(rng: &mut SmallRng, lines: usize, ragged: bool) -> String {
+pub(crate) fn text(rng: &mut SmallRng, lines: usize, ragged: bool) -> String {
     let mut out = String::new();
     for l in 0..lines {
         let words = rng.gen_range(0..14);
@@ -89,7 +89,7 @@ fn text(rng: &mut SmallRng, lines: usize, ragged: bool) -> String {
     out
 }
 
-fn write_inputs(dir: &std::path::Path, texts: &[String]) -> Vec<PathBuf> {
+pub(crate) fn write_inputs(dir: &std::path::Path, texts: &[String]) -> Vec<PathBuf> {
     texts
         .iter()
         .enumerate()
@@ -118,7 +118,7 @@ fn run(inputs: Vec<PathBuf>, parallelism: usize, always_serialize: bool) -> Vec<
     counts
 }
 
-fn check(got: &[(String, u64)], expected: &BTreeMap<String, u64>, what: &str) {
+pub(crate) fn check(got: &[(String, u64)], expected: &BTreeMap<String, u64>, what: &str) {
     let words: Vec<&String> = got.iter().map(|(w, _)| w).collect();
     assert!(
         words.windows(2).all(|p| p[0] < p[1]),

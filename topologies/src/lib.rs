@@ -11,5 +11,7 @@
 
 pub mod cli;
 pub mod sensor;
+#[cfg(test)]
+mod testing;
 pub mod word_count;
 pub mod words;

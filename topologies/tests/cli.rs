@@ -323,6 +323,95 @@ fn word_count_writes_the_oracles_counts_sorted() {
     );
 }
 
+/// `word\tcount` lines as a map.
+fn parse_counts(tsv: &str) -> BTreeMap<String, u64> {
+    tsv.lines()
+        .map(|l| {
+            let (w, n) = l
+                .split_once('\t')
+                .unwrap_or_else(|| panic!("not word<TAB>count: {l:?}"));
+            (w.to_string(), n.parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn word_count_under_chaos_keeps_each_guarantee() {
+    // Needs the runtime's supervision, replay and rollback (issue 3): chaos panics bolt tasks.
+    let dir = tempfile::tempdir().unwrap();
+    let texts = write_texts(dir.path());
+    let expected_text = word_oracle(&texts);
+    let expected = parse_counts(&expected_text);
+    let files: Vec<String> = ["a.txt", "b.txt", "nested/c.txt"]
+        .iter()
+        .map(|f| dir.path().join(f).to_str().unwrap().to_string())
+        .collect();
+    for guarantee in ["exactly-once", "at-least-once", "at-most-once"] {
+        let mut args = vec![
+            "run",
+            "word-count",
+            "--chaos-panic-rate",
+            "0.01",
+            "--seed",
+            "7",
+            "--guarantee",
+            guarantee,
+            "--parallelism",
+            "3",
+            "--input",
+        ];
+        args.extend(files.iter().map(String::as_str));
+        let out = squall(&args);
+        assert_ok(&out, guarantee);
+        let stdout = text(&out.stdout);
+        let got = parse_counts(&stdout);
+        let words: Vec<&String> = got.keys().collect();
+        assert!(
+            stdout
+                .lines()
+                .map(|l| l.split('\t').next().unwrap())
+                .eq(words.iter().map(|w| w.as_str())),
+            "{guarantee}: output not sorted by word, or a word twice"
+        );
+        match guarantee {
+            "exactly-once" => assert_eq!(stdout, expected_text, "exactly-once under chaos"),
+            "at-least-once" => {
+                assert_eq!(
+                    words,
+                    expected.keys().collect::<Vec<_>>(),
+                    "{guarantee}: words"
+                );
+                let low: Vec<_> = expected.iter().filter(|(w, n)| got[*w] < **n).collect();
+                assert!(low.is_empty(), "at-least-once counted less: {low:?}");
+            }
+            _ => {
+                let high: Vec<_> = got
+                    .iter()
+                    .filter(|(w, n)| expected.get(*w).is_none_or(|e| **n > *e))
+                    .collect();
+                assert!(high.is_empty(), "at-most-once counted more: {high:?}");
+            }
+        }
+        // DESIGN.md section 8: stderr says how many restarts and replays the run took.
+        let stderr = text(&out.stderr);
+        let recovery = stderr
+            .lines()
+            .find(|l| l.starts_with("recovery: "))
+            .unwrap_or_else(|| panic!("{guarantee}: no recovery line on stderr:\n{stderr}"));
+        let restarts: u64 = recovery
+            .trim_start_matches("recovery: ")
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            restarts > 0,
+            "{guarantee}: chaos at 0.01 restarted nothing: {recovery}"
+        );
+    }
+}
+
 #[test]
 fn word_count_accepts_every_guarantee() {
     let dir = tempfile::tempdir().unwrap();
@@ -513,4 +602,26 @@ fn sensor_alarm_reads_standard_input() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("--sensors"), "{stderr}");
     assert_no_panic(&stderr);
+}
+
+#[test]
+fn exactly_once_chaos_on_standard_input_is_one_clear_error() {
+    let out = squall(&[
+        "run",
+        "sensor-alarm",
+        "--input",
+        "-",
+        "--sensors",
+        "4",
+        "--chaos-panic-rate",
+        "0.01",
+    ]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert_no_panic(&stderr);
+    assert!(
+        stderr.contains("--input - (standard input) cannot be rewound"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }

@@ -1,14 +1,14 @@
 //! A bounded spout over a CSV file with a header row.
 
 use std::io::Read;
-use std::marker::PhantomData;
 use std::path::PathBuf;
 
-use csv::{DeserializeErrorKind, ErrorKind, Reader, ReaderBuilder, StringRecord};
-use squall::{ComponentError, Spout, SpoutCollector, TaskContext, Tuple};
+use csv::{ByteRecord, DeserializeErrorKind, ErrorKind, Reader, ReaderBuilder, StringRecord};
+use squall::{ComponentError, MessageId, Spout, SpoutCollector, State, TaskContext, Tuple};
 
 use super::line_index::LineIndex;
-use super::{FileError, Malformed, DEFAULT_BATCH};
+use super::records::Records;
+use super::{FileError, Malformed};
 
 /// Reads a CSV file with a header row; each record is deserialized into `T` by header names
 /// (serde), so the columns may come in any order.
@@ -16,6 +16,10 @@ use super::{FileError, Malformed, DEFAULT_BATCH};
 /// Bounded: [`Spout::is_finished`] at the end of the file. Parallelism 1: a task other than task
 /// 0 emits nothing and finishes at once. Each record is emitted with its line number as message
 /// id. Fields are trimmed of surrounding whitespace; blank lines are skipped silently.
+///
+/// Replayable: a checkpoint records how many records were read, and `restore` rewinds there
+/// (exactly-once; standard input cannot be rewound); under at-least-once every emitted record is
+/// kept until acked and failed ones are emitted again, lowest line first.
 ///
 /// The header is read in `open`: a file that cannot be opened or has no header row fails the
 /// task with a message naming the file. A record that does not fit `T` (a missing or extra
@@ -49,13 +53,8 @@ use super::{FileError, Malformed, DEFAULT_BATCH};
 /// # }
 /// ```
 pub struct CsvSpout<T> {
-    path: PathBuf,
-    malformed: Malformed,
-    batch: usize,
+    records: Records<T>,
     input: Option<Input>,
-    finished: bool,
-    // `fn() -> T`: the spout produces `T`s but holds none, so it is `Send + Sync` for any `T`.
-    tuples: PhantomData<fn() -> T>,
 }
 
 /// The open file: the reader, its header and a record buffer reused for every line.
@@ -87,31 +86,29 @@ impl<T: Tuple> CsvSpout<T> {
     /// nothing is opened until the task's `open`.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         CsvSpout {
-            path: path.into(),
-            malformed: Malformed::new(),
-            batch: DEFAULT_BATCH,
+            records: Records::new(path.into()),
             input: None,
-            finished: false,
-            tuples: PhantomData,
         }
     }
 
     /// Counts skipped malformed lines in `counter` (keep a clone to read the count).
     pub fn with_malformed(mut self, counter: Malformed) -> Self {
-        self.malformed = counter;
+        self.records.malformed = counter;
         self
     }
 
     /// Reads at most `lines_per_call` records (emitted or skipped) per `next_tuple` call, so one
     /// call stays short; default 256. Zero counts as one.
     pub fn with_batch(mut self, lines_per_call: usize) -> Self {
-        self.batch = lines_per_call.max(1);
+        self.records.batch = lines_per_call.max(1);
         self
     }
 
+    /// Opens the file, reads its header and skips the records consumed before a rewind.
     fn open_input(&mut self) -> Result<(), FileError> {
-        let file = super::open_input(&self.path).map_err(|source| FileError::Open {
-            path: self.path.clone(),
+        let path = &self.records.path;
+        let file = super::open_input(path).map_err(|source| FileError::Open {
+            path: path.clone(),
             source,
         })?;
         let mut reader = ReaderBuilder::new()
@@ -127,11 +124,11 @@ impl<T: Tuple> CsvSpout<T> {
                 let text = e.to_string();
                 return Err(match e.into_kind() {
                     ErrorKind::Io(source) => FileError::Read {
-                        path: self.path.clone(),
+                        path: path.clone(),
                         source,
                     },
                     _ => FileError::Header {
-                        path: self.path.clone(),
+                        path: path.clone(),
                         reason: format!("cannot read the header row: {text}"),
                     },
                 });
@@ -145,9 +142,26 @@ impl<T: Tuple> CsvSpout<T> {
                 "the header row is blank"
             };
             return Err(FileError::Header {
-                path: self.path.clone(),
+                path: path.clone(),
                 reason: reason.into(),
             });
+        }
+        // Back to the checkpointed position: the same records as `read_record` reads, without
+        // decoding or reporting them (they were reported the first time).
+        let mut skipped = ByteRecord::new();
+        for _ in 0..self.records.consumed {
+            match reader.read_byte_record(&mut skipped) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    if let ErrorKind::Io(source) = e.into_kind() {
+                        return Err(FileError::Read {
+                            path: path.clone(),
+                            source,
+                        });
+                    }
+                }
+            }
         }
         self.input = Some(Input {
             reader,
@@ -158,16 +172,12 @@ impl<T: Tuple> CsvSpout<T> {
     }
 }
 
-impl<T> Clone for CsvSpout<T> {
+impl<T: Tuple> Clone for CsvSpout<T> {
     /// A clone reads the same file with the same settings and counter, from the start.
     fn clone(&self) -> Self {
         CsvSpout {
-            path: self.path.clone(),
-            malformed: self.malformed.clone(),
-            batch: self.batch,
+            records: self.records.unopened(),
             input: None,
-            finished: false,
-            tuples: PhantomData,
         }
     }
 }
@@ -176,28 +186,32 @@ impl<T: Tuple> Spout for CsvSpout<T> {
     type Output = T;
 
     fn open(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
-        if ctx.task_index() > 0 {
-            self.finished = true;
-            return Ok(());
+        if self.records.open(ctx) {
+            self.open_input()?;
         }
-        Ok(self.open_input()?)
+        Ok(())
     }
 
     fn next_tuple(&mut self, out: &mut SpoutCollector<'_, T>) -> Result<(), ComponentError> {
-        if self.finished {
+        let Some(budget) = self.records.replay_then_budget(out) else {
             return Ok(());
-        }
+        };
         if self.input.is_none() {
             self.open_input()?;
         }
         let Some(input) = self.input.as_mut() else {
             return Ok(());
         };
-        for _ in 0..self.batch {
-            match input.reader.read_record(&mut input.record) {
+        let records = &mut self.records;
+        for _ in 0..budget {
+            let read = input.reader.read_record(&mut input.record);
+            if !matches!(read, Ok(false)) {
+                records.consumed += 1;
+            }
+            match read {
                 Ok(true) => {}
                 Ok(false) => {
-                    self.finished = true;
+                    records.exhausted = true;
                     self.input = None;
                     return Ok(());
                 }
@@ -209,7 +223,7 @@ impl<T: Tuple> Spout for CsvSpout<T> {
                     match e.into_kind() {
                         ErrorKind::Io(source) => {
                             return Err(FileError::Read {
-                                path: self.path.clone(),
+                                path: records.path.clone(),
                                 source,
                             }
                             .into())
@@ -219,9 +233,9 @@ impl<T: Tuple> Spout for CsvSpout<T> {
                                 Some(name) => format!("field `{name}`: invalid UTF-8"),
                                 None => "invalid UTF-8".to_string(),
                             };
-                            self.malformed.skip(&self.path, line, &reason);
+                            records.malformed.skip(&records.path, line, &reason);
                         }
-                        _ => self.malformed.skip(&self.path, line, &text),
+                        _ => records.malformed.skip(&records.path, line, &text),
                     }
                     continue;
                 }
@@ -229,12 +243,20 @@ impl<T: Tuple> Spout for CsvSpout<T> {
             let line = input.line();
             input.record.trim();
             match parse::<T>(&input.headers, &input.record) {
-                Ok(Some(value)) => out.emit_with_id(value, line),
+                Ok(Some(value)) => records.emit(out, value, line),
                 Ok(None) => {}
-                Err(reason) => self.malformed.skip(&self.path, line, &reason),
+                Err(reason) => records.malformed.skip(&records.path, line, &reason),
             }
         }
         Ok(())
+    }
+
+    fn ack(&mut self, msg_id: MessageId) {
+        self.records.pending.ack(msg_id);
+    }
+
+    fn fail(&mut self, msg_id: MessageId) {
+        self.records.pending.fail(msg_id);
     }
 
     fn close(&mut self) {
@@ -242,7 +264,18 @@ impl<T: Tuple> Spout for CsvSpout<T> {
     }
 
     fn is_finished(&self) -> bool {
-        self.finished
+        self.records.is_finished()
+    }
+
+    fn snapshot(&mut self) -> Result<Option<State>, ComponentError> {
+        self.records.snapshot().map(Some)
+    }
+
+    fn restore(&mut self, state: State) -> Result<(), ComponentError> {
+        if self.records.restore(&state)? {
+            self.input = None;
+        }
+        Ok(())
     }
 }
 
@@ -290,7 +323,7 @@ fn reason(e: &csv::Error, headers: &StringRecord, record: &StringRecord) -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::file::testing::collect;
+    use crate::file::testing::{check_replay, check_rewind, collect};
     use serde::{Deserialize, Serialize};
 
     #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -488,5 +521,43 @@ mod tests {
         let got = collect(spout, 1).unwrap();
         assert_eq!(got, [reading(1, 1, 1.0), reading(1, 3, 3.0)]);
         assert_eq!(malformed.count(), 1);
+    }
+
+    /// Readings with malformed, blank and multi-line records among them.
+    fn mixed_input(dir: &std::path::Path) -> PathBuf {
+        let path = dir.join("mixed.csv");
+        let mut text = String::from("sensor,seq,value\n");
+        for seq in 0..60 {
+            match seq % 13 {
+                3 => text.push_str("1,bad,0.5\n"),
+                7 => text.push('\n'),
+                11 => text.push_str(&format!("\"2\",\"{seq}\n\",1.5\n")),
+                _ => text.push_str(&format!("{},{seq},{}.25\n", seq % 4, seq)),
+            }
+        }
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn restore_rewinds_to_the_snapshot_and_reports_malformed_lines_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = mixed_input(dir.path());
+        for (snapshot, restore) in [(0, 10), (9, 30), (25, 26), (40, 100)] {
+            let malformed = Malformed::new();
+            let spout = CsvSpout::<Reading>::new(&path)
+                .with_malformed(malformed.clone())
+                .with_batch(4);
+            check_rewind(spout, snapshot, restore);
+            // `check_rewind` runs the spout twice with one counter: 5 bad lines, each once.
+            assert_eq!(malformed.count(), 5, "snapshot {snapshot}");
+        }
+    }
+
+    #[test]
+    fn failed_records_are_emitted_again_in_line_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let spout = CsvSpout::<Reading>::new(mixed_input(dir.path())).with_batch(3);
+        assert!(check_replay(spout, |line| line % 5 == 0) > 5);
     }
 }

@@ -1,20 +1,24 @@
 //! A bounded spout over a JSON Lines file.
 
 use std::io::{BufRead, BufReader, Read};
-use std::marker::PhantomData;
 use std::path::PathBuf;
 
 use serde_json::error::Category;
-use squall::{ComponentError, Spout, SpoutCollector, TaskContext, Tuple};
+use squall::{ComponentError, MessageId, Spout, SpoutCollector, State, TaskContext, Tuple};
 
 use super::json_field::key_at;
-use super::{FileError, Malformed, DEFAULT_BATCH};
+use super::records::Records;
+use super::{FileError, Malformed};
 
 /// Reads a JSON Lines file: one JSON object per line, each deserialized into `T` (serde).
 ///
 /// Bounded: [`Spout::is_finished`] at the end of the file. Parallelism 1: a task other than task
 /// 0 emits nothing and finishes at once. Each record is emitted with its line number as message
 /// id. Lines may end in `\n` or `\r\n`; blank lines are skipped silently.
+///
+/// Replayable: a checkpoint records how many lines were read, and `restore` rewinds there
+/// (exactly-once; standard input cannot be rewound); under at-least-once every emitted record is
+/// kept until acked and failed ones are emitted again, lowest line first.
 ///
 /// A file that cannot be opened fails the task in `open`, naming the file. A line that does not
 /// fit `T` (bad JSON, a missing field, a value of the wrong type) is reported on stderr as
@@ -51,19 +55,13 @@ use super::{FileError, Malformed, DEFAULT_BATCH};
 /// # }
 /// ```
 pub struct JsonLinesSpout<T> {
-    path: PathBuf,
-    malformed: Malformed,
-    batch: usize,
+    records: Records<T>,
     input: Option<Input>,
-    finished: bool,
-    // `fn() -> T`: the spout produces `T`s but holds none, so it is `Send + Sync` for any `T`.
-    tuples: PhantomData<fn() -> T>,
 }
 
-/// The open file, the number of the last line read, and a line buffer reused for every line.
+/// The open file and a line buffer reused for every line.
 struct Input {
     reader: BufReader<Box<dyn Read + Send + Sync>>,
-    line: u64,
     buf: Vec<u8>,
 }
 
@@ -72,52 +70,61 @@ impl<T: Tuple> JsonLinesSpout<T> {
     /// nothing is opened until the task's `open`.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         JsonLinesSpout {
-            path: path.into(),
-            malformed: Malformed::new(),
-            batch: DEFAULT_BATCH,
+            records: Records::new(path.into()),
             input: None,
-            finished: false,
-            tuples: PhantomData,
         }
     }
 
     /// Counts skipped malformed lines in `counter` (keep a clone to read the count).
     pub fn with_malformed(mut self, counter: Malformed) -> Self {
-        self.malformed = counter;
+        self.records.malformed = counter;
         self
     }
 
     /// Reads at most `lines_per_call` lines (emitted or skipped) per `next_tuple` call, so one
     /// call stays short; default 256. Zero counts as one.
     pub fn with_batch(mut self, lines_per_call: usize) -> Self {
-        self.batch = lines_per_call.max(1);
+        self.records.batch = lines_per_call.max(1);
         self
     }
 
+    /// Opens the file and skips the lines consumed before a rewind.
     fn open_input(&mut self) -> Result<(), FileError> {
-        let file = super::open_input(&self.path).map_err(|source| FileError::Open {
-            path: self.path.clone(),
+        let path = &self.records.path;
+        let read_error = |source| FileError::Read {
+            path: path.clone(),
+            source,
+        };
+        let file = super::open_input(path).map_err(|source| FileError::Open {
+            path: path.clone(),
             source,
         })?;
-        self.input = Some(Input {
+        let mut input = Input {
             reader: BufReader::with_capacity(64 * 1024, file),
-            line: 0,
             buf: Vec::new(),
-        });
+        };
+        for _ in 0..self.records.consumed {
+            input.buf.clear();
+            if input
+                .reader
+                .read_until(b'\n', &mut input.buf)
+                .map_err(read_error)?
+                == 0
+            {
+                break;
+            }
+        }
+        self.input = Some(input);
         Ok(())
     }
 }
 
-impl<T> Clone for JsonLinesSpout<T> {
+impl<T: Tuple> Clone for JsonLinesSpout<T> {
     /// A clone reads the same file with the same settings and counter, from the start.
     fn clone(&self) -> Self {
         JsonLinesSpout {
-            path: self.path.clone(),
-            malformed: self.malformed.clone(),
-            batch: self.batch,
+            records: self.records.unopened(),
             input: None,
-            finished: false,
-            tuples: PhantomData,
         }
     }
 }
@@ -126,50 +133,59 @@ impl<T: Tuple> Spout for JsonLinesSpout<T> {
     type Output = T;
 
     fn open(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
-        if ctx.task_index() > 0 {
-            self.finished = true;
-            return Ok(());
+        if self.records.open(ctx) {
+            self.open_input()?;
         }
-        Ok(self.open_input()?)
+        Ok(())
     }
 
     fn next_tuple(&mut self, out: &mut SpoutCollector<'_, T>) -> Result<(), ComponentError> {
-        if self.finished {
+        let Some(budget) = self.records.replay_then_budget(out) else {
             return Ok(());
-        }
+        };
         if self.input.is_none() {
             self.open_input()?;
         }
         let Some(input) = self.input.as_mut() else {
             return Ok(());
         };
-        for _ in 0..self.batch {
+        let records = &mut self.records;
+        for _ in 0..budget {
             input.buf.clear();
             let read = input
                 .reader
                 .read_until(b'\n', &mut input.buf)
                 .map_err(|source| FileError::Read {
-                    path: self.path.clone(),
+                    path: records.path.clone(),
                     source,
                 })?;
             if read == 0 {
-                self.finished = true;
+                records.exhausted = true;
                 self.input = None;
                 return Ok(());
             }
-            input.line += 1;
+            records.consumed += 1;
+            let number = records.consumed;
             let line = input.buf.trim_ascii();
             if line.is_empty() {
                 continue;
             }
             match serde_json::from_slice::<T>(line) {
-                Ok(value) => out.emit_with_id(value, input.line),
-                Err(e) => self
+                Ok(value) => records.emit(out, value, number),
+                Err(e) => records
                     .malformed
-                    .skip(&self.path, input.line, &reason(&e, line)),
+                    .skip(&records.path, number, &reason(&e, line)),
             }
         }
         Ok(())
+    }
+
+    fn ack(&mut self, msg_id: MessageId) {
+        self.records.pending.ack(msg_id);
+    }
+
+    fn fail(&mut self, msg_id: MessageId) {
+        self.records.pending.fail(msg_id);
     }
 
     fn close(&mut self) {
@@ -177,7 +193,18 @@ impl<T: Tuple> Spout for JsonLinesSpout<T> {
     }
 
     fn is_finished(&self) -> bool {
-        self.finished
+        self.records.is_finished()
+    }
+
+    fn snapshot(&mut self) -> Result<Option<State>, ComponentError> {
+        self.records.snapshot().map(Some)
+    }
+
+    fn restore(&mut self, state: State) -> Result<(), ComponentError> {
+        if self.records.restore(&state)? {
+            self.input = None;
+        }
+        Ok(())
     }
 }
 
@@ -207,7 +234,7 @@ fn reason(e: &serde_json::Error, line: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::file::testing::collect;
+    use crate::file::testing::{check_replay, check_rewind, collect};
     use serde::{Deserialize, Serialize};
 
     #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -281,5 +308,39 @@ mod tests {
             e.contains("cannot open") && e.contains("absent.jsonl"),
             "{e}"
         );
+    }
+
+    fn mixed_input(dir: &std::path::Path) -> PathBuf {
+        let path = dir.join("mixed.jsonl");
+        let lines: Vec<String> = (0..50)
+            .map(|seq| match seq % 11 {
+                4 => "{\"sensor\":1}".to_string(),
+                8 => "  ".to_string(),
+                _ => format!("{{\"sensor\":{},\"seq\":{seq},\"value\":0.5}}", seq % 3),
+            })
+            .collect();
+        std::fs::write(&path, lines.join("\r\n")).unwrap();
+        path
+    }
+
+    #[test]
+    fn restore_rewinds_to_the_snapshot_and_reports_malformed_lines_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = mixed_input(dir.path());
+        for (snapshot, restore) in [(0, 5), (8, 20), (30, 31), (36, 100)] {
+            let malformed = Malformed::new();
+            let spout = JsonLinesSpout::<Reading>::new(&path)
+                .with_malformed(malformed.clone())
+                .with_batch(4);
+            check_rewind(spout, snapshot, restore);
+            assert_eq!(malformed.count(), 5, "snapshot {snapshot}");
+        }
+    }
+
+    #[test]
+    fn failed_records_are_emitted_again_in_line_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let spout = JsonLinesSpout::<Reading>::new(mixed_input(dir.path())).with_batch(3);
+        assert!(check_replay(spout, |line| line % 4 == 1) > 5);
     }
 }

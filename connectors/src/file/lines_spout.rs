@@ -5,9 +5,11 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use squall::{ComponentError, MessageId, Spout, SpoutCollector, TaskContext};
+use serde::{Deserialize, Serialize};
+use squall::{ComponentError, MessageId, Spout, SpoutCollector, State, TaskContext};
 
 use super::{FileError, DEFAULT_BATCH};
+use crate::replay::Pending;
 
 /// Emits the lines of a list of files, in order: each line a `String` without its trailing `\n`
 /// or `\r\n`. Empty lines are emitted too (as empty strings); a final line without a newline
@@ -18,6 +20,10 @@ use super::{FileError, DEFAULT_BATCH};
 /// range `i` of each file, in file order: every line is read by exactly one task, and all
 /// tasks share the reading of even a single large file. Each line is emitted with the task's
 /// count of lines emitted so far (from 1) as message id.
+///
+/// Replayable: a checkpoint records the file and byte offset reached, and `restore` seeks back
+/// there (exactly-once); under at-least-once every emitted line is kept until acked and failed
+/// ones are emitted again, lowest message id first.
 ///
 /// `open` checks that every file of the task can be opened, so a missing file fails the task
 /// before it emits a line. A line that is not valid UTF-8 fails the task with an error
@@ -60,6 +66,18 @@ pub struct LinesSpout {
     finished: bool,
     /// The line being read, reused across lines.
     scratch: Vec<u8>,
+    /// Emitted lines awaiting their ack (at-least-once).
+    pending: Pending<String>,
+}
+
+/// A checkpointed position.
+#[derive(Serialize, Deserialize)]
+struct Position {
+    next_file: usize,
+    /// Offset and line count in file `next_file - 1`, when one is being read.
+    current: Option<(u64, Option<u64>)>,
+    emitted: MessageId,
+    finished: bool,
 }
 
 /// The file being read.
@@ -86,6 +104,7 @@ impl LinesSpout {
             emitted: 0,
             finished: false,
             scratch: Vec::new(),
+            pending: Pending::new(),
         }
     }
 
@@ -98,11 +117,20 @@ impl LinesSpout {
 
     /// Opens this task's split of the next file, or finishes when there is none.
     fn open_next(&mut self) -> Result<(), FileError> {
-        let Some(path) = self.paths.get(self.next_file) else {
+        if self.next_file >= self.paths.len() {
+            self.finished = true;
+            return Ok(());
+        }
+        self.next_file += 1;
+        self.open_file(self.next_file - 1)
+    }
+
+    /// Opens this task's split of file `index`, positioned at the split's first line.
+    fn open_file(&mut self, index: usize) -> Result<(), FileError> {
+        let Some(path) = self.paths.get(index) else {
             self.finished = true;
             return Ok(());
         };
-        self.next_file += 1;
         let open_error = |source| FileError::Open {
             path: path.clone(),
             source,
@@ -172,6 +200,7 @@ impl Clone for LinesSpout {
             emitted: 0,
             finished: false,
             scratch: Vec::new(),
+            pending: Pending::new(),
         }
     }
 }
@@ -182,6 +211,7 @@ impl Spout for LinesSpout {
     fn open(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
         self.task = ctx.task_index();
         self.tasks = ctx.component_tasks().max(1);
+        self.pending.open(ctx);
         for path in self.paths.iter() {
             File::open(path).map_err(|source| FileError::Open {
                 path: path.clone(),
@@ -192,7 +222,7 @@ impl Spout for LinesSpout {
     }
 
     fn next_tuple(&mut self, out: &mut SpoutCollector<'_, String>) -> Result<(), ComponentError> {
-        let mut emitted = 0;
+        let mut emitted = self.pending.replay(out, self.batch);
         while emitted < self.batch && !self.finished {
             let Some(current) = self.current.as_mut() else {
                 self.open_next()?;
@@ -239,7 +269,7 @@ impl Spout for LinesSpout {
                 }
             })?;
             self.emitted += 1;
-            out.emit_with_id(line, self.emitted);
+            self.pending.emit(out, line, self.emitted);
             emitted += 1;
         }
         Ok(())
@@ -249,15 +279,57 @@ impl Spout for LinesSpout {
         self.current = None;
     }
 
+    fn ack(&mut self, msg_id: MessageId) {
+        self.pending.ack(msg_id);
+    }
+
+    fn fail(&mut self, msg_id: MessageId) {
+        self.pending.fail(msg_id);
+    }
+
     fn is_finished(&self) -> bool {
-        self.finished
+        self.finished && self.pending.is_empty()
+    }
+
+    fn snapshot(&mut self) -> Result<Option<State>, ComponentError> {
+        let position = Position {
+            next_file: self.next_file,
+            current: self.current.as_ref().map(|c| (c.offset, c.line)),
+            emitted: self.emitted,
+            finished: self.finished,
+        };
+        Ok(Some(State::encode(&position)?))
+    }
+
+    fn restore(&mut self, state: State) -> Result<(), ComponentError> {
+        let at: Position = state.decode()?;
+        self.pending.clear();
+        self.next_file = at.next_file;
+        self.emitted = at.emitted;
+        self.finished = at.finished;
+        self.current = None;
+        if let (Some((offset, line)), Some(index)) = (at.current, at.next_file.checked_sub(1)) {
+            self.open_file(index)?;
+            if let Some(current) = self.current.as_mut() {
+                current
+                    .reader
+                    .seek(SeekFrom::Start(offset))
+                    .map_err(|source| FileError::Read {
+                        path: current.path.clone(),
+                        source,
+                    })?;
+                current.offset = offset;
+                current.line = line;
+            }
+        }
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::file::testing::collect;
+    use crate::file::testing::{check_replay, check_rewind, collect};
 
     #[test]
     fn emits_the_lines_of_every_file_in_order() {
@@ -348,5 +420,36 @@ mod tests {
         // Every task reads its split of every file, so every task checks them all.
         let mut other = LinesSpout::new(vec![missing]);
         assert!(other.open(&TaskContext::new("t", "lines", 1, 2)).is_err());
+    }
+
+    fn numbered_files(dir: &std::path::Path) -> Vec<PathBuf> {
+        (0..3)
+            .map(|i| {
+                let path = dir.join(format!("{i}.txt"));
+                let text: String = (0..40).map(|l| format!("{i}:{l}\r\n")).collect();
+                std::fs::write(&path, text).unwrap();
+                path
+            })
+            .collect()
+    }
+
+    #[test]
+    fn restore_rewinds_to_the_snapshot_across_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = numbered_files(dir.path());
+        // Snapshots at the start, inside a file, at a file's end; restores within the same file,
+        // in a later file, and after the end.
+        for (snapshot, restore) in [(0, 30), (14, 21), (35, 77), (40, 41), (70, 200), (119, 120)] {
+            let spout = LinesSpout::new(paths.clone()).with_batch(7);
+            check_rewind(spout, snapshot, restore);
+        }
+    }
+
+    #[test]
+    fn failed_lines_are_emitted_again_in_id_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let spout = LinesSpout::new(numbered_files(dir.path())).with_batch(5);
+        let replayed = check_replay(spout, |id| id % 9 == 0 || id == 1 || id == 120);
+        assert_eq!(replayed, 15);
     }
 }

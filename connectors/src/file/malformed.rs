@@ -1,13 +1,15 @@
 //! Counting and reporting input lines that do not parse.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Shared counter of skipped malformed input lines; clones share the count.
 ///
 /// Give a clone to a spout with `with_malformed` and keep one: after the run, [`Malformed::count`]
-/// says how many lines every task of that spout skipped.
+/// says how many lines every task of that spout skipped. A counter serves one run: it reports
+/// each line of a file once, even when a spout rewound to a checkpoint reads it again.
 ///
 /// ```
 /// let malformed = squall_connectors::file::Malformed::new();
@@ -19,6 +21,9 @@ use std::sync::Arc;
 pub struct Malformed {
     // Shared across tasks (threads), hence atomic; read only after a run or for progress.
     skipped: Arc<AtomicU64>,
+    /// The last line reported per file: a spout rewound to a checkpoint reads lines again, and
+    /// a line is reported (and counted) only the first time.
+    reported: Arc<Mutex<HashMap<PathBuf, u64>>>,
     /// What was reported, so tests can check the messages.
     #[cfg(test)]
     reports: Arc<std::sync::Mutex<Vec<String>>>,
@@ -36,8 +41,18 @@ impl Malformed {
     }
 
     /// Reports a skipped line on stderr as one line, `{path}: line {n}: {reason}; line skipped`
-    /// (the `squall` command's contract), and counts it.
+    /// (the `squall` command's contract), and counts it; a line of `path` at or before the
+    /// last one reported was reported already (the spout rewound) and is passed over.
     pub(crate) fn skip(&self, path: &Path, line: u64, reason: &str) {
+        {
+            // A poisoned lock only means a reporting thread panicked; the map is still sound.
+            let mut reported = self.reported.lock().unwrap_or_else(|e| e.into_inner());
+            let last = reported.entry(path.to_path_buf()).or_insert(0);
+            if line <= *last {
+                return;
+            }
+            *last = line;
+        }
         let message = format!("{}: line {line}: {reason}; line skipped", path.display());
         eprintln!("{message}");
         self.skipped.fetch_add(1, Ordering::Relaxed);
@@ -62,6 +77,8 @@ mod tests {
         let b = a.clone();
         b.skip(Path::new("in.csv"), 3, "test");
         a.skip(Path::new("in.csv"), 4, "test");
+        // A rewound spout reads line 3 again: reported once.
+        b.skip(Path::new("in.csv"), 3, "test");
         assert_eq!(a.count(), 2);
         assert_eq!(b.count(), 2);
         assert_eq!(

@@ -23,6 +23,7 @@ mod json_lines_writer;
 mod line_index;
 mod lines_spout;
 mod malformed;
+mod records;
 #[cfg(test)]
 mod testing;
 mod tsv_writer;

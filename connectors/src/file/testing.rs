@@ -1,11 +1,13 @@
-//! Test helpers: a numbered spout, a collecting bolt, and a runner.
+//! Test helpers: a numbered spout, a collecting bolt, a runner, and recovery checks.
 
 use std::sync::{Arc, Mutex};
 
 use squall::{
-    Bolt, BoltCollector, ComponentError, Config, LocalCluster, RunError, RunReport, Spout,
-    SpoutCollector, TopologyBuilder, Tuple,
+    Bolt, BoltCollector, ComponentError, Config, LocalCluster, MessageId, RunError, RunReport,
+    Spout, SpoutCollector, TopologyBuilder, Tuple,
 };
+
+use crate::replay::Drill;
 
 /// Emits `make(0)`, `make(1)`, ... `make(n - 1)`, then finishes.
 pub(crate) struct Numbered<T> {
@@ -100,4 +102,59 @@ where
     run(spout, parallelism, move || Collect(Arc::clone(&sink)))?;
     let seen = std::mem::take(&mut *seen.lock().unwrap());
     Ok(seen)
+}
+
+/// Checks that `spout` rewinds exactly: a drill snapshots it after `snapshot` tuples and
+/// restores after `restore`, and one consumer must receive `all[..restored] ++
+/// all[snapshotted..]`, where `all` is the spout's uninterrupted output.
+pub(crate) fn check_rewind<S>(spout: S, snapshot: u64, restore: u64)
+where
+    S: Spout + Clone + Send + Sync,
+    S::Output: PartialEq + std::fmt::Debug,
+{
+    let all = collect(spout.clone(), 1).unwrap();
+    let drill = Drill::new(spout).rewind(snapshot, restore);
+    let rewound = drill.rewound();
+    let got = collect(drill, 1).unwrap();
+    let (snapshotted, restored) = rewound.lock().unwrap().expect("the drill rewound");
+    assert!(snapshotted <= restored && restored as usize <= all.len());
+    let expected: Vec<&S::Output> = all[..restored as usize]
+        .iter()
+        .chain(&all[snapshotted as usize..])
+        .collect();
+    let got: Vec<&S::Output> = got.iter().collect();
+    assert_eq!(
+        got, expected,
+        "snapshot after {snapshotted}, restore after {restored}"
+    );
+}
+
+/// Checks that `spout` replays failed tuples under at-least-once: a drill fails the first ack
+/// of every message id `which` selects; one consumer must receive every tuple once in order,
+/// and the failed ones a second time later, in the order they were first emitted. The
+/// spout's tuples must be distinct.
+pub(crate) fn check_replay<S>(spout: S, which: fn(MessageId) -> bool) -> usize
+where
+    S: Spout + Clone + Send + Sync,
+    S::Output: PartialEq + std::fmt::Debug,
+{
+    let all = collect(spout.clone(), 1).unwrap();
+    let got = collect(Drill::new(spout).fail_once(which), 1).unwrap();
+    let mut first = Vec::new();
+    let mut again = Vec::new();
+    for t in &got {
+        if first.contains(&t) {
+            again.push(t);
+        } else {
+            first.push(t);
+        }
+    }
+    assert_eq!(first, all.iter().collect::<Vec<_>>(), "first emissions");
+    let position = |t: &S::Output| all.iter().position(|a| a == t).unwrap();
+    let order: Vec<usize> = again.iter().map(|t| position(t)).collect();
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "replays out of order: {order:?}"
+    );
+    again.len()
 }

@@ -199,13 +199,15 @@ impl<S: Spout> SpoutTask<S> {
         let failed: Vec<MessageId> = self.pending.drain().map(|(_, (id, _))| id).collect();
         self.failed += failed.len() as u64;
         self.replayed += failed.len() as u64;
-        if self.phase == Phase::Done && failed.is_empty() {
-            return self.report_done(Some(TaskRecord {
-                finished: true,
-                ..TaskRecord::default()
-            }));
-        }
         let closed = matches!(self.phase, Phase::Draining | Phase::Done);
+        if closed && failed.is_empty() {
+            // Finished with every tree acked: all of it is in the checkpoint rolled back to.
+            // End-of-stream goes out again, since that checkpoint may predate it (a consumer
+            // that already closed the link ignores the second one).
+            self.phase = Phase::Draining;
+            self.out.finish();
+            return self.maybe_done(ctx);
+        }
         if r.fresh || self.spout.is_none() || closed {
             // A new instance starts over from the beginning: more duplicates, nothing lost.
             self.spout = None;
@@ -410,7 +412,8 @@ impl<S: Spout> SpoutTask<S> {
         if self.phase != Phase::Draining || !self.out.is_drained() {
             return;
         }
-        let record = self.final_record.take();
+        // Kept: a rollback may revive and end this task again.
+        let record = self.final_record.clone();
         self.phase = Phase::Done;
         self.report_done(record);
     }

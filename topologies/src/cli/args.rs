@@ -61,15 +61,29 @@ pub struct RunOptions {
     pub seed: u64,
 }
 
+impl From<Guarantee> for squall::Guarantee {
+    fn from(g: Guarantee) -> Self {
+        match g {
+            Guarantee::ExactlyOnce => squall::Guarantee::ExactlyOnce,
+            Guarantee::AtLeastOnce => squall::Guarantee::AtLeastOnce,
+            Guarantee::AtMostOnce => squall::Guarantee::AtMostOnce,
+        }
+    }
+}
+
 impl RunOptions {
-    /// Refuses what this build cannot do yet; without failures every guarantee gives the exact
-    /// result, so all three are accepted.
-    pub(crate) fn check(&self) -> Result<(), super::CliError> {
+    /// Checks the flags and sets the run's guarantee and failure injection in `config`: a
+    /// positive `--chaos-panic-rate` makes bolt tasks panic (seeded by `--seed`) and lifts the
+    /// restart intensity limit, so the run completes.
+    pub(crate) fn configure(&self, config: &mut squall::Config) -> Result<(), super::CliError> {
         super::inputs::require_rate("--chaos-panic-rate", self.chaos_panic_rate)?;
+        config.guarantee = self.guarantee.into();
         if self.chaos_panic_rate > 0.0 {
-            return Err(super::CliError::new(
-                "--chaos-panic-rate needs task restarts and replay, which this build does not have yet",
-            ));
+            config.chaos = Some(squall::Chaos {
+                panic_rate: self.chaos_panic_rate,
+                seed: self.seed,
+            });
+            config.supervision = squall::Supervision::for_chaos();
         }
         Ok(())
     }

@@ -8,6 +8,7 @@ mod args;
 mod demo;
 mod inputs;
 mod latency;
+mod recovery;
 mod sensor;
 mod word_count;
 

@@ -8,7 +8,7 @@ use squall_connectors::file::{Malformed, STDIN};
 
 use super::args::SensorArgs;
 use super::inputs::require_file;
-use super::{latency, CliError};
+use super::{latency, recovery, CliError};
 use crate::sensor::{
     distinct_sensors, EventCounts, EventOutput, ReadingSource, SensorAlarm, Simulation,
 };
@@ -23,14 +23,19 @@ pub(crate) struct SensorRun {
 
 /// Builds the pipeline from the arguments and runs it to completion.
 pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRun, CliError> {
-    args.run.check()?;
-    let config = Config::default();
+    let mut config = Config::default();
+    args.run.configure(&mut config)?;
     let parallelism = args.parallelism.unwrap_or(config.workers).max(1);
     let (source, sensors, malformed) = match &args.input {
         Some(path) => {
             let stdin = path.as_os_str() == STDIN;
             if !stdin {
                 require_file(path)?;
+            } else if config.chaos.is_some() && config.guarantee == squall::Guarantee::ExactlyOnce {
+                // Recovery rewinds the spout to a checkpoint, and standard input cannot rewind.
+                return Err(CliError::new(
+                    "--input - (standard input) cannot be rewound: exactly-once with --chaos-panic-rate needs an input file",
+                ));
             }
             let sensors = match args.sensors {
                 Some(n) => n,
@@ -118,6 +123,9 @@ pub(crate) fn run(args: &SensorArgs) -> Result<(), CliError> {
     };
     let run = execute(args, output)?;
     eprintln!("{}", summary_line(&run));
+    if let Some(line) = recovery::line(&run.report) {
+        eprintln!("{line}");
+    }
     eprint!("{}", latency::table(&run.report));
     if let Some(dir) = &args.report {
         latency::write_files(&run.report, dir, None)?;

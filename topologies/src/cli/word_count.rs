@@ -2,16 +2,16 @@
 
 use squall::{Config, LocalCluster};
 
-use super::args::WordCountArgs;
+use super::args::{Guarantee, WordCountArgs};
 use super::inputs::expand;
-use super::{latency, CliError};
+use super::{latency, recovery, CliError};
 use crate::word_count::{CountsOutput, WordCountJob};
 
 /// Runs word count over the inputs; counts to stdout or `--output`, a summary to stderr.
 pub(crate) fn run(args: &WordCountArgs) -> Result<(), CliError> {
-    args.run.check()?;
+    let mut config = Config::default();
+    args.run.configure(&mut config)?;
     let inputs = expand(&args.input)?;
-    let config = Config::default();
     let parallelism = args.parallelism.unwrap_or(config.workers).max(1);
     let output = match &args.output {
         Some(path) => {
@@ -32,11 +32,19 @@ pub(crate) fn run(args: &WordCountArgs) -> Result<(), CliError> {
         .run(topology)
         .map_err(|e| CliError::new(e.to_string()))?;
     let lines = report.component("split").map_or(0, |c| c.executed);
-    let words = report.component("count").map_or(0, |c| c.emitted);
+    let totals = report.component("count").map_or(0, |c| c.emitted);
+    // At-least-once, the count bolt emits a running total per input, not one per word.
+    let words = match args.run.guarantee {
+        Guarantee::AtLeastOnce => format!("{totals} running totals"),
+        _ => format!("{totals} distinct words"),
+    };
     eprintln!(
-        "word-count: {lines} lines, {words} distinct words in {:.2}s",
+        "word-count: {lines} lines, {words} in {:.2}s",
         report.elapsed.as_secs_f64()
     );
+    if let Some(line) = recovery::line(&report) {
+        eprintln!("{line}");
+    }
     eprint!("{}", latency::components(&report));
     Ok(())
 }

@@ -2,9 +2,11 @@
 //! lives in exactly one task and sees its readings in order).
 
 use rustc_hash::FxHashMap;
-use squall::{Bolt, BoltCollector, ComponentError};
+use serde::{Deserialize, Serialize};
+use squall::{Bolt, BoltCollector, ComponentError, Guarantee, State, TaskContext};
 
 use super::types::{Event, Reading, Signal};
+use super::window::RunWindow;
 
 /// Stream carrying [`Signal::Status`] to the leak detector.
 pub const STATUS_STREAM: &str = "status";
@@ -12,12 +14,108 @@ pub const STATUS_STREAM: &str = "status";
 pub const EVENTS_STREAM: &str = "events";
 
 /// Counts each sensor's consecutive readings in alarm and emits a
-/// [`Event::SensorAlarm`] when a run first exceeds `threshold`.
+/// [`Event::SensorAlarm`] when a run first exceeds `threshold`; every reading's status goes
+/// to the leak detector.
+///
+/// Under failures (each sensor's seqs ascend, so a seq identifies a reading):
+/// - exactly-once: the runs are the checkpointed state;
+/// - at-least-once: replays bring readings again, possibly after later ones (see
+///   `sensor::window`); a reading already seen is a duplicate and changes nothing, but its
+///   status and the alarm it fired (if any) are emitted again, since the first ones may be what
+///   was lost downstream; a late reading takes its place in the sensor's recent history, and
+///   the alarms the corrected history implies are emitted;
+/// - at-most-once: a task restarted without state does not know the runs in progress, so a
+///   sensor's run counts only from its first reading below the level: no alarm is ever
+///   emitted that the failure-free run would not emit.
 #[derive(Debug, Clone)]
 pub struct AlarmBolt {
     threshold: u32,
     level: f64,
-    runs: FxHashMap<u32, u32>,
+    runs: Runs,
+}
+
+/// The alarm state machine, apart from the collector so it can be tested alone.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct Runs {
+    sensors: FxHashMap<u32, Track>,
+    /// At-least-once: each sensor's recent readings, in place of `sensors`.
+    windows: FxHashMap<u32, RunWindow<bool>>,
+    /// At-least-once: readings may come again, and late.
+    #[serde(skip)]
+    replays: bool,
+    /// At-most-once after a restart: sensors first seen now have an unknown run.
+    #[serde(skip)]
+    blind: bool,
+}
+
+/// One sensor's state.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct Track {
+    /// The last seq processed.
+    last: u64,
+    /// Consecutive readings in alarm up to `last`; `None` while unknown.
+    run: Option<u32>,
+}
+
+impl Runs {
+    /// Sets the mode from the run's guarantee and the task's restarts.
+    pub(crate) fn prepare(&mut self, ctx: &TaskContext) {
+        self.replays = ctx.guarantee() == Guarantee::AtLeastOnce;
+        self.blind = ctx.guarantee() == Guarantee::AtMostOnce && ctx.restarts() > 0;
+    }
+
+    /// Takes one reading; returns its status for the leak detector and the alarms it fires.
+    pub(crate) fn observe(
+        &mut self,
+        r: &Reading,
+        threshold: u32,
+        level: f64,
+    ) -> (Signal, Vec<Event>) {
+        let in_alarm = r.value >= level;
+        let target = threshold.saturating_add(1);
+        let alarm_at = |seq| Event::SensorAlarm {
+            sensor: r.sensor,
+            seq,
+            consecutive: target,
+        };
+        let status = |after_gap| Signal::Status {
+            sensor: r.sensor,
+            seq: r.seq,
+            in_alarm,
+            after_gap,
+        };
+        if self.replays {
+            let window = self.windows.entry(r.sensor).or_default();
+            let fired = if window.is_known(r.seq) {
+                // A duplicate: the same outputs again.
+                if window.fired(r.seq) {
+                    vec![r.seq]
+                } else {
+                    Vec::new()
+                }
+            } else {
+                window.put(r.seq, in_alarm, target, |a| a)
+            };
+            return (status(false), fired.into_iter().map(alarm_at).collect());
+        }
+        let first = !self.sensors.contains_key(&r.sensor);
+        let blind = self.blind;
+        let track = self.sensors.entry(r.sensor).or_insert(Track {
+            last: r.seq,
+            run: (!blind).then_some(0),
+        });
+        track.last = r.seq;
+        let mut events = Vec::new();
+        if in_alarm {
+            track.run = track.run.map(|n| n.saturating_add(1));
+            if track.run == Some(target) {
+                events.push(alarm_at(r.seq));
+            }
+        } else {
+            track.run = Some(0);
+        }
+        (status(first && blind), events)
+    }
 }
 
 impl AlarmBolt {
@@ -27,7 +125,7 @@ impl AlarmBolt {
         AlarmBolt {
             threshold,
             level,
-            runs: FxHashMap::default(),
+            runs: Runs::default(),
         }
     }
 }
@@ -36,36 +134,228 @@ impl Bolt for AlarmBolt {
     type Input = Reading;
     type Output = Signal;
 
+    fn prepare(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
+        self.runs.prepare(ctx);
+        Ok(())
+    }
+
     fn execute(
         &mut self,
         r: Reading,
         out: &mut BoltCollector<'_, Signal>,
     ) -> Result<(), ComponentError> {
-        let in_alarm = r.value >= self.level;
-        let run = self.runs.entry(r.sensor).or_insert(0);
-        if in_alarm {
-            *run = run.saturating_add(1);
-            if *run == self.threshold.saturating_add(1) {
-                out.emit_to(
-                    EVENTS_STREAM,
-                    Signal::Event(Event::SensorAlarm {
-                        sensor: r.sensor,
-                        seq: r.seq,
-                        consecutive: *run,
-                    }),
-                );
-            }
-        } else {
-            *run = 0;
+        let (status, events) = self.runs.observe(&r, self.threshold, self.level);
+        for event in events {
+            out.emit_to(EVENTS_STREAM, Signal::Event(event));
         }
-        out.emit_to(
-            STATUS_STREAM,
-            Signal::Status {
-                sensor: r.sensor,
-                seq: r.seq,
-                in_alarm,
-            },
-        );
+        out.emit_to(STATUS_STREAM, status);
         Ok(())
+    }
+
+    fn finish(&mut self, out: &mut BoltCollector<'_, Signal>) -> Result<(), ComponentError> {
+        if self.runs.blind {
+            out.emit_to(STATUS_STREAM, Signal::Lost);
+        }
+        Ok(())
+    }
+
+    fn snapshot(&mut self) -> Result<Option<State>, ComponentError> {
+        Ok(Some(State::encode(&self.runs)?))
+    }
+
+    fn restore(&mut self, state: State) -> Result<(), ComponentError> {
+        let restored: Runs = state.decode()?;
+        // The mode stays; the restored runs are complete, so nothing is unknown.
+        self.runs = Runs {
+            replays: self.runs.replays,
+            blind: false,
+            ..restored
+        };
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::SmallRng;
+    use rand::{Rng, SeedableRng};
+    use std::collections::BTreeSet;
+
+    const K: u32 = 3;
+    const LEVEL: f64 = 1.0;
+
+    /// Interleaved readings of 5 sensors with long alarm runs.
+    fn readings(seed: u64) -> Vec<Reading> {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let mut state = [false; 5];
+        let mut out = Vec::new();
+        for seq in 0..400u64 {
+            for (sensor, alarm) in state.iter_mut().enumerate() {
+                if rng.gen_bool(0.2) {
+                    *alarm = !*alarm;
+                }
+                let value = if *alarm { 1.5 } else { 0.5 };
+                out.push(Reading {
+                    sensor: sensor as u32,
+                    seq: seq * 3,
+                    value,
+                });
+            }
+        }
+        out
+    }
+
+    fn ctx(guarantee: Guarantee, restarts: u32) -> TaskContext {
+        TaskContext::new("t", "alarm", 0, 1).with_recovery(guarantee, restarts)
+    }
+
+    fn runs(guarantee: Guarantee, restarts: u32) -> Runs {
+        let mut runs = Runs::default();
+        runs.prepare(&ctx(guarantee, restarts));
+        runs
+    }
+
+    /// Feeds `input`; returns the statuses and the alarms.
+    fn feed(runs: &mut Runs, input: &[Reading]) -> (Vec<Signal>, Vec<Event>) {
+        let mut statuses = Vec::new();
+        let mut events = Vec::new();
+        for r in input {
+            let (status, event) = runs.observe(r, K, LEVEL);
+            statuses.push(status);
+            events.extend(event);
+        }
+        (statuses, events)
+    }
+
+    fn oracle(input: &[Reading]) -> Vec<Event> {
+        let mut run = [0u32; 5];
+        let mut events = Vec::new();
+        for r in input {
+            let n = &mut run[r.sensor as usize];
+            *n = if r.value >= LEVEL { *n + 1 } else { 0 };
+            if *n == K + 1 {
+                events.push(Event::SensorAlarm {
+                    sensor: r.sensor,
+                    seq: r.seq,
+                    consecutive: K + 1,
+                });
+            }
+        }
+        events
+    }
+
+    #[test]
+    fn a_restored_snapshot_continues_as_if_uninterrupted() {
+        let input = readings(1);
+        let expected = oracle(&input);
+        assert!(expected.len() > 30);
+        for guarantee in [Guarantee::ExactlyOnce, Guarantee::AtLeastOnce] {
+            for cut in [0, 7, 333, 1979] {
+                let mut first = runs(guarantee, 0);
+                let (_, mut events) = feed(&mut first, &input[..cut]);
+                let state = State::encode(&first).unwrap();
+                // The crashed instance goes on a while; its work is lost.
+                feed(&mut first, &input[cut..cut + 20]);
+                let mut second = runs(guarantee, 1);
+                second = Runs {
+                    replays: second.replays,
+                    blind: false,
+                    ..state.decode().unwrap()
+                };
+                events.extend(feed(&mut second, &input[cut..]).1);
+                assert_eq!(events, expected, "{guarantee:?}, cut at {cut}");
+            }
+        }
+    }
+
+    #[test]
+    fn at_least_once_duplicates_change_nothing_and_repeat_their_outputs() {
+        let input = readings(2);
+        let expected = oracle(&input);
+        let mut rng = SmallRng::seed_from_u64(9);
+        // Every so often, a stretch of earlier readings comes again (in order), as replays do.
+        let mut replayed = Vec::new();
+        for (i, r) in input.iter().enumerate() {
+            replayed.push(*r);
+            if i > 50 && rng.gen_bool(0.02) {
+                let from = i - rng.gen_range(1..50);
+                replayed.extend_from_slice(&input[from..=i]);
+            }
+        }
+        let mut at_least_once = runs(Guarantee::AtLeastOnce, 0);
+        let (statuses, events) = feed(&mut at_least_once, &replayed);
+        let distinct: BTreeSet<Event> = events.iter().copied().collect();
+        assert_eq!(distinct, expected.iter().copied().collect());
+        assert!(events.len() > expected.len(), "no alarm was repeated");
+        // Every reading's status is sent, duplicates included, each with the right flag.
+        assert_eq!(statuses.len(), replayed.len());
+        for (s, r) in statuses.iter().zip(&replayed) {
+            assert_eq!(
+                *s,
+                Signal::Status {
+                    sensor: r.sensor,
+                    seq: r.seq,
+                    in_alarm: r.value >= LEVEL,
+                    after_gap: false
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn at_least_once_late_readings_still_fire_every_alarm() {
+        let input = readings(4);
+        let expected: BTreeSet<Event> = oracle(&input).into_iter().collect();
+        // After a restore, queued readings come before the replays of the lost ones: swap
+        // neighbouring blocks of the input, and send some readings twice.
+        let mut shuffled = Vec::new();
+        for pair in input.chunks(40).collect::<Vec<_>>().chunks(2) {
+            for block in pair.iter().rev() {
+                shuffled.extend_from_slice(block);
+            }
+            shuffled.extend_from_slice(&pair[0][..5]);
+        }
+        let mut at_least_once = runs(Guarantee::AtLeastOnce, 0);
+        let (statuses, events) = feed(&mut at_least_once, &shuffled);
+        let got: BTreeSet<Event> = events.into_iter().collect();
+        let missing: Vec<_> = expected.difference(&got).collect();
+        assert!(missing.is_empty(), "missing {missing:?}");
+        assert_eq!(statuses.len(), shuffled.len());
+    }
+
+    #[test]
+    fn a_restart_without_state_never_fires_an_alarm_the_full_run_would_not() {
+        for seed in 0..20 {
+            let input = readings(seed);
+            let expected: BTreeSet<Event> = oracle(&input).into_iter().collect();
+            let mut rng = SmallRng::seed_from_u64(seed);
+            // Restarts at random points, each losing the reading in flight.
+            let mut events = Vec::new();
+            let mut statuses = Vec::new();
+            let mut runs = runs(Guarantee::AtMostOnce, 0);
+            for (i, r) in input.iter().enumerate() {
+                if i > 0 && rng.gen_bool(0.01) {
+                    runs = self::runs(Guarantee::AtMostOnce, 1);
+                    continue;
+                }
+                let (status, event) = runs.observe(r, K, LEVEL);
+                statuses.push(status);
+                events.extend(event);
+            }
+            assert!(
+                events.iter().all(|e| expected.contains(e)),
+                "seed {seed}: {events:?}"
+            );
+            assert!(!events.is_empty() && events.len() < expected.len());
+            // After each restart, the first status of each sensor says statuses may be missing.
+            assert!(statuses.iter().any(|s| matches!(
+                s,
+                Signal::Status {
+                    after_gap: true,
+                    ..
+                }
+            )));
+        }
     }
 }

@@ -16,6 +16,7 @@ mod leak;
 mod simulate;
 mod sink;
 mod types;
+mod window;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -27,7 +28,7 @@ use squall_connectors::file::{CsvSpout, Malformed};
 pub use alarm::{AlarmBolt, EVENTS_STREAM, STATUS_STREAM};
 pub use leak::LeakBolt;
 pub use simulate::{SimulatedSensors, Simulation};
-pub use sink::{EventCounts, EventOutput, EventSink};
+pub use sink::{EventCounts, EventLog, EventOutput, EventSink};
 pub use types::{Event, Reading, Signal};
 
 /// Where readings come from.
@@ -98,12 +99,12 @@ impl SensorAlarm {
             })
             .global_grouping(&status)
             .stream();
-        let output = self.output.clone();
-        b.set_bolt("sink", 1, move || {
-            EventSink::new(output.clone(), counts.clone())
-        })
-        .global_grouping(&events)
-        .global_grouping(&leaks);
+        // One log for every instance of the sink, so a restarted one appends to the same
+        // output and knows what was committed.
+        let log = EventLog::new(self.output.clone(), counts);
+        b.set_bolt("sink", 1, move || EventSink::new(log.clone()))
+            .global_grouping(&events)
+            .global_grouping(&leaks);
         debug_assert_eq!(leaks.name(), DEFAULT_STREAM);
         b.build()
     }

@@ -1,12 +1,15 @@
-//! The sensor pipeline's sink: events as JSON Lines.
+//! The sensor pipeline's sink: events as JSON Lines, written through an output shared by every
+//! instance of the sink, so a restarted instance appends where the last one stopped.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use squall::{Bolt, BoltCollector, ComponentError, TaskContext};
+use serde::{Deserialize, Serialize};
+use squall::{Bolt, BoltCollector, ComponentError, Guarantee, State, TaskContext};
 
 use super::types::{Event, Signal};
 
@@ -18,45 +21,209 @@ pub enum EventOutput {
         /// Print at most this many events.
         limit: Option<u64>,
     },
-    /// JSON Lines in a file (created or truncated).
+    /// JSON Lines in a file (created or truncated once per run).
     File(PathBuf),
     /// Nowhere: count only (benchmarks).
     Discard,
 }
 
-/// Event counts, shared with whoever built the topology.
+/// Event counts, shared with whoever built the topology: the events written (committed).
 #[derive(Debug, Default)]
 pub struct EventCounts {
-    /// Sensor alarms seen.
+    /// Sensor alarms written.
     pub sensor_alarms: AtomicU64,
-    /// Leaks seen.
+    /// Leaks written.
     pub leaks: AtomicU64,
 }
 
-/// Writes every [`Signal::Event`] as one JSON line. Run it as one task.
-pub struct EventSink {
+/// The sink's side of the outside world: the open output, the counts, and the last
+/// checkpoint whose events were written. One per run, shared by every instance of the sink
+/// (the factory clones the `Arc`), so it outlives a crashed instance.
+#[derive(Debug, Clone)]
+pub struct EventLog {
     output: EventOutput,
     counts: Arc<EventCounts>,
-    writer: Option<BufWriter<Box<dyn Write>>>,
-    written: u64,
+    inner: Arc<Mutex<LogInner>>,
 }
 
-impl EventSink {
-    /// A sink writing to `output` and counting into `counts`.
+struct LogInner {
+    writer: Option<BufWriter<Box<dyn Write + Send>>>,
+    written: u64,
+    /// The sink's numbering of its last checkpoint written (exactly-once): a restored
+    /// instance skips the staged checkpoints up to it, which were written before the crash.
+    committed: u64,
+}
+
+impl std::fmt::Debug for LogInner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogInner")
+            .field("written", &self.written)
+            .field("committed", &self.committed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EventLog {
+    /// An unopened log writing to `output` and counting into `counts`.
     pub fn new(output: EventOutput, counts: Arc<EventCounts>) -> Self {
-        EventSink {
+        EventLog {
             output,
             counts,
-            writer: None,
-            written: 0,
+            inner: Arc::new(Mutex::new(LogInner {
+                writer: None,
+                written: 0,
+                committed: 0,
+            })),
         }
     }
 
-    fn flush(&mut self) -> Result<(), ComponentError> {
-        if let Some(w) = self.writer.as_mut() {
-            w.flush()?;
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, LogInner>, ComponentError> {
+        self.inner
+            .lock()
+            .map_err(|_| "the event log's lock is poisoned".into())
+    }
+
+    /// Opens the output, the first time only: a restarted sink must not truncate the file.
+    fn open(&self) -> Result<(), ComponentError> {
+        let mut inner = self.lock()?;
+        if inner.writer.is_none() {
+            let sink: Box<dyn Write + Send> = match &self.output {
+                EventOutput::Stdout { .. } => Box::new(std::io::stdout()),
+                EventOutput::File(path) => Box::new(
+                    File::create(path)
+                        .map_err(|e| format!("cannot create {}: {e}", path.display()))?,
+                ),
+                EventOutput::Discard => Box::new(std::io::sink()),
+            };
+            inner.writer = Some(BufWriter::new(sink));
         }
         Ok(())
+    }
+
+    /// Writes and counts `events`.
+    fn write(&self, events: &[Event]) -> Result<(), ComponentError> {
+        let mut inner = self.lock()?;
+        let limit = match self.output {
+            EventOutput::Stdout { limit } => limit,
+            _ => None,
+        };
+        for event in events {
+            match event {
+                Event::SensorAlarm { .. } => &self.counts.sensor_alarms,
+                Event::Leak { .. } => &self.counts.leaks,
+            }
+            .fetch_add(1, Ordering::Relaxed);
+            if limit.is_none_or(|l| inner.written < l) {
+                if let Some(w) = inner.writer.as_mut() {
+                    writeln!(w, "{}", event.to_json())?;
+                }
+                inner.written += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the events staged for checkpoint `epoch` unless they were written already.
+    fn commit(&self, epoch: u64, events: &[Event]) -> Result<(), ComponentError> {
+        if epoch <= self.lock()?.committed {
+            return Ok(());
+        }
+        self.write(events)?;
+        let mut inner = self.lock()?;
+        inner.committed = epoch;
+        inner.writer.as_mut().map_or(Ok(()), Write::flush)?;
+        Ok(())
+    }
+
+    /// The sink's numbering of the last checkpoint written.
+    fn committed(&self) -> Result<u64, ComponentError> {
+        Ok(self.lock()?.committed)
+    }
+
+    fn flush(&self) -> Result<(), ComponentError> {
+        let mut inner = self.lock()?;
+        inner.writer.as_mut().map_or(Ok(()), Write::flush)?;
+        Ok(())
+    }
+}
+
+/// Writes every [`Signal::Event`] as one JSON line. Run it as one task.
+///
+/// Exactly-once, it is transactional: events are staged; a checkpoint seals what was staged
+/// since the last one (the sealed groups are the sink's state) and `commit` writes the oldest
+/// sealed group, one per completed checkpoint, so nothing is written that a rollback could take
+/// back; `finish` writes the rest. The sink numbers its checkpoints itself, and that numbering
+/// is part of its state, so after a rollback the restored groups keep their numbers and the
+/// shared [`EventLog`] skips those written before the crash. A commit is never ahead of a
+/// completed checkpoint; when the runtime skips commits the writes only lag until `finish`.
+///
+/// At-least-once and at-most-once, it writes each event at once (a replay may write one twice;
+/// a crash may lose the one in flight).
+pub struct EventSink {
+    log: EventLog,
+    /// Exactly-once: stage and commit; otherwise write at once.
+    transaction: Option<Transaction>,
+}
+
+/// The staged and sealed events of a transactional sink.
+#[derive(Debug, Default)]
+struct Transaction {
+    staged: Vec<Event>,
+    sealed: Sealed,
+    /// The highest checkpoint id committed by this instance: a repeated commit is ignored.
+    last_commit: u64,
+}
+
+/// Sealed, unwritten groups of events and the sink's checkpoint numbering: the state.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Sealed {
+    /// Checkpoints this sink has taken along the restored history.
+    epoch: u64,
+    groups: VecDeque<(u64, Vec<Event>)>,
+}
+
+impl Transaction {
+    fn seal(&mut self) -> Result<State, ComponentError> {
+        self.sealed.epoch += 1;
+        let group = std::mem::take(&mut self.staged);
+        self.sealed.groups.push_back((self.sealed.epoch, group));
+        Ok(State::encode(&self.sealed)?)
+    }
+
+    fn restore(&mut self, state: &State, log: &EventLog) -> Result<(), ComponentError> {
+        self.sealed = state.decode()?;
+        self.staged.clear();
+        let committed = log.committed()?;
+        self.sealed.groups.retain(|&(epoch, _)| epoch > committed);
+        Ok(())
+    }
+
+    fn commit(&mut self, checkpoint: u64, log: &EventLog) -> Result<(), ComponentError> {
+        if checkpoint <= self.last_commit {
+            return Ok(());
+        }
+        self.last_commit = checkpoint;
+        if let Some((epoch, events)) = self.sealed.groups.pop_front() {
+            log.commit(epoch, &events)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, log: &EventLog) -> Result<(), ComponentError> {
+        for (epoch, events) in std::mem::take(&mut self.sealed.groups) {
+            log.commit(epoch, &events)?;
+        }
+        log.write(&std::mem::take(&mut self.staged))
+    }
+}
+
+impl EventSink {
+    /// A sink writing through `log`; give every instance a clone of the same log.
+    pub fn new(log: EventLog) -> Self {
+        EventSink {
+            log,
+            transaction: None,
+        }
     }
 }
 
@@ -64,44 +231,136 @@ impl Bolt for EventSink {
     type Input = Signal;
     type Output = ();
 
-    fn prepare(&mut self, _: &TaskContext) -> Result<(), ComponentError> {
-        let sink: Box<dyn Write> = match &self.output {
-            EventOutput::Stdout { .. } => Box::new(std::io::stdout()),
-            EventOutput::File(path) => Box::new(
-                File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?,
-            ),
-            EventOutput::Discard => Box::new(std::io::sink()),
-        };
-        self.writer = Some(BufWriter::new(sink));
-        Ok(())
+    fn prepare(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
+        self.transaction = (ctx.guarantee() == Guarantee::ExactlyOnce).then(Transaction::default);
+        self.log.open()
     }
 
     fn execute(&mut self, s: Signal, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
         let Signal::Event(event) = s else {
             return Ok(());
         };
-        match event {
-            Event::SensorAlarm { .. } => self.counts.sensor_alarms.fetch_add(1, Ordering::Relaxed),
-            Event::Leak { .. } => self.counts.leaks.fetch_add(1, Ordering::Relaxed),
-        };
-        let limit = match self.output {
-            EventOutput::Stdout { limit } => limit,
-            _ => None,
-        };
-        if limit.is_none_or(|l| self.written < l) {
-            if let Some(w) = self.writer.as_mut() {
-                writeln!(w, "{}", event.to_json())?;
-                self.written += 1;
+        match self.transaction.as_mut() {
+            Some(tx) => {
+                tx.staged.push(event);
+                Ok(())
             }
+            None => self.log.write(&[event]),
         }
-        Ok(())
+    }
+
+    fn snapshot(&mut self) -> Result<Option<State>, ComponentError> {
+        self.transaction.as_mut().map(Transaction::seal).transpose()
+    }
+
+    fn restore(&mut self, state: State) -> Result<(), ComponentError> {
+        match self.transaction.as_mut() {
+            Some(tx) => tx.restore(&state, &self.log),
+            None => Ok(()),
+        }
+    }
+
+    fn commit(&mut self, checkpoint: u64) -> Result<(), ComponentError> {
+        match self.transaction.as_mut() {
+            Some(tx) => tx.commit(checkpoint, &self.log),
+            None => Ok(()),
+        }
     }
 
     fn finish(&mut self, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
-        self.flush()
+        if let Some(tx) = self.transaction.as_mut() {
+            tx.finish(&self.log)?;
+        }
+        self.log.flush()
     }
 
     fn cleanup(&mut self) {
-        let _ = self.flush();
+        let _ = self.log.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alarm(seq: u64) -> Event {
+        Event::SensorAlarm {
+            sensor: 1,
+            seq,
+            consecutive: 4,
+        }
+    }
+
+    fn written(path: &std::path::Path) -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn a_rollback_writes_each_event_once_and_nothing_uncommitted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        let counts = Arc::new(EventCounts::default());
+        let log = EventLog::new(EventOutput::File(path.clone()), counts.clone());
+        log.open().unwrap();
+        let mut tx = Transaction::default();
+        tx.staged.extend([alarm(1), alarm(2)]);
+        let _c1 = tx.seal().unwrap();
+        tx.staged.push(alarm(3));
+        let c2 = tx.seal().unwrap();
+        tx.commit(1, &log).unwrap();
+        tx.commit(1, &log).unwrap(); // repeated: ignored
+        tx.commit(2, &log).unwrap();
+        tx.staged.push(alarm(4));
+        let _c3 = tx.seal().unwrap(); // never completes
+        tx.staged.push(alarm(5));
+        assert_eq!(
+            written(&path).len(),
+            3,
+            "only committed checkpoints are written"
+        );
+
+        // A crash; the run rolls back to checkpoint 2, whose state still holds groups 1 and 2
+        // (sealed before their commits). A fresh instance opens the same log: no truncation.
+        log.open().unwrap();
+        let mut fresh = Transaction::default();
+        fresh.restore(&c2, &log).unwrap();
+        assert!(
+            fresh.sealed.groups.is_empty(),
+            "both groups were written already"
+        );
+        // The rewound spouts bring events 4 and 5 again, barriers fall elsewhere this time.
+        fresh.staged.push(alarm(4));
+        let _ = fresh.seal().unwrap();
+        fresh.staged.push(alarm(5));
+        fresh.commit(3, &log).unwrap();
+        fresh.finish(&log).unwrap();
+        log.flush().unwrap();
+        let expected: Vec<String> = (1..=5).map(|s| alarm(s).to_json()).collect();
+        assert_eq!(written(&path), expected);
+        assert_eq!(counts.sensor_alarms.load(Ordering::Relaxed), 5);
+    }
+
+    #[test]
+    fn a_rollback_before_a_commit_ran_writes_the_restored_groups() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        let log = EventLog::new(EventOutput::File(path.clone()), Arc::default());
+        log.open().unwrap();
+        let mut tx = Transaction::default();
+        tx.staged.push(alarm(1));
+        let c1 = tx.seal().unwrap();
+        tx.staged.push(alarm(2));
+        // Checkpoint 1 completed, but the crash came before its commit reached the sink.
+        let mut fresh = Transaction::default();
+        fresh.restore(&c1, &log).unwrap();
+        fresh.commit(1, &log).unwrap();
+        fresh.staged.push(alarm(2));
+        fresh.finish(&log).unwrap();
+        log.flush().unwrap();
+        assert_eq!(written(&path), [alarm(1).to_json(), alarm(2).to_json()]);
     }
 }

@@ -79,7 +79,15 @@ pub enum Signal {
         seq: u64,
         /// `value >= level`.
         in_alarm: bool,
+        /// Statuses of this sensor before this one may be missing: the alarm task restarted
+        /// without its state (at-most-once) and this is the first reading of the sensor it
+        /// saw, so the reading that crashed it (or statuses not yet sent) may be lost.
+        after_gap: bool,
     },
     /// An event for the output.
     Event(Event),
+    /// Sent by an alarm task that restarted without its state (at-most-once) when its input
+    /// ends: the last status of a sensor it has not seen since may be lost, with no later
+    /// status of that sensor to say so.
+    Lost,
 }

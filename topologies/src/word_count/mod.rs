@@ -60,3 +60,132 @@ impl WordCountJob {
         b.build()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+
+    use squall::{Bolt, Config, Guarantee, LocalCluster};
+
+    use super::*;
+    use crate::testing::Rewind;
+
+    fn text() -> String {
+        let words = [
+            "storm",
+            "Squall",
+            "bolt",
+            "spout",
+            "tuple",
+            "ack",
+            "Ünïcode",
+            "x2",
+        ];
+        (0..300)
+            .map(|i: usize| {
+                // About 50 distinct words, so every stage receives more inputs than `at`.
+                let mut line: Vec<String> = (0..i % 7)
+                    .map(|j| words[(i * 3 + j * 5) % words.len()].to_string())
+                    .collect();
+                line.push(format!("n{}", i % 40));
+                line.join(" ,")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn oracle(text: &str) -> BTreeMap<String, u64> {
+        let mut counts = BTreeMap::new();
+        for w in text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+        {
+            *counts.entry(w.to_lowercase()).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    fn rewind<B: Bolt>(
+        make: impl Fn() -> B + Send + Sync + 'static,
+        at: usize,
+        restore: bool,
+    ) -> impl Fn() -> Rewind<B> + Send + Sync + 'static {
+        let make: Arc<dyn Fn() -> B + Send + Sync> = Arc::new(make);
+        move || Rewind::new(Arc::clone(&make), at, at + 13, restore)
+    }
+
+    /// Word count with every bolt crashing once, after `at` inputs, and recovering (with its
+    /// snapshot when `restore`).
+    fn run(text: &str, guarantee: Guarantee, at: usize, restore: bool) -> BTreeMap<String, u64> {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.txt");
+        std::fs::write(&input, text).unwrap();
+        let collected = Arc::new(Mutex::new(Vec::new()));
+        let output = CountsOutput::Collect(collected.clone());
+        let mut b = TopologyBuilder::new("word-count-rewind");
+        let lines = b.set_spout("lines", 1, move || LinesSpout::new(vec![input.clone()]));
+        let partial = b
+            .set_bolt("split", 2, rewind(SplitBolt::default, at, restore))
+            .shuffle_grouping(&lines)
+            .stream();
+        let totals = b
+            .set_bolt("count", 2, rewind(CountBolt::default, at, restore))
+            .fields_grouping(&partial, |(w, _): &WordCount| w.clone())
+            .stream();
+        let sink = move || SortedCountsSink::new(output.clone());
+        b.set_bolt("sink", 1, rewind(sink, at, restore))
+            .global_grouping(&totals);
+        let mut config = Config::default();
+        config.workers = 2;
+        config.guarantee = guarantee;
+        LocalCluster::new(config).run(b.build().unwrap()).unwrap();
+        let counts = collected.lock().unwrap().iter().cloned().collect();
+        counts
+    }
+
+    #[test]
+    fn restored_state_gives_the_uninterrupted_counts() {
+        let text = text();
+        let expected = oracle(&text);
+        for at in [0, 5, 20] {
+            assert_eq!(
+                run(&text, Guarantee::ExactlyOnce, at, true),
+                expected,
+                "at {at}"
+            );
+            assert_eq!(
+                run(&text, Guarantee::AtMostOnce, at, true),
+                expected,
+                "at {at}"
+            );
+        }
+    }
+
+    #[test]
+    fn at_least_once_replays_never_count_less() {
+        let text = text();
+        let expected = oracle(&text);
+        for at in [0, 5, 20] {
+            let got = run(&text, Guarantee::AtLeastOnce, at, true);
+            assert_eq!(
+                got.keys().collect::<Vec<_>>(),
+                expected.keys().collect::<Vec<_>>()
+            );
+            assert!(expected.iter().all(|(w, n)| got[w] >= *n), "at {at}");
+            assert!(
+                got.iter().any(|(w, n)| *n > expected[w]),
+                "at {at}: no replay seen"
+            );
+        }
+    }
+
+    #[test]
+    fn a_fresh_instance_without_state_never_counts_more() {
+        let text = text();
+        let expected = oracle(&text);
+        let got = run(&text, Guarantee::AtMostOnce, 40, false);
+        assert!(got.iter().all(|(w, n)| *n <= expected[w]));
+        assert!(got.values().sum::<u64>() < expected.values().sum::<u64>());
+    }
+}

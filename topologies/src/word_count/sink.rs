@@ -5,7 +5,8 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use squall::{Bolt, BoltCollector, ComponentError};
+use rustc_hash::FxHashMap;
+use squall::{Bolt, BoltCollector, ComponentError, State};
 
 use super::WordCount;
 
@@ -22,10 +23,16 @@ pub enum CountsOutput {
 
 /// Gathers every `(word, total)` and, when its input ends, writes them sorted by word (byte
 /// order). Run it as one task.
+///
+/// Nothing is written before the end, so the output is exactly what the sink holds then; the
+/// totals received so far are its checkpointed state, so after a rollback (exactly-once) it
+/// holds what it held at the checkpoint and receives the rest again. A word received twice
+/// keeps its largest total: under at-least-once totals arrive as running totals, possibly
+/// replayed, and the largest is the final one.
 #[derive(Debug)]
 pub struct SortedCountsSink {
     output: CountsOutput,
-    counts: Vec<WordCount>,
+    counts: FxHashMap<String, u64>,
 }
 
 impl SortedCountsSink {
@@ -33,7 +40,7 @@ impl SortedCountsSink {
     pub fn new(output: CountsOutput) -> Self {
         SortedCountsSink {
             output,
-            counts: Vec::new(),
+            counts: FxHashMap::default(),
         }
     }
 }
@@ -44,16 +51,21 @@ impl Bolt for SortedCountsSink {
 
     fn execute(
         &mut self,
-        pair: WordCount,
+        (word, n): WordCount,
         _: &mut BoltCollector<'_, ()>,
     ) -> Result<(), ComponentError> {
-        self.counts.push(pair);
+        match self.counts.get_mut(&word) {
+            Some(total) => *total = (*total).max(n),
+            None => {
+                self.counts.insert(word, n);
+            }
+        }
         Ok(())
     }
 
     fn finish(&mut self, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
-        self.counts.sort_unstable();
-        let counts = std::mem::take(&mut self.counts);
+        let mut counts: Vec<WordCount> = std::mem::take(&mut self.counts).into_iter().collect();
+        counts.sort_unstable();
         let write = |w: &mut dyn Write| -> std::io::Result<()> {
             let mut w = BufWriter::with_capacity(1 << 16, w);
             for (word, n) in &counts {
@@ -73,6 +85,15 @@ impl Bolt for SortedCountsSink {
                 *guard = counts;
             }
         }
+        Ok(())
+    }
+
+    fn snapshot(&mut self) -> Result<Option<State>, ComponentError> {
+        Ok(Some(State::encode(&self.counts)?))
+    }
+
+    fn restore(&mut self, state: State) -> Result<(), ComponentError> {
+        self.counts = state.decode()?;
         Ok(())
     }
 }
