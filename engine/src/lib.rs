@@ -91,7 +91,7 @@ pub use component::{
     Tuple,
 };
 pub use error::{BuildError, ComponentError, RunError, TaskId};
-pub use runtime::{ComponentReport, LocalCluster, RunReport, RunningTopology};
+pub use runtime::{ComponentReport, LiveCounters, LocalCluster, RunReport, RunningTopology};
 pub use topology::{
     key_hash, BoltDeclarer, Config, CustomGrouping, Stream, Topology, TopologyBuilder,
     DEFAULT_STREAM,

@@ -12,8 +12,10 @@
 //!   ([`plot_percentiles`]), and latency over time ([`plot_timeline`]).
 //! - [`timeline`]: a histogram per second of the run ([`Timeline`]).
 //! - [`summary`]: `summary.json` ([`Summary`]).
+//! - [`metric_names`]: the metrics every task exports through the `metrics` facade.
 
 pub mod hgrm;
+pub mod metric_names;
 pub mod percentiles;
 pub mod plot;
 pub mod summary;

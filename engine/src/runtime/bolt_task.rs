@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix::{Actor, ActorContext, AsyncContext, Context, Handler, Message};
-use hdrhistogram::Histogram;
 
 use super::env::TaskEnv;
 use super::hook::{self, HookFailure};
+use super::metrics::TaskMetrics;
 use super::output::Output;
-use super::stats::{new_histogram, record, TaskStats};
+use super::stats::TaskStats;
 use super::wire::{InputLink, Wire};
 use crate::component::{collector::origin_of, Bolt, BoltCollector};
 use crate::transport::codec::decode_batch;
@@ -53,14 +53,15 @@ pub(crate) struct BoltTask<B: Bolt> {
     drain_scheduled: bool,
     partial_since: Option<Instant>,
     executed: u64,
-    latency: Histogram<u64>,
     started: Instant,
+    metrics: TaskMetrics,
 }
 
 impl<B: Bolt> BoltTask<B> {
     pub(crate) fn new(env: TaskEnv, factory: BoltFactory<B>) -> Self {
         let batch_size = env.config.batch_size;
         BoltTask {
+            metrics: TaskMetrics::new(&env),
             env,
             factory,
             bolt: None,
@@ -72,7 +73,6 @@ impl<B: Bolt> BoltTask<B> {
             drain_scheduled: false,
             partial_since: None,
             executed: 0,
-            latency: new_histogram(),
             started: Instant::now(),
         }
     }
@@ -141,6 +141,8 @@ impl<B: Bolt> BoltTask<B> {
         let Some(input) = self.inputs.get(link as usize) else {
             return Err(HookFailure::Error(format!("batch on unknown link {link}")));
         };
+        let timer = self.metrics.batch_started();
+        let tuples = batch.values.len() as u64;
         let now = if self.env.config.track_latency {
             origin_of(self.env.epoch, Instant::now())
         } else {
@@ -157,13 +159,16 @@ impl<B: Bolt> BoltTask<B> {
             self.executed += 1;
             // A tuple that caused no emit ends its branch of the tree here.
             if origin != 0 && self.out.emitted == before {
-                record(&mut self.latency, now.saturating_sub(origin));
+                self.metrics.record_latency(now, origin);
             }
         }
         if let Some(msg) = self.out.failure.take() {
             return Err(HookFailure::Error(msg));
         }
         input.credit_to.do_send(input.credit);
+        let queued = self.inbox.len();
+        self.metrics
+            .batch_done(timer, tuples, self.out.emitted, queued);
         Ok(())
     }
 
@@ -193,14 +198,16 @@ impl<B: Bolt> BoltTask<B> {
     fn maybe_done(&mut self, ctx: &mut Context<Self>) {
         if self.phase == Phase::Draining && self.out.is_drained() {
             self.phase = Phase::Done;
-            let latency = std::mem::replace(&mut self.latency, new_histogram());
+            let measured = self.metrics.finish(self.out.emitted);
             self.env.report_done(TaskStats {
                 node: self.env.node,
                 emitted: self.out.emitted,
                 executed: self.executed,
                 started: self.started,
                 ended: Instant::now(),
-                latency,
+                latency: measured.latency,
+                timeline: measured.timeline,
+                execute: measured.execute,
             });
             ctx.stop();
         }

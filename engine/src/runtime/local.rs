@@ -15,6 +15,7 @@ use super::launch::launch;
 use super::node::LaunchEnv;
 use super::run_report::{ComponentReport, RunReport};
 use super::stats::{new_histogram, TaskEvent, TaskStats};
+use crate::report::Timeline;
 use crate::transport::message::Control;
 use crate::{Config, RunError, Topology};
 
@@ -244,6 +245,7 @@ impl RunningTopology {
         let elapsed = self.start.elapsed();
         self.teardown();
         let mut latency = new_histogram();
+        let mut timeline = Timeline::new();
         let mut components: Vec<ComponentReport> = self
             .order
             .iter()
@@ -253,6 +255,8 @@ impl RunningTopology {
                 emitted: 0,
                 executed: 0,
                 elapsed: Duration::ZERO,
+                restarts: 0,
+                execute_latency: new_histogram(),
             })
             .collect();
         for &i in &self.order {
@@ -270,6 +274,8 @@ impl RunningTopology {
             for s in tasks {
                 // Both histograms auto-resize, so adding cannot fail on range.
                 let _ = latency.add(&s.latency);
+                let _ = c.execute_latency.add(&s.execute);
+                timeline.merge(&s.timeline);
             }
         }
         RunReport {
@@ -277,6 +283,7 @@ impl RunningTopology {
             elapsed,
             components,
             latency,
+            timeline,
         }
     }
 

@@ -4,8 +4,10 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
+use crate::report::Timeline;
+
 /// Counters of one component, summed over its tasks.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ComponentReport {
     /// The component's id.
     pub id: String,
@@ -17,6 +19,12 @@ pub struct ComponentReport {
     pub executed: u64,
     /// From the first task's start to the last task's end.
     pub elapsed: Duration,
+    /// Restarts of its tasks' user instances by the supervisor.
+    pub restarts: u64,
+    /// Time `execute` took per tuple, in nanoseconds, each batch recorded as its mean per
+    /// tuple; one histogram per task, merged. Empty for spouts and when `Config::metrics` is
+    /// off.
+    pub execute_latency: Histogram<u64>,
 }
 
 /// The result of a completed run: per-component counters and end-to-end latency.
@@ -33,6 +41,8 @@ pub struct RunReport {
     /// without emitting anything further, i.e. where each branch of its tree ends. One
     /// histogram per task, merged.
     pub latency: Histogram<u64>,
+    /// The samples of `latency` by the second of the run in which they were recorded.
+    pub timeline: Timeline,
 }
 
 impl RunReport {

@@ -7,8 +7,9 @@ use actix::{Actor, ActorContext, AsyncContext, Context, Handler, Message};
 
 use super::env::TaskEnv;
 use super::hook::{self, HookFailure};
+use super::metrics::TaskMetrics;
 use super::output::Output;
-use super::stats::{new_histogram, TaskStats};
+use super::stats::TaskStats;
 use super::wire::Wire;
 use crate::component::{collector::origin_of, MessageId, Spout, SpoutCollector};
 use crate::transport::message::{Control, Credit};
@@ -46,12 +47,14 @@ pub(crate) struct SpoutTask<S: Spout> {
     /// When the oldest tuple of the open batches was emitted (linger).
     partial_since: Option<Instant>,
     started: Instant,
+    metrics: TaskMetrics,
 }
 
 impl<S: Spout> SpoutTask<S> {
     pub(crate) fn new(env: TaskEnv, factory: SpoutFactory<S>) -> Self {
         let batch_size = env.config.batch_size;
         SpoutTask {
+            metrics: TaskMetrics::new(&env),
             env,
             factory,
             spout: None,
@@ -78,6 +81,7 @@ impl<S: Spout> SpoutTask<S> {
     }
 
     fn poll(&mut self, ctx: &mut Context<Self>) {
+        self.metrics.spout_emitted(self.out.emitted);
         if self.phase != Phase::Running || self.out.is_blocked() {
             return;
         }
@@ -123,6 +127,10 @@ impl<S: Spout> SpoutTask<S> {
                 // Nothing ready: send what we have now, and look again after the idle wait.
                 self.out.flush();
                 self.partial_since = None;
+                if self.env.config.idle_wait.is_zero() {
+                    // Timers tick in whole milliseconds: a zero wait polls again at once.
+                    return self.schedule_poll(ctx);
+                }
                 self.poll_scheduled = true;
                 ctx.run_later(self.env.config.idle_wait, |task, ctx| {
                     task.poll_scheduled = false;
@@ -163,13 +171,17 @@ impl<S: Spout> SpoutTask<S> {
     fn maybe_done(&mut self, ctx: &mut Context<Self>) {
         if self.phase == Phase::Draining && self.out.is_drained() {
             self.phase = Phase::Done;
+            self.metrics.spout_emitted(self.out.emitted);
+            let measured = self.metrics.finish(self.out.emitted);
             self.env.report_done(TaskStats {
                 node: self.env.node,
                 emitted: self.out.emitted,
                 executed: 0,
                 started: self.started,
                 ended: Instant::now(),
-                latency: new_histogram(),
+                latency: measured.latency,
+                timeline: measured.timeline,
+                execute: measured.execute,
             });
             ctx.stop();
         }

@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use hdrhistogram::Histogram;
 
+use crate::report::Timeline;
 use crate::RunError;
 
 /// A task's counters, sent once when it ends.
@@ -16,6 +17,10 @@ pub(crate) struct TaskStats {
     pub ended: Instant,
     /// End-to-end latency of the tuple trees that ended in this task, in nanoseconds.
     pub latency: Histogram<u64>,
+    /// The same latency samples by the second of the run in which they were recorded.
+    pub timeline: Timeline,
+    /// Execute time per tuple (per-batch means), in nanoseconds; empty for spouts.
+    pub execute: Histogram<u64>,
 }
 
 /// A task's message to the controller.
