@@ -1,10 +1,13 @@
 //! `squall run word-count`.
 
-use squall::{Config, LocalCluster};
+use std::sync::Arc;
+
+use squall::{Config, LiveCounters, LocalCluster};
 
 use super::args::WordCountArgs;
 use super::inputs::expand;
-use super::{latency, CliError};
+use super::progress::Progress;
+use super::{latency, prometheus, CliError};
 use crate::word_count::{CountsOutput, WordCountJob};
 
 /// Runs word count over the inputs; counts to stdout or `--output`, a summary to stderr.
@@ -28,9 +31,17 @@ pub(crate) fn run(args: &WordCountArgs) -> Result<(), CliError> {
         output,
     };
     let topology = job.topology().map_err(|e| CliError::new(e.to_string()))?;
+    if let Some(addr) = args.run.metrics_addr {
+        prometheus::serve(addr)?;
+    }
+    let live = Arc::new(LiveCounters::default());
+    let mut config = config;
+    config.live = Some(live.clone());
+    let progress = Progress::start("lines read", None, move || live.spout_emitted());
     let report = LocalCluster::new(config)
         .run(topology)
         .map_err(|e| CliError::new(e.to_string()))?;
+    drop(progress);
     let lines = report.component("split").map_or(0, |c| c.executed);
     let words = report.component("count").map_or(0, |c| c.emitted);
     eprintln!(
