@@ -74,8 +74,12 @@ impl Pacing {
         self.start + Duration::from_nanos((i as f64 * self.ns_per_tuple) as u64)
     }
 
-    /// How many tuples are due by `now` (never more than [`Pacing::total`]).
+    /// How many tuples are due by `now` (never more than [`Pacing::total`]; none before the
+    /// start).
     pub fn due(&self, now: Instant) -> u64 {
+        if now < self.start {
+            return 0;
+        }
         let elapsed = now.saturating_duration_since(self.start).as_nanos() as f64;
         ((elapsed / self.ns_per_tuple) as u64 + 1).min(self.total)
     }
@@ -179,6 +183,7 @@ mod tests {
         assert_eq!(p.total(), 3000);
         assert_eq!(p.intended(1500) - start, Duration::from_millis(1500));
         assert_eq!(p.due(start), 1);
+        assert_eq!(p.due(start - Duration::from_millis(1)), 0);
         assert_eq!(p.due(start + Duration::from_micros(2500)), 3);
         assert_eq!(p.due(start + Duration::from_secs(60)), 3000);
         assert_eq!(p.measure_from() - start, Duration::from_secs(1));

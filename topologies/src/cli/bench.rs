@@ -16,6 +16,9 @@ use crate::word_count::{CountsOutput, SplitBolt, WordCountJob};
 /// Distinct words and words per line of the generated text (word-count).
 const VOCABULARY: usize = 10_000;
 const WORDS_PER_LINE: usize = 10;
+/// The schedule starts this long after the command does, so that the topology is up before
+/// the first tuple is due and no tuple's intended time precedes the run's epoch.
+const STARTUP: Duration = Duration::from_millis(100);
 
 /// What a bench run measured.
 pub struct BenchOutcome {
@@ -60,7 +63,7 @@ pub fn execute(args: &BenchArgs) -> Result<BenchOutcome, CliError> {
     config.live = Some(live.clone());
     let parallelism = args.parallelism.unwrap_or(config.workers).max(1);
     let pacing = Arc::new(Pacing::new(
-        Instant::now(),
+        Instant::now() + STARTUP,
         args.rate,
         Duration::from_secs_f64(args.warmup),
         Duration::from_secs_f64(args.duration),
