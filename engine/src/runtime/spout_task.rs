@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use actix::fut::ActorFutureExt;
 use actix::{Actor, ActorContext, AsyncContext, Context, Handler, Message};
 
 use super::env::TaskEnv;
@@ -127,11 +128,12 @@ impl<S: Spout> SpoutTask<S> {
                 // Nothing ready: send what we have now, and look again after the idle wait.
                 self.out.flush();
                 self.partial_since = None;
-                if self.env.config.idle_wait.is_zero() {
-                    // Timers tick in whole milliseconds: a zero wait polls again at once.
-                    return self.schedule_poll(ctx);
-                }
                 self.poll_scheduled = true;
+                if self.env.config.idle_wait.is_zero() {
+                    // Timers tick in whole milliseconds: yield to the worker's other tasks and
+                    // poll again (a `notify` would be handled before the actor ever yields).
+                    return yield_then_poll(ctx);
+                }
                 ctx.run_later(self.env.config.idle_wait, |task, ctx| {
                     task.poll_scheduled = false;
                     task.poll(ctx);
@@ -186,6 +188,15 @@ impl<S: Spout> SpoutTask<S> {
             ctx.stop();
         }
     }
+}
+
+/// Polls again once every other task of the worker has had its turn.
+fn yield_then_poll<S: Spout>(ctx: &mut Context<SpoutTask<S>>) {
+    let yielded = actix::fut::wrap_future::<_, SpoutTask<S>>(tokio::task::yield_now());
+    ctx.spawn(yielded.map(|(), task, ctx| {
+        task.poll_scheduled = false;
+        task.poll(ctx);
+    }));
 }
 
 impl<S: Spout> Actor for SpoutTask<S> {

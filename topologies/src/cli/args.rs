@@ -177,6 +177,9 @@ pub struct BenchArgs {
     /// Seed of the generated input.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Worker threads the tasks are spread over; default: one per core.
+    #[arg(long)]
+    pub workers: Option<usize>,
     /// Record neither latency nor metrics (to measure what recording costs).
     #[arg(long)]
     pub no_recording: bool,

@@ -59,6 +59,9 @@ pub fn execute(args: &BenchArgs) -> Result<BenchOutcome, CliError> {
         config.track_latency = false;
         config.metrics = false;
     }
+    if let Some(w) = args.workers {
+        config.workers = w.max(1);
+    }
     let live = Arc::new(LiveCounters::default());
     config.live = Some(live.clone());
     let parallelism = args.parallelism.unwrap_or(config.workers).max(1);
