@@ -177,6 +177,11 @@ pub struct BenchArgs {
     /// Seed of the generated input.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// How long the source waits when no tuple is due yet, in microseconds. 0 (the default)
+    /// yields to the worker's other tasks and looks again: lowest latency, one core kept busy.
+    /// Timers tick in milliseconds, so any other value waits at least about a millisecond.
+    #[arg(long, default_value_t = 0)]
+    pub idle_wait_us: u64,
     /// Worker threads the tasks are spread over; default: one per core.
     #[arg(long)]
     pub workers: Option<usize>,

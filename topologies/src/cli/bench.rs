@@ -53,8 +53,7 @@ pub fn execute(args: &BenchArgs) -> Result<BenchOutcome, CliError> {
         prometheus::serve(addr)?;
     }
     let mut config = Config::default();
-    // Timers tick in milliseconds; a paced spout polls again at once instead.
-    config.idle_wait = Duration::ZERO;
+    config.idle_wait = Duration::from_micros(args.idle_wait_us);
     if args.no_recording {
         config.track_latency = false;
         config.metrics = false;
