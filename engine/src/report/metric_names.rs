@@ -34,7 +34,8 @@ pub const QUEUE_DEPTH: &str = "squall_queue_depth";
 /// Histogram: time `execute` took per tuple, in seconds, averaged over each batch.
 pub const EXECUTE_LATENCY: &str = "squall_execute_latency_seconds";
 /// Gauge: Storm's capacity, the fraction of wall time the task spent executing over the last
-/// window of about a second (near 1: the task is the bottleneck).
+/// window of about a second (near 1: the task is the bottleneck). Updated when a batch ends a
+/// window, so a task that receives nothing keeps its last value.
 pub const CAPACITY: &str = "squall_capacity";
 
 /// Every metric name with its kind and help text.
