@@ -18,8 +18,9 @@ use hdrhistogram::Histogram;
 use metrics::{Counter, Gauge, Label};
 
 use super::env::TaskEnv;
+use super::latency_counts::LatencyCounts;
 use super::live::LiveCounters;
-use super::stats::{new_histogram, record};
+use super::stats::new_histogram;
 use crate::component::collector::origin_of;
 use crate::report::metric_names as names;
 use crate::report::Timeline;
@@ -216,7 +217,10 @@ struct LatencyRecorder {
     /// (two comparisons per sample instead of a division).
     second_start: u64,
     second_end: u64,
-    current: Histogram<u64>,
+    /// This second's samples.
+    current: LatencyCounts,
+    /// This second's samples too long for `current` (over 18 minutes).
+    overflow: Histogram<u64>,
     timeline: Timeline,
 }
 
@@ -227,7 +231,8 @@ impl LatencyRecorder {
             second: 0,
             second_start: 0,
             second_end: NANOS_PER_SECOND,
-            current: new_histogram(),
+            current: LatencyCounts::default(),
+            overflow: new_histogram(),
             timeline: Timeline::new(),
         }
     }
@@ -243,13 +248,15 @@ impl LatencyRecorder {
             self.second_start = self.second * NANOS_PER_SECOND;
             self.second_end = self.second_start.saturating_add(NANOS_PER_SECOND);
         }
-        record(&mut self.current, now.saturating_sub(origin));
+        self.current
+            .record(now.saturating_sub(origin), &mut self.overflow);
     }
 
     fn roll(&mut self) {
-        if !self.current.is_empty() {
-            self.timeline.add_histogram(self.second, &self.current);
-            self.current.reset();
+        if !self.current.is_empty() || !self.overflow.is_empty() {
+            let mut second = std::mem::replace(&mut self.overflow, new_histogram());
+            self.current.drain_into(&mut second);
+            self.timeline.add_histogram(self.second, &second);
         }
     }
 

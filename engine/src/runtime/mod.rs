@@ -24,6 +24,7 @@
 mod bolt_task;
 mod env;
 mod hook;
+mod latency_counts;
 mod launch;
 mod live;
 mod local;
