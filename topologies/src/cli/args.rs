@@ -185,6 +185,9 @@ pub struct BenchArgs {
     /// Worker threads the tasks are spread over; default: one per core.
     #[arg(long)]
     pub workers: Option<usize>,
+    /// Also print p50, p99 and max for every second of the run.
+    #[arg(long)]
+    pub timeline: bool,
     /// Record neither latency nor metrics (to measure what recording costs).
     #[arg(long)]
     pub no_recording: bool,

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use squall::report::Summary;
+use squall::report::{human_duration, Summary};
 use squall::{Config, LiveCounters, LocalCluster, RunReport, Topology};
 
 use super::args::{BenchArgs, BenchTopology};
@@ -146,6 +146,18 @@ fn build(
 pub(crate) fn run(args: &BenchArgs) -> Result<(), CliError> {
     let outcome = execute(args)?;
     print!("{}", outcome.report.format_report(&outcome.summary));
+    if args.timeline {
+        println!("second  p50  p99  max");
+        for p in outcome.report.timeline.points() {
+            println!(
+                "{:>6}  {}  {}  {}",
+                p.second,
+                human_duration(p.p50_ns),
+                human_duration(p.p99_ns),
+                human_duration(p.max_ns)
+            );
+        }
+    }
     if let Some(happened) = outcome.stalled {
         eprintln!(
             "injected stall: {}",
