@@ -61,7 +61,7 @@ impl<B: Bolt> BoltTask<B> {
     pub(crate) fn new(env: TaskEnv, factory: BoltFactory<B>) -> Self {
         let batch_size = env.config.batch_size;
         BoltTask {
-            metrics: TaskMetrics::new(&env),
+            metrics: TaskMetrics::bolt(&env),
             env,
             factory,
             bolt: None,

@@ -43,22 +43,32 @@ struct Handles {
 }
 
 impl Handles {
-    fn register(component: &str, task: usize) -> Self {
+    /// Registers the task's series; a spout has no executed, queue depth, capacity or execute
+    /// latency series (no-op handles stand in for them).
+    fn register(component: &str, task: usize, bolt: bool) -> Self {
         let labels = vec![
             Label::new(names::COMPONENT_LABEL, component.to_string()),
             Label::new(names::TASK_LABEL, task.to_string()),
         ];
-        Handles {
-            emitted: metrics::counter!(names::EMITTED, labels.clone()),
-            executed: metrics::counter!(names::EXECUTED, labels.clone()),
-            acked: metrics::counter!(names::ACKED, labels.clone()),
-            failed: metrics::counter!(names::FAILED, labels.clone()),
-            replayed: metrics::counter!(names::REPLAYED, labels.clone()),
-            restarts: metrics::counter!(names::RESTARTS, labels.clone()),
-            queue_depth: metrics::gauge!(names::QUEUE_DEPTH, labels.clone()),
-            capacity: metrics::gauge!(names::CAPACITY, labels.clone()),
-            execute_latency: metrics::histogram!(names::EXECUTE_LATENCY, labels),
+        let counter = |name: &'static str| metrics::counter!(name, labels.clone());
+        let mut handles = Handles {
+            emitted: counter(names::EMITTED),
+            executed: Counter::noop(),
+            acked: counter(names::ACKED),
+            failed: counter(names::FAILED),
+            replayed: counter(names::REPLAYED),
+            restarts: counter(names::RESTARTS),
+            queue_depth: Gauge::noop(),
+            capacity: Gauge::noop(),
+            execute_latency: metrics::Histogram::noop(),
+        };
+        if bolt {
+            handles.executed = counter(names::EXECUTED);
+            handles.queue_depth = metrics::gauge!(names::QUEUE_DEPTH, labels.clone());
+            handles.capacity = metrics::gauge!(names::CAPACITY, labels.clone());
+            handles.execute_latency = metrics::histogram!(names::EXECUTE_LATENCY, labels);
         }
+        handles
     }
 }
 
@@ -86,11 +96,21 @@ pub(crate) struct TaskMetrics {
 }
 
 impl TaskMetrics {
-    pub(crate) fn new(env: &TaskEnv) -> Self {
+    /// The recorder of a spout task.
+    pub(crate) fn spout(env: &TaskEnv) -> Self {
+        Self::new(env, false)
+    }
+
+    /// The recorder of a bolt task.
+    pub(crate) fn bolt(env: &TaskEnv) -> Self {
+        Self::new(env, true)
+    }
+
+    fn new(env: &TaskEnv, bolt: bool) -> Self {
         let handles = env
             .config
             .metrics
-            .then(|| Handles::register(&env.ctx.component, env.ctx.task));
+            .then(|| Handles::register(&env.ctx.component, env.ctx.task, bolt));
         let from = env
             .config
             .measure_from

@@ -55,7 +55,7 @@ impl<S: Spout> SpoutTask<S> {
     pub(crate) fn new(env: TaskEnv, factory: SpoutFactory<S>) -> Self {
         let batch_size = env.config.batch_size;
         SpoutTask {
-            metrics: TaskMetrics::new(&env),
+            metrics: TaskMetrics::spout(&env),
             env,
             factory,
             spout: None,
