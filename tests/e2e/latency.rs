@@ -165,10 +165,12 @@ fn a_stall_is_charged_to_every_tuple_it_delayed() {
     let alarm = s.components.iter().find(|c| c.id == "alarm").unwrap();
     assert_eq!(alarm.executed, (20_000.0 * 7.0) as u64);
     assert!(alarm.execute_latency_us.max > 0.0);
-    // The timeline shows the hiccup in one second, not smeared over the run.
+    // The timeline shows the hiccup in one second or two, not smeared over the run (a loaded
+    // machine adds tens of milliseconds here and there, far below half the stall).
     let points = out.report.timeline.points();
     let worst = points.iter().map(|p| p.max_ns).max().unwrap();
-    let calm = points.iter().filter(|p| p.max_ns < worst / 4).count();
+    assert!(worst >= 450_000_000, "{points:?}");
+    let calm = points.iter().filter(|p| p.max_ns < worst / 2).count();
     assert!(calm >= 2, "{points:?}");
 }
 
