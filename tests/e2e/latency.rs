@@ -259,3 +259,76 @@ fn a_prometheus_scrape_during_a_run_returns_labelled_metrics() {
     // The run goes on to its end.
     assert!(run.join().unwrap().unwrap() > 0);
 }
+
+/// Emits `0..n`, then finishes.
+struct Numbers {
+    next: u64,
+    end: u64,
+}
+
+impl squall::Spout for Numbers {
+    type Output = u64;
+    fn next_tuple(
+        &mut self,
+        out: &mut squall::SpoutCollector<'_, u64>,
+    ) -> Result<(), squall::ComponentError> {
+        if self.next < self.end {
+            out.emit(self.next);
+            self.next += 1;
+        }
+        Ok(())
+    }
+    fn is_finished(&self) -> bool {
+        self.next >= self.end
+    }
+}
+
+struct Discard;
+
+impl squall::Bolt for Discard {
+    type Input = u64;
+    type Output = ();
+    fn execute(
+        &mut self,
+        _: u64,
+        _: &mut squall::BoltCollector<'_, ()>,
+    ) -> Result<(), squall::ComponentError> {
+        Ok(())
+    }
+}
+
+fn run_numbers(config: squall::Config) -> RunReport {
+    let mut b = squall::TopologyBuilder::new("numbers");
+    let numbers = b.set_spout("numbers", 1, || Numbers {
+        next: 0,
+        end: 10_000,
+    });
+    b.set_bolt("drop", 2, || Discard).shuffle_grouping(&numbers);
+    squall::LocalCluster::new(config)
+        .run(b.build().unwrap())
+        .unwrap()
+}
+
+#[test]
+fn config_switches_what_is_recorded() {
+    let on = run_numbers(squall::Config::default());
+    let drop = on.component("drop").unwrap();
+    // Execute latency is recorded per batch with the batch's tuple count.
+    assert_eq!(drop.execute_latency.len(), 10_000);
+    assert_eq!(on.latency.len(), 10_000);
+    assert_eq!(on.timeline.total().len(), 10_000);
+    assert_eq!(on.component("numbers").unwrap().execute_latency.len(), 0);
+
+    let mut config = squall::Config::default();
+    config.metrics = false;
+    // Every tuple's origin is before this: all of them are warm-up.
+    config.measure_from = Some(Instant::now() + Duration::from_secs(3600));
+    let live = std::sync::Arc::new(squall::LiveCounters::default());
+    config.live = Some(live.clone());
+    let off = run_numbers(config);
+    assert_eq!(off.component("drop").unwrap().execute_latency.len(), 0);
+    assert_eq!(off.latency.len(), 0);
+    assert_eq!(off.component("drop").unwrap().executed, 10_000);
+    assert_eq!(live.spout_emitted(), 10_000);
+    assert_eq!(live.executed(), 10_000);
+}
