@@ -3,7 +3,8 @@
 #
 # Usage: benches/run-wordcount.sh [REPS]        (from anywhere inside the repository)
 # Environment: REPS (default 5), CORPUS_MB (default 64, at least 50), SEED (default 42),
-#              WORKERS (timely/renoir worker threads, default 2), SKIP_BUILD=1 to reuse binaries.
+#              WORKERS (timely/renoir worker threads, default 2), SKIP_BUILD=1 to reuse binaries,
+#              ONLY (a grep -E pattern: run only the systems whose name matches, wc_loop always).
 #
 # 1. Builds the release binaries: `squall` (squall-topologies) and the word-count binaries of
 #    squall-benches with the `peers` feature (timely-dataflow, renoir).
@@ -50,11 +51,20 @@ fi
 SYSTEMS=(
     "wc_loop (1 thread)|$BIN/wc_loop --output OUT $CORPUS"
     "squall word-count (at-most-once)|$BIN/squall run word-count --guarantee at-most-once --input $CORPUS --output OUT"
+    "squall word-count (exactly-once, 1 s checkpoints)|$BIN/squall run word-count --guarantee exactly-once --input $CORPUS --output OUT"
+    "squall word-count (at-least-once, acking)|$BIN/squall run word-count --guarantee at-least-once --input $CORPUS --output OUT"
     "timely 0.32, $WORKERS workers|$BIN/wc_timely --workers $WORKERS --output OUT $CORPUS"
     "timely 0.32, $WORKERS workers, pre-aggregating|$BIN/wc_timely --workers $WORKERS --mode preagg --output OUT $CORPUS"
     "renoir 0.6, $WORKERS workers (group_by + fold)|$BIN/wc_renoir --workers $WORKERS --output OUT $CORPUS"
     "renoir 0.6, $WORKERS workers (group_by_count)|$BIN/wc_renoir --workers $WORKERS --mode preagg --output OUT $CORPUS"
 )
+if [[ -n "${ONLY:-}" ]]; then
+    kept=("${SYSTEMS[0]}")
+    for s in "${SYSTEMS[@]:1}"; do
+        grep -qE -- "$ONLY" <<<"${s%%|*}" && kept+=("$s")
+    done
+    SYSTEMS=("${kept[@]}")
+fi
 N=${#SYSTEMS[@]}
 declare -A status
 if [[ -x /usr/bin/time ]]; then HAVE_TIME=1; else HAVE_TIME=0; fi

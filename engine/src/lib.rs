@@ -13,7 +13,9 @@
 //! - [`runtime`]: how it runs: executors (one actix actor per task), the launcher, the
 //!   controller ([`LocalCluster`]) and the [`RunReport`].
 //! - [`transport`]: how tuples move: batches, credits (backpressure), the MessagePack codec.
-//! - [`report`]: latency reports: percentile tables, `.hgrm` files, plots, `summary.json`.
+//! - [`report`]: latency reports: percentile tables, `.hgrm` files, plots, `summary.json`
+//!   ([`RunReport::write_report`]), and the names of the metrics every task exports through the
+//!   `metrics` facade ([`report::metric_names`]).
 //!
 //! # Example
 //!
@@ -91,7 +93,9 @@ pub use component::{
     TaskContext, Tuple,
 };
 pub use error::{BuildError, ComponentError, RunError, TaskId};
-pub use runtime::{ComponentReport, DeadLetter, LocalCluster, RunReport, RunningTopology};
+pub use runtime::{
+    ComponentReport, DeadLetter, LiveCounters, LocalCluster, RunReport, RunningTopology,
+};
 pub use topology::{
     key_hash, BoltDeclarer, Chaos, Config, CustomGrouping, Guarantee, StateBackend, Strategy,
     Stream, Supervision, Topology, TopologyBuilder, DEFAULT_STREAM,

@@ -9,6 +9,7 @@ mod backpressure;
 mod chaos;
 mod exactly_once;
 mod groupings;
+mod latency;
 mod sensor;
 mod supervision;
 mod validation;

@@ -6,9 +6,11 @@
 //!   sensors, from simulated sensors or a CSV file.
 //! - [`word_count`]: storm-starter's word count as a bounded topology.
 //! - [`words`]: the one definition of a word, shared by every word-counting topology and job.
+//! - [`bench`]: fixed-rate spouts and an injected stall, for `squall bench`.
 //! - [`cli`]: the `squall` command.
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod cli;
 pub mod sensor;
 #[cfg(test)]

@@ -49,11 +49,27 @@ impl Timeline {
     /// Adds every sample of `other` to this timeline, second by second.
     pub fn merge(&mut self, other: &Timeline) {
         for (&second, src) in &other.seconds {
-            let dst = self.second_mut(second);
-            for v in src.iter_recorded() {
-                record_n(dst, v.value_iterated_to(), v.count_at_value());
+            self.add_histogram(second, src);
+        }
+    }
+
+    /// Adds a whole histogram of samples recorded in `[second s, second+1 s)`.
+    pub fn add_histogram(&mut self, second: u64, hist: &Histogram<u64>) {
+        let dst = self.second_mut(second);
+        for v in hist.iter_recorded() {
+            record_n(dst, v.value_iterated_to(), v.count_at_value());
+        }
+    }
+
+    /// Every sample of every second in one histogram.
+    pub fn total(&self) -> Histogram<u64> {
+        let mut total = new_histogram();
+        for h in self.seconds.values() {
+            for v in h.iter_recorded() {
+                record_n(&mut total, v.value_iterated_to(), v.count_at_value());
             }
         }
+        total
     }
 
     /// The samples recorded in `[second s, second+1 s)`, if there are any.

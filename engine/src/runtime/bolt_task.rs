@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix::{Actor, AsyncContext, Context, Handler, Message};
-use hdrhistogram::Histogram;
 use rustc_hash::FxHashMap;
 
 use super::acker::AckOp;
@@ -21,9 +20,10 @@ use super::checkpoint::TaskRecord;
 use super::env::TaskEnv;
 use super::hook::{self, HookFailure};
 use super::inbox::{Alignment, Arrival, Inbox, Item};
+use super::metrics::TaskMetrics;
 use super::output::{Output, Tracking};
 use super::run_report::DeadLetter;
-use super::stats::{new_histogram, record, TaskStats};
+use super::stats::TaskStats;
 use super::wire::{InputLink, Wire};
 use crate::component::{collector::origin_of, Anchor, Bolt, BoltCollector};
 use crate::transport::codec::decode_batch;
@@ -72,8 +72,9 @@ pub(crate) struct BoltTask<B: Bolt> {
     executed: u64,
     failed: u64,
     dead_letters: Vec<DeadLetter>,
-    latency: Histogram<u64>,
     started: Instant,
+    /// Counters, gauges, execute time and end-to-end latency.
+    metrics: TaskMetrics,
     /// Ops the collector recorded for the tuple being executed.
     explicit: Vec<AckOp>,
     /// Ops to send to the ackers at the end of this wake-up.
@@ -93,6 +94,7 @@ pub(crate) struct BoltTask<B: Bolt> {
 impl<B: Bolt> BoltTask<B> {
     pub(crate) fn new(env: TaskEnv, factory: BoltFactory<B>, chaos_memory: ChaosMemory) -> Self {
         let batch_size = env.config.batch_size;
+        let metrics = TaskMetrics::bolt(&env);
         let chaos = env
             .config
             .chaos
@@ -112,8 +114,8 @@ impl<B: Bolt> BoltTask<B> {
             executed: 0,
             failed: 0,
             dead_letters: Vec::new(),
-            latency: new_histogram(),
             started: Instant::now(),
+            metrics,
             explicit: Vec::new(),
             acks: Vec::new(),
             stateful: false,
@@ -314,6 +316,8 @@ impl<B: Bolt> BoltTask<B> {
         } else {
             0
         };
+        let timer = self.metrics.batch_started();
+        let count = batch.values.len() as u64;
         let trees = std::mem::take(&mut batch.trees);
         let tree_ends = std::mem::take(&mut batch.tree_ends);
         let tracking = self.out.tracking.is_some();
@@ -361,6 +365,7 @@ impl<B: Bolt> BoltTask<B> {
                 Err(HookFailure::Error(error)) => {
                     self.careful = true;
                     self.failed += 1;
+                    self.metrics.add_outcomes(0, 1, 0, 0);
                     let attempts = match &payload {
                         Some(p) => {
                             let n = self.attempts.entry(fingerprint(p)).or_insert(0);
@@ -418,12 +423,15 @@ impl<B: Bolt> BoltTask<B> {
             // Without acking, a tuple that caused no emit ends its branch of the tree here;
             // with acking the spout records the latency when the whole tree completes.
             if !tracking && origin != 0 && self.out.emitted == before {
-                record(&mut self.latency, now.saturating_sub(origin));
+                self.metrics.record_latency(now, origin);
             }
         }
         if let Some(msg) = self.out.failure.take() {
             return Err(("emit", HookFailure::Error(msg)));
         }
+        let queued = self.inbox.len();
+        self.metrics
+            .batch_done(timer, count, self.out.emitted, queued);
         Ok(())
     }
 
@@ -468,7 +476,7 @@ impl<B: Bolt> BoltTask<B> {
     }
 
     fn report_done(&mut self, record: Option<TaskRecord>) {
-        let latency = std::mem::replace(&mut self.latency, new_histogram());
+        let measured = self.metrics.finish(self.out.emitted);
         let stats = TaskStats {
             emitted: self.out.emitted,
             executed: self.executed,
@@ -477,13 +485,18 @@ impl<B: Bolt> BoltTask<B> {
             replayed: 0,
             started: self.started,
             ended: Instant::now(),
-            latency,
+            latency: measured.latency,
+            timeline: measured.timeline,
+            execute: measured.execute,
             dead_letters: std::mem::take(&mut self.dead_letters),
         };
         self.env.report_done(self.gen, stats, record);
     }
 
     fn restart(&mut self, r: Restart, ctx: &mut Context<Self>) {
+        if r.restarts > self.env.ctx.restarts {
+            self.metrics.add_outcomes(0, 0, 0, 1);
+        }
         self.env.ctx.restarts = r.restarts;
         if r.rollback {
             self.gen = r.gen;

@@ -12,6 +12,7 @@ use super::checkpoint::Coordinator;
 use super::run_report::{ComponentReport, RunReport};
 use super::stats::{new_histogram, TaskEvent, TaskStats};
 use super::supervisor::{targets, Supervisor, TaskRef};
+use crate::report::Timeline;
 use crate::transport::message::{Control, Restart};
 use crate::{Config, Guarantee, RunError, TaskId};
 
@@ -29,6 +30,16 @@ struct PendingRestart {
     tasks: Vec<TaskRef>,
 }
 
+/// What the controller needs to know of a topology.
+pub(crate) struct Shape {
+    pub name: String,
+    /// Component id and task count, in declaration order.
+    pub components: Vec<(String, usize)>,
+    pub order: Vec<usize>,
+    pub is_spout: Vec<bool>,
+    pub strategies: Vec<Option<crate::Strategy>>,
+}
+
 pub(crate) struct Controller {
     name: String,
     /// Component id and task count, in declaration order.
@@ -41,6 +52,8 @@ pub(crate) struct Controller {
     events: Receiver<TaskEvent>,
     guarantee: Guarantee,
     strategy: crate::Strategy,
+    /// Per component, a strategy overriding `strategy`.
+    strategies: Vec<Option<crate::Strategy>>,
     checkpoint_interval: Duration,
     /// The generation: bumped by every rollback.
     gen: u64,
@@ -58,14 +71,18 @@ pub(crate) struct Controller {
 
 impl Controller {
     pub(crate) fn new(
-        name: String,
-        components: Vec<(String, usize)>,
-        order: Vec<usize>,
-        is_spout: Vec<bool>,
+        shape: Shape,
         events: Receiver<TaskEvent>,
         config: &Config,
         start: Instant,
     ) -> Self {
+        let Shape {
+            name,
+            components,
+            order,
+            is_spout,
+            strategies,
+        } = shape;
         let mut base = Vec::with_capacity(components.len());
         let mut names = Vec::new();
         for (id, p) in &components {
@@ -85,6 +102,7 @@ impl Controller {
             events,
             guarantee: config.guarantee,
             strategy: config.supervision.strategy,
+            strategies,
             checkpoint_interval: config.checkpoint_interval,
             gen: 0,
             done: vec![false; total],
@@ -180,6 +198,17 @@ impl Controller {
                 }
                 let i = self.flat(task);
                 self.done[i] = true;
+                let mut stats = *stats;
+                if let Some(old) = self.stats[i].take() {
+                    // A task revived by a rollback ends again: its measurements add up (its
+                    // counters are running totals already).
+                    let _ = stats.latency.add(&old.latency);
+                    let _ = stats.execute.add(&old.execute);
+                    stats.timeline.merge(&old.timeline);
+                    let mut letters = old.dead_letters;
+                    letters.append(&mut stats.dead_letters);
+                    stats.dead_letters = letters;
+                }
                 self.stats[i] = Some(stats);
                 if let Some(record) = record {
                     let completed = self
@@ -228,8 +257,14 @@ impl Controller {
                         message: format!("`{hook}` {message}"),
                     });
                 };
+                let strategy = self
+                    .strategies
+                    .get(task.0)
+                    .copied()
+                    .flatten()
+                    .unwrap_or(self.strategy);
                 let mut tasks = targets(
-                    self.strategy,
+                    strategy,
                     task,
                     &self.order,
                     &self.components.iter().map(|c| c.1).collect::<Vec<_>>(),
@@ -340,6 +375,7 @@ impl Controller {
     /// The report of a completed (or drained) run.
     pub(crate) fn report(&mut self) -> RunReport {
         let mut latency = new_histogram();
+        let mut timeline = Timeline::new();
         let mut dead_letters = Vec::new();
         let mut components = Vec::with_capacity(self.order.len());
         for &node in &self.order {
@@ -358,6 +394,7 @@ impl Controller {
                 acked: 0,
                 failed: 0,
                 replayed: 0,
+                execute_latency: new_histogram(),
             };
             let stats: Vec<&mut TaskStats> = self.stats[range].iter_mut().flatten().collect();
             let first = stats.iter().map(|s| s.started).min();
@@ -373,6 +410,8 @@ impl Controller {
                 c.replayed += s.replayed;
                 // Both histograms auto-resize, so adding cannot fail on range.
                 let _ = latency.add(&s.latency);
+                let _ = c.execute_latency.add(&s.execute);
+                timeline.merge(&s.timeline);
                 dead_letters.append(&mut s.dead_letters);
             }
             components.push(c);
@@ -382,6 +421,7 @@ impl Controller {
             elapsed: self.start.elapsed(),
             components,
             latency,
+            timeline,
             dead_letters,
             rollbacks: self.rollbacks,
             checkpoints: self.checkpoints,

@@ -115,7 +115,7 @@ impl TaskEnv {
         let _ = self.events.send(TaskEvent::Done {
             task: (self.node, self.ctx.task),
             gen,
-            stats,
+            stats: Box::new(stats),
             record,
         });
     }

@@ -78,6 +78,11 @@ impl<T> Inbox<T> {
         }
     }
 
+    /// Arrivals waiting (queue depth), held ones included.
+    pub(crate) fn len(&self) -> usize {
+        self.queue.len() + self.held.len()
+    }
+
     /// Links still open in this generation.
     pub(crate) fn open_links(&self) -> usize {
         self.closed.iter().filter(|c| !**c).count()

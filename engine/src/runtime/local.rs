@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::acker::{Acker, SpoutTable};
-use super::controller::{Controller, Wait};
+use super::controller::{Controller, Shape, Wait};
 use super::launch::launch;
 use super::node::LaunchEnv;
 use super::run_report::RunReport;
@@ -93,12 +93,20 @@ impl LocalCluster {
             .collect();
         let is_spout = topology.nodes.iter().map(|n| n.is_spout()).collect();
         let order = topology.order.clone();
+        let strategies = topology.strategies.clone();
         let (events_tx, events) = crossbeam_channel::unbounded();
         let (ready_tx, ready_rx) = crossbeam_channel::bounded(1);
         let workers = config.workers.max(1);
         let drain_timeout = config.drain_timeout;
         let start = Instant::now();
-        let controller = Controller::new(name, components, order, is_spout, events, &config, start);
+        let shape = Shape {
+            name,
+            components,
+            order,
+            is_spout,
+            strategies,
+        };
+        let controller = Controller::new(shape, events, &config, start);
         let thread = std::thread::Builder::new()
             .name(format!("squall-{}", topology.name))
             .spawn(move || {

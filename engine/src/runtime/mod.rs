@@ -10,6 +10,8 @@
 //!   per executed batch.
 //! - `output` and `router`: the output side of a task: groupings, per-target batches, credits.
 //! - `hook`: user code runs under `catch_unwind`; a panic becomes an error naming the task.
+//! - `metrics` and `live`: what a task measures about itself (metrics facade, execute latency,
+//!   capacity, end-to-end latency) and the counters progress displays read.
 //! - `run_report`: what a completed run returns.
 //!
 //! # End of stream
@@ -27,8 +29,11 @@ mod controller;
 mod env;
 mod hook;
 mod inbox;
+mod latency_counts;
 mod launch;
+mod live;
 mod local;
+mod metrics;
 mod node;
 mod output;
 mod router;
@@ -40,6 +45,7 @@ mod wire;
 
 pub(crate) use acker::AckOp;
 pub(crate) use checkpoint::TaskRecord;
+pub use live::LiveCounters;
 pub use local::{LocalCluster, RunningTopology};
 pub(crate) use node::{BoltNode, Node, SpoutNode, Subscription};
 pub(crate) use output::Output;

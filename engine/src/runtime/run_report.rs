@@ -4,8 +4,10 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
+use crate::report::Timeline;
+
 /// Counters of one component, summed over its tasks.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ComponentReport {
     /// The component's id.
     pub id: String,
@@ -26,6 +28,10 @@ pub struct ComponentReport {
     /// Tuples emitted again because of a failure: replays of failed trees, and what a spout
     /// emits a second time after rewinding to a checkpoint.
     pub replayed: u64,
+    /// Time `execute` took per tuple, in nanoseconds, each batch recorded as its mean per
+    /// tuple; one histogram per task, merged. Empty for spouts and when `Config::metrics` is
+    /// off.
+    pub execute_latency: Histogram<u64>,
 }
 
 /// A tuple given up on: it failed `max_tuple_attempts` times (at-least-once), or once without
@@ -64,6 +70,8 @@ pub struct RunReport {
     pub rollbacks: u64,
     /// Checkpoints completed.
     pub checkpoints: u64,
+    /// The samples of `latency` by the second of the run in which they were recorded.
+    pub timeline: Timeline,
 }
 
 impl RunReport {

@@ -3,16 +3,17 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use actix::fut::ActorFutureExt;
 use actix::{Actor, AsyncContext, Context, Handler, Message};
-use hdrhistogram::Histogram;
 use rustc_hash::FxHashMap;
 
 use super::acker::{AckOp, TreeDone};
 use super::checkpoint::TaskRecord;
 use super::env::TaskEnv;
 use super::hook::{self, HookFailure};
+use super::metrics::TaskMetrics;
 use super::output::Output;
-use super::stats::{new_histogram, record, TaskStats};
+use super::stats::TaskStats;
 use super::wire::Wire;
 use crate::component::{collector::origin_of, MessageId, Spout, SpoutCollector};
 use crate::transport::message::{Control, Credit, Restart};
@@ -56,8 +57,8 @@ pub(crate) struct SpoutTask<S: Spout> {
     inits: Vec<AckOp>,
     acked: u64,
     failed: u64,
-    /// Completion latency of the trees acked here.
-    latency: Histogram<u64>,
+    /// Counters and gauges, and the completion latency of the trees acked here.
+    metrics: TaskMetrics,
     /// When the oldest tuple of the open batches was emitted (linger).
     partial_since: Option<Instant>,
     started: Instant,
@@ -74,6 +75,7 @@ pub(crate) struct SpoutTask<S: Spout> {
 impl<S: Spout> SpoutTask<S> {
     pub(crate) fn new(env: TaskEnv, factory: SpoutFactory<S>) -> Self {
         let batch_size = env.config.batch_size;
+        let metrics = TaskMetrics::spout(&env);
         SpoutTask {
             env,
             factory,
@@ -86,7 +88,7 @@ impl<S: Spout> SpoutTask<S> {
             inits: Vec::new(),
             acked: 0,
             failed: 0,
-            latency: new_histogram(),
+            metrics,
             partial_since: None,
             started: Instant::now(),
             gen: 0,
@@ -149,6 +151,9 @@ impl<S: Spout> SpoutTask<S> {
     }
 
     fn restart(&mut self, r: Restart, ctx: &mut Context<Self>) {
+        if r.restarts > self.env.ctx.restarts {
+            self.metrics.add_outcomes(0, 0, 0, 1);
+        }
         self.env.ctx.restarts = r.restarts;
         if r.rollback {
             self.gen = r.gen;
@@ -232,7 +237,7 @@ impl<S: Spout> SpoutTask<S> {
         for root in done.completed {
             if let Some((id, origin)) = self.pending.remove(&root) {
                 if origin != 0 {
-                    record(&mut self.latency, now.saturating_sub(origin));
+                    self.metrics.record_latency(now, origin);
                 }
                 acked.push(id);
             }
@@ -245,6 +250,8 @@ impl<S: Spout> SpoutTask<S> {
         self.acked += acked.len() as u64;
         self.failed += failed.len() as u64;
         self.replayed += failed.len() as u64;
+        let (a, f) = (acked.len() as u64, failed.len() as u64);
+        self.metrics.add_outcomes(a, f, f, 0);
         if let Some(spout) = self.spout.as_mut() {
             let called = hook::call_infallible(|| {
                 acked.into_iter().for_each(|id| spout.ack(id));
@@ -260,6 +267,8 @@ impl<S: Spout> SpoutTask<S> {
     }
 
     fn report_done(&mut self, record: Option<TaskRecord>) {
+        self.metrics.spout_emitted(self.out.emitted);
+        let measured = self.metrics.finish(self.out.emitted);
         let stats = TaskStats {
             emitted: self.out.emitted,
             executed: 0,
@@ -268,13 +277,16 @@ impl<S: Spout> SpoutTask<S> {
             replayed: self.replayed,
             started: self.started,
             ended: Instant::now(),
-            latency: std::mem::replace(&mut self.latency, new_histogram()),
+            latency: measured.latency,
+            timeline: measured.timeline,
+            execute: measured.execute,
             dead_letters: Vec::new(),
         };
         self.env.report_done(self.gen, stats, record);
     }
 
     fn poll(&mut self, ctx: &mut Context<Self>) {
+        self.metrics.spout_emitted(self.out.emitted);
         self.poll_spout(ctx);
         self.env.send_acks(&mut self.inits);
     }
@@ -366,6 +378,11 @@ impl<S: Spout> SpoutTask<S> {
                 self.out.flush();
                 self.partial_since = None;
                 self.poll_scheduled = true;
+                if self.env.config.idle_wait.is_zero() {
+                    // Timers tick in whole milliseconds: yield to the worker's other tasks and
+                    // poll again (a `notify` would be handled before the actor ever yields).
+                    return yield_then_poll(ctx);
+                }
                 ctx.run_later(self.env.config.idle_wait, |task, ctx| {
                     task.poll_scheduled = false;
                     task.poll(ctx);
@@ -417,6 +434,15 @@ impl<S: Spout> SpoutTask<S> {
         self.phase = Phase::Done;
         self.report_done(record);
     }
+}
+
+/// Polls again once every other task of the worker has had its turn.
+fn yield_then_poll<S: Spout>(ctx: &mut Context<SpoutTask<S>>) {
+    let yielded = actix::fut::wrap_future::<_, SpoutTask<S>>(tokio::task::yield_now());
+    ctx.spawn(yielded.map(|(), task, ctx| {
+        task.poll_scheduled = false;
+        task.poll(ctx);
+    }));
 }
 
 impl<S: Spout> Actor for SpoutTask<S> {

@@ -7,6 +7,7 @@ use hdrhistogram::Histogram;
 use super::checkpoint::TaskRecord;
 use super::run_report::DeadLetter;
 use super::supervisor::TaskRef;
+use crate::report::Timeline;
 use crate::RunError;
 
 /// A task's counters, sent when it ends (again after each rollback that revives it).
@@ -25,6 +26,10 @@ pub(crate) struct TaskStats {
     pub latency: Histogram<u64>,
     /// Tuples given up on (at most a few per task are kept; `failed` counts them all).
     pub dead_letters: Vec<DeadLetter>,
+    /// The same latency samples by the second of the run in which they were recorded.
+    pub timeline: Timeline,
+    /// Execute time per tuple (per-batch means), in nanoseconds; empty for spouts.
+    pub execute: Histogram<u64>,
 }
 
 /// A task's message to the controller.
@@ -34,7 +39,7 @@ pub(crate) enum TaskEvent {
     Done {
         task: TaskRef,
         gen: u64,
-        stats: TaskStats,
+        stats: Box<TaskStats>,
         record: Option<TaskRecord>,
     },
     /// A hook panicked (or a lifecycle hook returned an error): the task dropped its user

@@ -9,7 +9,7 @@ use super::grouping::{key_hash, CustomGrouping, Grouping};
 use super::stream::{Stream, DEFAULT_STREAM};
 use crate::component::{Bolt, Spout};
 use crate::runtime::{BoltNode, Node, SpoutNode, Subscription};
-use crate::BuildError;
+use crate::{BuildError, Strategy};
 
 /// Declares a topology (Storm's `TopologyBuilder`): spouts, bolts, and how bolts subscribe.
 ///
@@ -50,6 +50,8 @@ pub struct TopologyBuilder {
     name: String,
     nodes: Vec<Box<dyn Node>>,
     errors: Vec<BuildError>,
+    /// Supervision strategies set per component (declaration index), overriding the run's.
+    strategies: Vec<(usize, Strategy)>,
 }
 
 impl TopologyBuilder {
@@ -59,6 +61,7 @@ impl TopologyBuilder {
             name: name.to_string(),
             nodes: Vec::new(),
             errors: Vec::new(),
+            strategies: Vec::new(),
         }
     }
 
@@ -249,10 +252,17 @@ impl TopologyBuilder {
                 .collect();
             return Err(BuildError::Cycle(cycle));
         }
+        let mut strategies = vec![None; self.nodes.len()];
+        for (i, s) in self.strategies {
+            if let Some(slot) = strategies.get_mut(i) {
+                *slot = Some(s);
+            }
+        }
         Ok(Topology {
             name: self.name,
             nodes: self.nodes,
             order,
+            strategies,
         })
     }
 }
@@ -536,6 +546,40 @@ impl<B: Bolt> BoltDeclarer<'_, B> {
         )
     }
 
+    /// Restarts this bolt's failed tasks with `strategy` instead of the run's
+    /// (`Config::supervision`).
+    ///
+    /// ```
+    /// # use squall::{Bolt, BoltCollector, ComponentError, Spout, SpoutCollector, Strategy, TopologyBuilder};
+    /// # struct S;
+    /// # impl Spout for S {
+    /// #     type Output = u64;
+    /// #     fn next_tuple(&mut self, _: &mut SpoutCollector<'_, u64>) -> Result<(), ComponentError> { Ok(()) }
+    /// # }
+    /// # struct B;
+    /// # impl Bolt for B {
+    /// #     type Input = u64;
+    /// #     type Output = u64;
+    /// #     fn execute(&mut self, n: u64, o: &mut BoltCollector<'_, u64>) -> Result<(), ComponentError> { o.emit(n); Ok(()) }
+    /// # }
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut builder = TopologyBuilder::new("t");
+    /// let numbers = builder.set_spout("numbers", 1, || S);
+    /// builder
+    ///     .set_bolt("join", 2, || B)
+    ///     .shuffle_grouping(&numbers)
+    ///     .supervision_strategy(Strategy::RestForOne);
+    /// builder.build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn supervision_strategy(self, strategy: Strategy) -> Self {
+        if let Some(i) = self.index {
+            self.builder.strategies.push((i, strategy));
+        }
+        self
+    }
+
     /// A handle to this bolt's default output stream.
     pub fn stream(&self) -> Stream<B::Output> {
         Stream::named(&self.id, DEFAULT_STREAM)
@@ -554,6 +598,8 @@ pub struct Topology {
     pub(crate) nodes: Vec<Box<dyn Node>>,
     /// Node indexes in topological order (producers before consumers).
     pub(crate) order: Vec<usize>,
+    /// Per component, a supervision strategy overriding `Config::supervision`'s.
+    pub(crate) strategies: Vec<Option<Strategy>>,
 }
 
 impl Topology {

@@ -1,6 +1,9 @@
 //! Settings of a run.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::runtime::LiveCounters;
 
 use super::guarantee::{Chaos, Guarantee, StateBackend, Supervision};
 
@@ -27,7 +30,9 @@ pub struct Config {
     /// Encode and decode every batch with MessagePack at every hop (Storm's
     /// `topology.testing.always.try.serialize`), so serialization bugs surface in tests.
     pub always_serialize: bool,
-    /// How long a spout that emitted nothing waits before it is polled again.
+    /// How long a spout that emitted nothing waits before it is polled again. Timers tick in
+    /// whole milliseconds; zero polls again at once (a busy poll that still lets the worker's
+    /// other tasks run), for fixed-rate sources whose latency must stay below a millisecond.
     pub idle_wait: Duration,
     /// Record end-to-end latency in HdrHistograms.
     pub track_latency: bool,
@@ -56,6 +61,15 @@ pub struct Config {
     pub max_tuple_attempts: u32,
     /// Failure injection (tests and `--chaos-panic-rate`).
     pub chaos: Option<Chaos>,
+    /// Update the `metrics` facade (counters, gauges, execute latency per task, see
+    /// [`crate::report::metric_names`]) and keep an execute-latency histogram per bolt task.
+    /// Updated once per batch, so the cost stays a few atomic adds per 1024 tuples.
+    pub metrics: bool,
+    /// Latency samples whose origin (emit time, or intended emit time for fixed-rate spouts)
+    /// is earlier than this instant are not recorded: a benchmark's warm-up. `None` records all.
+    pub measure_from: Option<Instant>,
+    /// Tuples emitted and executed so far, added to once per batch, for progress displays.
+    pub live: Option<Arc<LiveCounters>>,
 }
 
 impl Default for Config {
@@ -79,6 +93,9 @@ impl Default for Config {
             max_spout_pending: None,
             max_tuple_attempts: 5,
             chaos: None,
+            metrics: true,
+            measure_from: None,
+            live: None,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The command line, declared with clap.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -25,6 +26,8 @@ pub enum Command {
         #[command(subcommand)]
         topology: RunTopology,
     },
+    /// Run a topology open-loop at a fixed rate and report its latency.
+    Bench(BenchArgs),
 }
 
 /// The topologies `squall run` knows.
@@ -59,6 +62,9 @@ pub struct RunOptions {
     /// Seed of simulated input and of failure injection.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Serve metrics in Prometheus text format on HOST:PORT while the run lasts.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl From<Guarantee> for squall::Guarantee {
@@ -140,6 +146,66 @@ pub struct WordCountArgs {
     /// Guarantee, failure injection and seed.
     #[command(flatten)]
     pub run: RunOptions,
+}
+
+/// The topologies `squall bench` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchTopology {
+    /// Simulated sensor readings at the given rate, readings per second.
+    SensorAlarm,
+    /// Generated text lines at the given rate, lines per second. A line's latency ends when the
+    /// split bolt has counted its words: split pre-aggregates and emits only at the end.
+    WordCount,
+}
+
+/// `squall bench`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// The topology.
+    #[arg(value_enum)]
+    pub topology: BenchTopology,
+    /// Tuples per second the source emits, on schedule whatever the topology does.
+    #[arg(long)]
+    pub rate: f64,
+    /// Seconds measured, after the warm-up.
+    #[arg(long)]
+    pub duration: f64,
+    /// Seconds run before the measured period, left out of the figures.
+    #[arg(long, default_value_t = 2.0)]
+    pub warmup: f64,
+    /// Write latency.hgrm, latency.svg, latency-timeline.svg and summary.json here.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Serve metrics in Prometheus text format on HOST:PORT while the run lasts.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub metrics_addr: Option<SocketAddr>,
+    /// Make one bolt task stall once for this many milliseconds in the middle of the measured
+    /// period (checks that the latency report sees stalls).
+    #[arg(long, value_name = "MS")]
+    pub inject_stall_ms: Option<u64>,
+    /// Tasks of the alarm bolt, or of the split and count bolts; default: one per core.
+    #[arg(long)]
+    pub parallelism: Option<usize>,
+    /// Simulated sensors (sensor-alarm).
+    #[arg(long, default_value_t = 64)]
+    pub sensors: u32,
+    /// Seed of the generated input.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// How long the source waits when no tuple is due yet, in microseconds. 0 (the default)
+    /// yields to the worker's other tasks and looks again: lowest latency, one core kept busy.
+    /// Timers tick in milliseconds, so any other value waits at least about a millisecond.
+    #[arg(long, default_value_t = 0)]
+    pub idle_wait_us: u64,
+    /// Worker threads the tasks are spread over; default: one per core.
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Also print p50, p99 and max for every second of the run.
+    #[arg(long)]
+    pub timeline: bool,
+    /// Record neither latency nor metrics (to measure what recording costs).
+    #[arg(long)]
+    pub no_recording: bool,
 }
 
 /// Prints clap's help and version as clap does, and any other error as one line.

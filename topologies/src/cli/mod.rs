@@ -2,12 +2,16 @@
 //!
 //! Output contract (DESIGN.md section 8): results go to stdout (or `--output`); progress,
 //! summaries, latency tables and errors go to stderr, except in the no-argument demo, which
-//! prints its alarms and latency table on stdout for a person to read.
+//! prints its alarms and latency table on stdout for a person to read, and in `bench`, whose
+//! result is the rates and the latency table (stdout).
 
 mod args;
+pub mod bench;
 mod demo;
 mod inputs;
 mod latency;
+mod progress;
+mod prometheus;
 mod recovery;
 mod sensor;
 mod word_count;
@@ -16,7 +20,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, Guarantee, RunOptions, RunTopology, SensorArgs, WordCountArgs};
+pub use args::{
+    BenchArgs, BenchTopology, Cli, Command, Guarantee, RunOptions, RunTopology, SensorArgs,
+    WordCountArgs,
+};
 
 /// A mistake of the user's, or a failed run: one sentence for stderr.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +47,14 @@ pub const CATALOGUE: &[(&str, &str)] = &[
         "run word-count",
         "storm-starter's word count as a bounded topology over text files",
     ),
+    (
+        "bench sensor-alarm",
+        "sensor alarm fed at a fixed rate: latency report without coordinated omission",
+    ),
+    (
+        "bench word-count",
+        "word count fed generated lines at a fixed rate: latency report",
+    ),
 ];
 
 /// Runs the command line `args` (program name first); returns the process exit code.
@@ -60,6 +75,7 @@ pub fn main_with(args: impl IntoIterator<Item = String>) -> ExitCode {
             RunTopology::SensorAlarm(a) => sensor::run(&a),
             RunTopology::WordCount(a) => word_count::run(&a),
         },
+        Some(Command::Bench(a)) => bench::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

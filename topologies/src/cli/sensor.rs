@@ -3,12 +3,13 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use squall::{Config, LocalCluster, RunReport};
+use squall::{Config, LiveCounters, LocalCluster, RunReport};
 use squall_connectors::file::{Malformed, STDIN};
 
 use super::args::SensorArgs;
 use super::inputs::require_file;
-use super::{latency, recovery, CliError};
+use super::progress::Progress;
+use super::{latency, prometheus, recovery, CliError};
 use crate::sensor::{
     distinct_sensors, EventCounts, EventOutput, ReadingSource, SensorAlarm, Simulation,
 };
@@ -74,6 +75,10 @@ pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRu
             (ReadingSource::Simulated(sim), sensors, None)
         }
     };
+    let total = match &source {
+        ReadingSource::Simulated(sim) => Some(u64::from(sim.sensors) * sim.samples),
+        _ => None,
+    };
     let pipeline = SensorAlarm {
         source,
         sensors,
@@ -86,9 +91,16 @@ pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRu
     let topology = pipeline
         .topology(counts.clone())
         .map_err(|e| CliError::new(e.to_string()))?;
+    if let Some(addr) = args.run.metrics_addr {
+        prometheus::serve(addr)?;
+    }
+    let live = Arc::new(LiveCounters::default());
+    config.live = Some(live.clone());
+    let progress = Progress::start("readings", total, move || live.spout_emitted());
     let report = LocalCluster::new(config)
         .run(topology)
         .map_err(|e| CliError::new(e.to_string()))?;
+    drop(progress);
     let readings = report.component("alarm").map_or(0, |c| c.executed);
     Ok(SensorRun {
         report,

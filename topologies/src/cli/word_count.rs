@@ -1,10 +1,13 @@
 //! `squall run word-count`.
 
-use squall::{Config, LocalCluster};
+use std::sync::Arc;
 
-use super::args::{Guarantee, WordCountArgs};
+use squall::{Config, LiveCounters, LocalCluster};
+
+use super::args::WordCountArgs;
 use super::inputs::expand;
-use super::{latency, recovery, CliError};
+use super::progress::Progress;
+use super::{latency, prometheus, recovery, CliError};
 use crate::word_count::{CountsOutput, WordCountJob};
 
 /// Runs word count over the inputs; counts to stdout or `--output`, a summary to stderr.
@@ -28,18 +31,20 @@ pub(crate) fn run(args: &WordCountArgs) -> Result<(), CliError> {
         output,
     };
     let topology = job.topology().map_err(|e| CliError::new(e.to_string()))?;
+    if let Some(addr) = args.run.metrics_addr {
+        prometheus::serve(addr)?;
+    }
+    let live = Arc::new(LiveCounters::default());
+    config.live = Some(live.clone());
+    let progress = Progress::start("lines read", None, move || live.spout_emitted());
     let report = LocalCluster::new(config)
         .run(topology)
         .map_err(|e| CliError::new(e.to_string()))?;
+    drop(progress);
     let lines = report.component("split").map_or(0, |c| c.executed);
     let totals = report.component("count").map_or(0, |c| c.emitted);
-    // At-least-once, the count bolt emits a running total per input, not one per word.
-    let words = match args.run.guarantee {
-        Guarantee::AtLeastOnce => format!("{totals} running totals"),
-        _ => format!("{totals} distinct words"),
-    };
     eprintln!(
-        "word-count: {lines} lines, {words} in {:.2}s",
+        "word-count: {lines} lines, {totals} distinct words in {:.2}s",
         report.elapsed.as_secs_f64()
     );
     if let Some(line) = recovery::line(&report) {

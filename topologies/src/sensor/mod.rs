@@ -22,8 +22,10 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use squall::{BuildError, Topology, TopologyBuilder, DEFAULT_STREAM};
+use squall::{Bolt, BuildError, Topology, TopologyBuilder, DEFAULT_STREAM};
 use squall_connectors::file::{CsvSpout, Malformed};
+
+use crate::bench::{PacedSpout, Pacing, SensorReadings};
 
 pub use alarm::{AlarmBolt, EVENTS_STREAM, STATUS_STREAM};
 pub use leak::LeakBolt;
@@ -43,6 +45,9 @@ pub enum ReadingSource {
         /// Counts the skipped lines.
         malformed: Malformed,
     },
+    /// Simulated sensors (`samples` ignored) emitting at a fixed rate, one reading per sensor
+    /// in turn, from one spout task (`squall bench`).
+    Paced(Simulation, Arc<Pacing>),
 }
 
 /// How to build the pipeline.
@@ -65,6 +70,20 @@ pub struct SensorAlarm {
 impl SensorAlarm {
     /// Builds the topology; `counts` receives the number of events of each kind.
     pub fn topology(&self, counts: Arc<EventCounts>) -> Result<Topology, BuildError> {
+        let (threshold, level) = (self.threshold, self.level);
+        self.topology_with(counts, move || AlarmBolt::new(threshold, level))
+    }
+
+    /// Builds the topology with `alarm` making the alarm bolt's instances (a benchmark wraps
+    /// [`AlarmBolt`] to inject a stall).
+    pub fn topology_with<A>(
+        &self,
+        counts: Arc<EventCounts>,
+        alarm: impl Fn() -> A + Send + Sync + 'static,
+    ) -> Result<Topology, BuildError>
+    where
+        A: Bolt<Input = Reading, Output = Signal>,
+    {
         let mut b = TopologyBuilder::new("sensor-alarm");
         let readings = match &self.source {
             ReadingSource::Simulated(sim) => {
@@ -78,18 +97,22 @@ impl SensorAlarm {
                     CsvSpout::<Reading>::new(path.clone()).with_malformed(malformed.clone())
                 })
             }
+            ReadingSource::Paced(sim, pacing) => {
+                let (sim, pacing) = (*sim, pacing.clone());
+                b.set_spout("readings", 1, move || {
+                    PacedSpout::new(SensorReadings::new(sim), pacing.clone())
+                })
+            }
         };
-        let (threshold, level, sensors) = (self.threshold, self.level, self.sensors);
+        let (threshold, sensors) = (self.threshold, self.sensors);
         // Every sensor stream must pass a seq before the leak detector closes it, so it must
         // know how many streams there are, which may be more than N.
         let population = match &self.source {
-            ReadingSource::Simulated(sim) => sim.sensors,
+            ReadingSource::Simulated(sim) | ReadingSource::Paced(sim, _) => sim.sensors,
             ReadingSource::Csv { path, .. } => distinct_sensors(path).unwrap_or(sensors),
         };
         let alarm = b
-            .set_bolt("alarm", self.parallelism, move || {
-                AlarmBolt::new(threshold, level)
-            })
+            .set_bolt("alarm", self.parallelism, alarm)
             .fields_grouping(&readings, |r: &Reading| r.sensor);
         let events = alarm.named_stream(EVENTS_STREAM);
         let status = alarm.named_stream(STATUS_STREAM);

@@ -26,9 +26,8 @@ pub enum CountsOutput {
 ///
 /// Nothing is written before the end, so the output is exactly what the sink holds then; the
 /// totals received so far are its checkpointed state, so after a rollback (exactly-once) it
-/// holds what it held at the checkpoint and receives the rest again. A word received twice
-/// keeps its largest total: under at-least-once totals arrive as running totals, possibly
-/// replayed, and the largest is the final one.
+/// holds what it held at the checkpoint and receives the rest again. Each word's total comes
+/// from the one count task that owns the word; should it come twice, the larger is kept.
 #[derive(Debug)]
 pub struct SortedCountsSink {
     output: CountsOutput,

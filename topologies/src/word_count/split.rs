@@ -1,7 +1,7 @@
 //! Splits lines into words and pre-aggregates them (a combiner).
 
 use rustc_hash::FxHashMap;
-use squall::{Bolt, BoltCollector, ComponentError, Guarantee, State, TaskContext};
+use squall::{Bolt, BoltCollector, ComponentError, State};
 
 use super::WordCount;
 use crate::words::for_each_word;
@@ -13,16 +13,13 @@ pub const COMBINE_LIMIT: usize = 1 << 16;
 /// Counts the words of its lines locally; emits `(word, n)` when its table reaches
 /// [`COMBINE_LIMIT`] distinct words, and at the end of its input.
 ///
-/// The table is the bolt's checkpointed state (exactly-once). Under at-least-once the bolt
-/// emits each line's counts right away instead: a tuple emitted from `execute` descends from
-/// that one line only, so combining several lines into it would leave the other lines' words
-/// unprotected by replay once those lines were acked.
+/// The table is the bolt's checkpointed state, in every guarantee that checkpoints: under
+/// at-least-once a line is acked only once the checkpoint holding its words completes, and a
+/// failure rolls the table back to that checkpoint, so combining across lines loses nothing.
 #[derive(Debug, Default)]
 pub struct SplitBolt {
     partial: FxHashMap<String, u64>,
     scratch: String,
-    /// At-least-once: flush after every line.
-    per_line: bool,
 }
 
 impl SplitBolt {
@@ -37,11 +34,6 @@ impl Bolt for SplitBolt {
     type Input = String;
     type Output = WordCount;
 
-    fn prepare(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
-        self.per_line = ctx.guarantee() == Guarantee::AtLeastOnce;
-        Ok(())
-    }
-
     fn execute(
         &mut self,
         line: String,
@@ -54,7 +46,7 @@ impl Bolt for SplitBolt {
                 partial.insert(w.to_string(), 1);
             }
         });
-        if self.per_line || self.partial.len() >= COMBINE_LIMIT {
+        if self.partial.len() >= COMBINE_LIMIT {
             self.emit_partial(out);
         }
         Ok(())

@@ -1,0 +1,41 @@
+//! Counters a running topology updates while it runs, for progress displays.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Tuples emitted by spouts and executed by bolts so far, over all tasks of a run.
+///
+/// Put one in [`crate::Config::live`] and read it from another thread while the run lasts;
+/// tasks add to it once per batch, so it lags by at most a batch per task.
+///
+/// ```
+/// use std::sync::Arc;
+/// let live = Arc::new(squall::LiveCounters::default());
+/// let mut config = squall::Config::default();
+/// config.live = Some(live.clone());
+/// assert_eq!(live.spout_emitted(), 0);
+/// ```
+#[derive(Debug, Default)]
+pub struct LiveCounters {
+    spout_emitted: AtomicU64,
+    executed: AtomicU64,
+}
+
+impl LiveCounters {
+    /// Tuples emitted by spout tasks so far.
+    pub fn spout_emitted(&self) -> u64 {
+        self.spout_emitted.load(Ordering::Relaxed)
+    }
+
+    /// Tuples executed by bolt tasks so far.
+    pub fn executed(&self) -> u64 {
+        self.executed.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn add_spout_emitted(&self, n: u64) {
+        self.spout_emitted.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_executed(&self, n: u64) {
+        self.executed.fetch_add(n, Ordering::Relaxed);
+    }
+}
