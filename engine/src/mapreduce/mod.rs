@@ -1,0 +1,75 @@
+//! Batch MapReduce as a bounded topology on the streaming runtime (never a second engine).
+//!
+//! A [`Job`] is a builder over the same [`crate::TopologyBuilder`] and [`crate::LocalCluster`]
+//! every streaming topology uses, with Hadoop's semantics:
+//!
+//! ```text
+//! splits --direct--> map --direct on partition--> reduce --global--> commit
+//! (spout)            (M slots)                    (R tasks)          (1 task)
+//! ```
+//!
+//! - **Input**: text files and directories, cut into byte-range splits at line boundaries
+//!   ([`InputSplit`], Hadoop's `TextInputFormat`); each split is one map task.
+//! - **Map**: a [`Mapper`] per attempt emits `(key, value)` pairs into a sort buffer
+//!   ([`Settings::sort_buffer_bytes`], default 64 MiB); an optional [`Combiner`] folds each
+//!   key's values in the buffer; a full buffer is sorted by partition ([`Partitioner`], default
+//!   [`HashPartitioner`]) and key and spilled as sorted runs (MessagePack files).
+//! - **Reduce**: reduce task `p` k-way merges every committed run of partition `p` and calls the
+//!   [`Reducer`] with each key, in `Ord` order, and an iterator over its values ([`Values`]),
+//!   writing `key<TAB>value` lines.
+//! - **Attempts and commit** (Hadoop's `FileOutputCommitter`): an attempt writes under
+//!   `OUTPUT/_temporary/` and its output is renamed into place only when it commits; the first
+//!   attempt of a task to commit wins. A failed attempt (panic or error) is discarded and
+//!   retried, up to [`Settings::max_attempts`] (default 4); then the job fails with
+//!   [`JobError::TaskFailed`] naming the task and the last failure. `part-r-NNNNN` files appear
+//!   as reduce tasks commit; `_SUCCESS` is written last.
+//! - **Speculative execution**: a map task running longer than
+//!   [`Settings::speculative_factor`] times the median of the committed ones gets a backup
+//!   attempt on an idle slot; the first to commit wins and the other is killed and counted.
+//!   Reduce tasks are not speculated: each is pinned to the reduce bolt task of its partition.
+//! - **Counters**: [`Counters`], built-in and user-defined, counting committed attempts only.
+//!
+//! # Layout
+//!
+//! - `job`: the [`Job`] builder and the topology it runs; `settings`: [`Settings`].
+//! - `mapper`, `reducer`, `partitioner`: what users implement; `size`: [`Key`], [`Value`],
+//!   [`HeapSize`].
+//! - `split`: the input format; `sort_buffer`: buffer, combine, spill; `run_file`: the spill
+//!   format; `merge`: the reduce side's k-way merge.
+//! - `tracker`: attempt bookkeeping and commit arbitration; `layout`: the commit protocol's
+//!   paths and renames; `inject`: failure injection.
+//! - `scheduler`, `map_task`, `reduce_task`: the components of the topology.
+
+mod counters;
+mod error;
+mod inject;
+mod job;
+mod layout;
+mod map_task;
+mod mapper;
+mod merge;
+mod partitioner;
+mod reduce_task;
+mod reducer;
+mod run_file;
+mod scheduler;
+mod settings;
+mod size;
+mod sort_buffer;
+mod split;
+mod tracker;
+
+pub use counters::Counters;
+pub use error::JobError;
+pub use inject::InjectedFailure;
+pub use job::{Job, JobReport};
+pub use mapper::{Combiner, Mapper, Record};
+pub use merge::Values;
+pub use partitioner::{HashPartitioner, Partitioner};
+pub use reducer::{ReduceOutput, Reducer};
+pub use run_file::RunRef;
+pub use settings::{FailureInjection, Settings};
+pub use size::{HeapSize, Key, Value};
+pub use sort_buffer::{MapOutput, COMBINE_AT};
+pub use split::{expand_inputs, plan_splits, InputSplit};
+pub use tracker::Progress;
