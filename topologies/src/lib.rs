@@ -5,11 +5,13 @@
 //! - [`sensor`]: the sensor alarm pipeline: per-sensor alarm runs and a leak detector over all
 //!   sensors, from simulated sensors or a CSV file.
 //! - [`word_count`]: storm-starter's word count as a bounded topology.
+//! - [`mapreduce`]: the MapReduce jobs: word count, inverted index, co-occurrence.
 //! - [`words`]: the one definition of a word, shared by every word-counting topology and job.
 //! - [`cli`]: the `squall` command.
 #![deny(missing_docs)]
 
 pub mod cli;
+pub mod mapreduce;
 pub mod sensor;
 pub mod word_count;
 pub mod words;

@@ -25,6 +25,12 @@ pub enum Command {
         #[command(subcommand)]
         topology: RunTopology,
     },
+    /// Run a MapReduce job.
+    Mapreduce {
+        /// The job.
+        #[command(subcommand)]
+        job: super::mapreduce::MapReduceJob,
+    },
 }
 
 /// The topologies `squall run` knows.

@@ -8,6 +8,7 @@ mod args;
 mod demo;
 mod inputs;
 mod latency;
+mod mapreduce;
 mod sensor;
 mod word_count;
 
@@ -16,6 +17,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub use args::{Cli, Command, Guarantee, RunOptions, RunTopology, SensorArgs, WordCountArgs};
+pub use mapreduce::{CooccurrenceArgs, JobArgs, MapReduceJob, Method};
 
 /// A mistake of the user's, or a failed run: one sentence for stderr.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +41,18 @@ pub const CATALOGUE: &[(&str, &str)] = &[
         "run word-count",
         "storm-starter's word count as a bounded topology over text files",
     ),
+    (
+        "mapreduce wordcount",
+        "MapReduce word count: word<TAB>count in part-r-NNNNN files",
+    ),
+    (
+        "mapreduce inverted-index",
+        "MapReduce inverted index: word<TAB>documents, relative to the input directory",
+    ),
+    (
+        "mapreduce cooccurrence",
+        "MapReduce item pair co-occurrence counts, --method pairs or stripes",
+    ),
 ];
 
 /// Runs the command line `args` (program name first); returns the process exit code.
@@ -59,6 +73,7 @@ pub fn main_with(args: impl IntoIterator<Item = String>) -> ExitCode {
             RunTopology::SensorAlarm(a) => sensor::run(&a),
             RunTopology::WordCount(a) => word_count::run(&a),
         },
+        Some(Command::Mapreduce { job }) => mapreduce::run(&job),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
