@@ -6,6 +6,7 @@
 
 mod backpressure;
 mod groupings;
+mod mapreduce;
 mod sensor;
 mod validation;
 mod word_count;

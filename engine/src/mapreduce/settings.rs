@@ -1,5 +1,7 @@
 //! How a job runs: task counts, split size, attempts, speculation, sort buffer.
 
+use std::time::Duration;
+
 use super::JobError;
 
 /// A job's settings. Start from [`Settings::default`] and change what you need.
@@ -30,6 +32,9 @@ pub struct Settings {
     /// A running map task is a straggler once it has run this many times the median duration of
     /// the map tasks already committed. Default 2.0.
     pub speculative_factor: f64,
+    /// A straggler gets a backup only once it has run at least this long, so the noise in
+    /// sub-second tasks does not launch backups. Default 1 s.
+    pub speculative_min_runtime: Duration,
     /// At most this fraction of the map tasks get a backup attempt, at least one (Hadoop caps
     /// speculation at 10 %). Default 0.1.
     pub speculative_cap: f64,
@@ -62,6 +67,7 @@ impl Default for Settings {
             max_attempts: 4,
             speculative: true,
             speculative_factor: 2.0,
+            speculative_min_runtime: Duration::from_secs(1),
             speculative_cap: 0.1,
             sort_buffer_bytes: 64 << 20,
             inject_failures: None,

@@ -199,7 +199,9 @@ impl JobTracker {
         let mut durations = st.durations.clone();
         durations.sort_unstable();
         let median = durations[durations.len() / 2];
-        let threshold = median.mul_f64(s.speculative_factor);
+        let threshold = median
+            .mul_f64(s.speculative_factor)
+            .max(s.speculative_min_runtime);
         st.maps
             .iter()
             .enumerate()
