@@ -58,8 +58,10 @@ mod tests {
 
     #[test]
     fn decisions_are_seeded_and_spare_the_last_attempt() {
-        let mut s = Settings::default();
-        s.inject_failures = Some(FailureInjection { rate: 1.0, seed: 7 });
+        let mut s = Settings {
+            inject_failures: Some(FailureInjection { rate: 1.0, seed: 7 }),
+            ..Settings::default()
+        };
         let at = decide(&s, "map", 3, 0, 0, 4).unwrap();
         assert!((0.05..0.95).contains(&at));
         assert_eq!(decide(&s, "map", 3, 0, 0, 4), Some(at));

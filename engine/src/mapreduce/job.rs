@@ -171,10 +171,12 @@ where
             layout.remove_temp();
             JobError::Settings(e.to_string())
         })?;
-        let mut config = Config::default();
         // One worker per task: an attempt holds its worker for its whole run (see map_task).
-        config.workers = 2 + self.settings.mappers + self.settings.reducers;
-        config.track_latency = false;
+        let config = Config {
+            workers: 2 + self.settings.mappers + self.settings.reducers,
+            track_latency: false,
+            ..Config::default()
+        };
         let result = LocalCluster::new(config)
             .spawn(topology)
             .and_then(|mut running| {

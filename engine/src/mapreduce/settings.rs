@@ -91,7 +91,7 @@ impl Settings {
         if self.max_attempts == 0 {
             return bad("max_attempts must be at least 1");
         }
-        if !(self.speculative_factor >= 1.0) {
+        if self.speculative_factor.is_nan() || self.speculative_factor < 1.0 {
             return bad("speculative_factor must be at least 1");
         }
         if let Some(f) = self.inject_failures {

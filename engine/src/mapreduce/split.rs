@@ -204,7 +204,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.txt");
         std::fs::write(&path, b"ok\nbad \xff\n").unwrap();
-        let splits = plan_splits(&[path.clone()], 1, 1 << 20).unwrap();
+        let splits = plan_splits(std::slice::from_ref(&path), 1, 1 << 20).unwrap();
         let mut r = SplitReader::open(&splits[0]).unwrap();
         assert_eq!(r.next_line().unwrap(), Some((0, "ok")));
         let e = r.next_line().unwrap_err().to_string();
