@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use rustc_hash::FxBuildHasher;
+use serde::Serialize;
 
 use super::run_file::{RunRef, RunWriter};
 use super::{Combiner, Counters, JobError, Key, Partitioner, Value};
@@ -22,13 +23,10 @@ use super::{Combiner, Counters, JobError, Key, Partitioner, Value};
 /// Values a key may gather in a combining buffer before the combiner folds them.
 pub const COMBINE_AT: usize = 8;
 
-/// Estimated table overhead per distinct key (control byte, load factor slack).
-const TABLE_OVERHEAD: usize = 16;
-
 struct Slot<V> {
     partition: u32,
     values: Vec<V>,
-    /// Bytes of `values` counted in the buffer's total.
+    /// Heap bytes of `values` counted in the buffer's total.
     bytes: usize,
 }
 
@@ -38,17 +36,38 @@ enum Table<K, V> {
 }
 
 /// The in-memory map output of one attempt, and the runs it has spilled.
+///
+/// Memory is counted as the table's allocation (by capacity, so growth is charged before it
+/// happens) plus the heap bytes of the buffered keys and values ([`super::HeapSize`], rounded
+/// up to allocator chunks). A table that would grow past the budget spills first and is then
+/// reused at its size, so the buffer's footprint stays near `limit` whatever the data.
 pub(crate) struct SortBuffer<K, V> {
     table: Table<K, V>,
     combiner: Option<Box<dyn Combiner<K, V>>>,
     partitioner: Arc<dyn Partitioner<K>>,
     partitions: usize,
     limit: usize,
-    bytes: usize,
+    /// Heap bytes owned by buffered keys and values.
+    heap: usize,
     dir: PathBuf,
     /// Sorted runs spilled so far, by partition.
     runs: Vec<Vec<RunRef>>,
     pub(crate) counters: Counters,
+}
+
+/// Bytes of a hash table able to hold `capacity` entries of `entry` bytes (7/8 load factor,
+/// one control byte per bucket).
+fn table_bytes(capacity: usize, entry: usize) -> usize {
+    capacity.saturating_mul(8) / 7 * (entry + 1)
+}
+
+/// A heap allocation of `n` bytes as the allocator sees it (16-byte chunks, 32 at least).
+fn chunk(n: usize) -> usize {
+    if n == 0 {
+        0
+    } else {
+        ((n + 8 + 15) & !15).max(32)
+    }
 }
 
 impl<K: Key, V: Value> SortBuffer<K, V> {
@@ -61,7 +80,13 @@ impl<K: Key, V: Value> SortBuffer<K, V> {
         combiner: Option<Box<dyn Combiner<K, V>>>,
     ) -> Self {
         let table = match combiner {
-            Some(_) => Table::Combining(hashbrown::HashMap::with_hasher(FxBuildHasher)),
+            Some(_) => {
+                let n = (limit / (size_of::<(K, Slot<V>)>() + 1) / 8).max(16);
+                Table::Combining(hashbrown::HashMap::with_capacity_and_hasher(
+                    n,
+                    FxBuildHasher,
+                ))
+            }
             None => Table::Plain(Vec::new()),
         };
         SortBuffer {
@@ -70,7 +95,7 @@ impl<K: Key, V: Value> SortBuffer<K, V> {
             partitioner,
             partitions: partitions.max(1),
             limit,
-            bytes: 0,
+            heap: 0,
             dir,
             runs: vec![Vec::new(); partitions.max(1)],
             counters: Counters::default(),
@@ -82,17 +107,36 @@ impl<K: Key, V: Value> SortBuffer<K, V> {
         p.min(self.partitions - 1) as u32
     }
 
-    fn add(&mut self, key: K, value: V) -> Result<(), JobError> {
-        match &mut self.table {
-            Table::Plain(records) => {
-                let bytes = size_of::<(u32, K, V)>() + key.heap_size() + value.heap_size();
-                let partition = self.partitioner.partition(&key, self.partitions);
-                let partition = partition.min(self.partitions - 1) as u32;
-                records.push((partition, key, value));
-                self.bytes += bytes;
+    /// The buffer's footprint: the table's allocation plus the heap of what it holds.
+    fn bytes(&self) -> usize {
+        self.heap
+            + match &self.table {
+                Table::Plain(r) => r.capacity() * size_of::<(u32, K, V)>(),
+                Table::Combining(t) => table_bytes(t.capacity(), size_of::<(K, Slot<V>)>()),
             }
-            Table::Combining(_) => return self.add_ref(&key.clone(), value),
+    }
+
+    fn add(&mut self, key: K, value: V) -> Result<(), JobError> {
+        if matches!(self.table, Table::Combining(_)) {
+            return self.add_ref(&key.clone(), value);
         }
+        let record = size_of::<(u32, K, V)>();
+        if let Table::Plain(records) = &self.table {
+            if records.len() == records.capacity() {
+                let want = (records.capacity() * 2).max((self.limit / record / 8).max(16));
+                if !records.is_empty() && want * record + self.heap >= self.limit {
+                    self.spill()?;
+                } else if let Table::Plain(records) = &mut self.table {
+                    records.reserve_exact(want - records.len());
+                }
+            }
+        }
+        let heap = chunk(key.heap_size()) + chunk(value.heap_size());
+        let partition = self.partition(&key);
+        if let Table::Plain(records) = &mut self.table {
+            records.push((partition, key, value));
+        }
+        self.heap += heap;
         self.spill_if_full()
     }
 
@@ -101,93 +145,104 @@ impl<K: Key, V: Value> SortBuffer<K, V> {
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
-        let value_bytes = size_of::<V>() + value.heap_size();
+        let value_bytes = chunk(value.heap_size());
         let Table::Combining(table) = &mut self.table else {
             return self.add(key.to_owned(), value);
         };
         if let Some((k, slot)) = table.get_key_value_mut(key) {
             slot.values.push(value);
             slot.bytes += value_bytes;
-            self.bytes += value_bytes;
+            self.heap += value_bytes;
             if slot.values.len() >= COMBINE_AT {
                 if let Some(c) = self.combiner.as_mut() {
-                    combine(c.as_mut(), k, slot, &mut self.counters, &mut self.bytes)?;
+                    combine(c.as_mut(), k, slot, &mut self.counters, &mut self.heap)?;
                 }
             }
-        } else {
-            let owned = key.to_owned();
-            let partition = self.partition(&owned);
-            let Table::Combining(table) = &mut self.table else {
-                return Ok(());
-            };
-            self.bytes +=
-                size_of::<(K, Slot<V>)>() + TABLE_OVERHEAD + owned.heap_size() + value_bytes;
-            let mut values = Vec::with_capacity(2);
-            values.push(value);
-            table.insert(
-                owned,
-                Slot {
-                    partition,
-                    values,
-                    bytes: value_bytes,
-                },
-            );
+            return self.spill_if_full();
         }
+        // A new key: spill first if the table would have to grow past the budget.
+        if table.len() == table.capacity() && !table.is_empty() {
+            let grown = table_bytes(table.capacity() * 2, size_of::<(K, Slot<V>)>());
+            if grown + self.heap >= self.limit {
+                self.spill()?;
+            }
+        }
+        let owned = key.to_owned();
+        let partition = self.partition(&owned);
+        let Table::Combining(table) = &mut self.table else {
+            return Ok(());
+        };
+        let mut values = Vec::with_capacity(2);
+        values.push(value);
+        let bytes = chunk(2 * size_of::<V>()) + value_bytes;
+        self.heap += chunk(owned.heap_size()) + bytes;
+        table.insert(
+            owned,
+            Slot {
+                partition,
+                values,
+                bytes,
+            },
+        );
         self.spill_if_full()
     }
 
     fn spill_if_full(&mut self) -> Result<(), JobError> {
-        if self.bytes >= self.limit {
+        if self.bytes() >= self.limit {
             self.spill()?;
         }
         Ok(())
     }
 
-    /// Sorts what the buffer holds and writes it as one run per non-empty partition.
+    /// Sorts what the buffer holds and writes it as one run per non-empty partition; the
+    /// table keeps its allocation for the next round.
     pub(crate) fn spill(&mut self) -> Result<(), JobError> {
-        let spill = self.counters.spills;
-        let mut records: Vec<(u32, K, Vec<V>)> = match &mut self.table {
-            Table::Plain(records) if records.is_empty() => return Ok(()),
-            Table::Combining(table) if table.is_empty() => return Ok(()),
-            Table::Plain(records) => std::mem::take(records)
-                .into_iter()
-                .map(|(p, k, v)| (p, k, vec![v]))
-                .collect(),
-            Table::Combining(table) => std::mem::take(table)
-                .into_iter()
-                .map(|(k, s)| (s.partition, k, s.values))
-                .collect(),
+        let SortBuffer {
+            table,
+            combiner,
+            dir,
+            runs,
+            counters,
+            heap,
+            ..
+        } = self;
+        let mut out = Runs {
+            dir,
+            spill: counters.spills,
+            runs,
+            current: None,
+            records: 0,
         };
-        self.bytes = 0;
-        records.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        let mut writer: Option<(u32, RunWriter)> = None;
-        for (partition, key, mut values) in records {
-            if values.len() > 1 {
-                if let Some(c) = self.combiner.as_mut() {
-                    self.counters.combine_input_records += values.len() as u64;
-                    c.combine(&key, &mut values)
-                        .map_err(|e| JobError::Spill(format!("combiner failed: {e}")))?;
-                    self.counters.combine_output_records += values.len() as u64;
+        match table {
+            Table::Plain(records) if records.is_empty() => return Ok(()),
+            Table::Combining(t) if t.is_empty() => return Ok(()),
+            Table::Plain(records) => {
+                records.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+                for (partition, key, value) in records.drain(..) {
+                    out.write(partition, &key, &value)?;
                 }
             }
-            if writer.as_ref().map(|w| w.0) != Some(partition) {
-                if let Some((p, w)) = writer.take() {
-                    self.runs[p as usize].push(w.finish()?);
+            Table::Combining(t) => {
+                let mut entries: Vec<(&K, &mut Slot<V>)> = t.iter_mut().collect();
+                entries.sort_unstable_by(|a, b| (a.1.partition, a.0).cmp(&(b.1.partition, b.0)));
+                for (key, slot) in entries {
+                    if slot.values.len() > 1 {
+                        if let Some(c) = combiner.as_mut() {
+                            let mut ignored = 0;
+                            combine(c.as_mut(), key, slot, counters, &mut ignored)?;
+                        }
+                    }
+                    for v in &slot.values {
+                        out.write(slot.partition, key, v)?;
+                    }
                 }
-                let path = self.dir.join(format!("s{spill:05}-p{partition:05}.run"));
-                writer = Some((partition, RunWriter::create(path)?));
+                t.clear();
             }
-            if let Some((_, w)) = writer.as_mut() {
-                for v in &values {
-                    w.write(&key, v)?;
-                }
-            }
-            self.counters.spilled_records += values.len() as u64;
         }
-        if let Some((p, w)) = writer.take() {
-            self.runs[p as usize].push(w.finish()?);
-        }
-        self.counters.spills += 1;
+        let written = out.finish()?;
+        *heap = 0;
+        counters.spilled_records += written;
+        counters.spills += 1;
         Ok(())
     }
 
@@ -195,6 +250,48 @@ impl<K: Key, V: Value> SortBuffer<K, V> {
     pub(crate) fn finish(mut self) -> Result<(Vec<Vec<RunRef>>, Counters), JobError> {
         self.spill()?;
         Ok((self.runs, self.counters))
+    }
+}
+
+/// The runs of one spill, opened as the sorted records reach each partition.
+struct Runs<'a> {
+    dir: &'a PathBuf,
+    spill: u64,
+    runs: &'a mut Vec<Vec<RunRef>>,
+    current: Option<(u32, RunWriter)>,
+    records: u64,
+}
+
+impl Runs<'_> {
+    fn write<K: Serialize, V: Serialize>(
+        &mut self,
+        partition: u32,
+        key: &K,
+        value: &V,
+    ) -> Result<(), JobError> {
+        if self.current.as_ref().map(|c| c.0) != Some(partition) {
+            self.close()?;
+            let spill = self.spill;
+            let path = self.dir.join(format!("s{spill:05}-p{partition:05}.run"));
+            self.current = Some((partition, RunWriter::create(path)?));
+        }
+        if let Some((_, w)) = self.current.as_mut() {
+            w.write(key, value)?;
+        }
+        self.records += 1;
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<(), JobError> {
+        if let Some((p, w)) = self.current.take() {
+            self.runs[p as usize].push(w.finish()?);
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<u64, JobError> {
+        self.close()?;
+        Ok(self.records)
     }
 }
 
@@ -211,8 +308,12 @@ fn combine<K: Key, V: Value>(
         .combine(key, &mut slot.values)
         .map_err(|e| JobError::Spill(format!("combiner failed: {e}")))?;
     counters.combine_output_records += slot.values.len() as u64;
-    let bytes = slot.values.capacity() * size_of::<V>()
-        + slot.values.iter().map(V::heap_size).sum::<usize>();
+    let bytes = chunk(slot.values.capacity() * size_of::<V>())
+        + slot
+            .values
+            .iter()
+            .map(|v| chunk(v.heap_size()))
+            .sum::<usize>();
     *total = total.saturating_sub(slot.bytes) + bytes;
     slot.bytes = bytes;
     Ok(())
