@@ -81,4 +81,13 @@ pub trait Mapper: 'static {
 pub trait Combiner<K, V>: 'static {
     /// Replaces `values` (at least two, all of `key`) with their combination.
     fn combine(&mut self, key: &K, values: &mut Vec<V>) -> Result<(), ComponentError>;
+
+    /// Optional fast path: folds `value` into `acc`, the key's only pending value, and returns
+    /// `None`; or returns the value untouched (the default) to go through [`Combiner::combine`].
+    /// A sum implements it as `*acc += value; None`, which spares the buffer a call with a
+    /// vector on every record.
+    fn merge(&mut self, key: &K, acc: &mut V, value: V) -> Option<V> {
+        let _ = (key, acc);
+        Some(value)
+    }
 }

@@ -34,7 +34,7 @@
 //! - `job`: the [`Job`] builder and the topology it runs; `settings`: [`Settings`].
 //! - `mapper`, `reducer`, `partitioner`: what users implement; `size`: [`Key`], [`Value`],
 //!   [`HeapSize`].
-//! - `split`: the input format; `sort_buffer`: buffer, combine, spill; `run_file`: the spill
+//! - `split`: the input format; `sort_buffer`, `pending`, `map_output`: buffer, combine, spill; `run_file`: the spill
 //!   format; `merge`: the reduce side's k-way merge.
 //! - `tracker`: attempt bookkeeping and commit arbitration; `layout`: the commit protocol's
 //!   paths and renames; `inject`: failure injection.
@@ -45,10 +45,12 @@ mod error;
 mod inject;
 mod job;
 mod layout;
+mod map_output;
 mod map_task;
 mod mapper;
 mod merge;
 mod partitioner;
+mod pending;
 mod reduce_task;
 mod reducer;
 mod run_file;
@@ -63,13 +65,14 @@ pub use counters::Counters;
 pub use error::JobError;
 pub use inject::InjectedFailure;
 pub use job::{Job, JobReport};
+pub use map_output::MapOutput;
 pub use mapper::{Combiner, Mapper, Record};
 pub use merge::Values;
 pub use partitioner::{HashPartitioner, Partitioner};
+pub use pending::COMBINE_AT;
 pub use reducer::{ReduceOutput, Reducer};
 pub use run_file::RunRef;
 pub use settings::{FailureInjection, Settings};
 pub use size::{HeapSize, Key, Value};
-pub use sort_buffer::{MapOutput, COMBINE_AT};
 pub use split::{expand_inputs, plan_splits, InputSplit};
 pub use tracker::Progress;

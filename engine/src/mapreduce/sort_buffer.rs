@@ -3,10 +3,15 @@
 //! partition. All map output reaches disk, so an attempt's output is a set of files that can be
 //! committed (renamed into place) or thrown away whole.
 //!
-//! With a combiner the buffer is a hash table from key to that key's pending values, and the
-//! combiner runs whenever a key gathers [`COMBINE_AT`] values and once more at spill time: a
-//! word count then holds one counter per distinct word instead of one record per word, which
-//! is what makes the map side as cheap as a hand-written counting loop.
+//! With a combiner the buffer is a hash table from key to that key's pending values
+//! ([`Pending`]), folded by the combiner as they arrive and once more at spill time: a word
+//! count holds one counter per distinct word instead of one record per word, which is what
+//! makes the map side nearly as cheap as a hand-written counting loop.
+//!
+//! Memory is counted as the table's allocation (by capacity, so growth is charged before it
+//! happens) plus the heap bytes of the buffered keys and values ([`super::HeapSize`], rounded
+//! up to allocator chunks). A table that would grow past the budget spills first and is then
+//! reused at its size, so the buffer's footprint stays near its limit whatever the data.
 
 use std::borrow::Borrow;
 use std::hash::Hash;
@@ -17,33 +22,23 @@ use std::sync::Arc;
 use rustc_hash::FxBuildHasher;
 use serde::Serialize;
 
+use super::pending::{chunk, Pending};
 use super::run_file::{RunRef, RunWriter};
 use super::{Combiner, Counters, JobError, Key, Partitioner, Value};
 
-/// Values a key may gather in a combining buffer before the combiner folds them.
-pub const COMBINE_AT: usize = 8;
-
-struct Slot<V> {
-    partition: u32,
-    values: Vec<V>,
-    /// Heap bytes of `values` counted in the buffer's total.
-    bytes: usize,
-}
-
 enum Table<K, V> {
     Plain(Vec<(u32, K, V)>),
-    Combining(hashbrown::HashMap<K, Slot<V>, FxBuildHasher>),
+    Combining {
+        table: hashbrown::HashMap<K, Pending<V>, FxBuildHasher>,
+        combiner: Box<dyn Combiner<K, V>>,
+        /// Reused for folding an inline value with a new one.
+        scratch: Vec<V>,
+    },
 }
 
 /// The in-memory map output of one attempt, and the runs it has spilled.
-///
-/// Memory is counted as the table's allocation (by capacity, so growth is charged before it
-/// happens) plus the heap bytes of the buffered keys and values ([`super::HeapSize`], rounded
-/// up to allocator chunks). A table that would grow past the budget spills first and is then
-/// reused at its size, so the buffer's footprint stays near `limit` whatever the data.
 pub(crate) struct SortBuffer<K, V> {
     table: Table<K, V>,
-    combiner: Option<Box<dyn Combiner<K, V>>>,
     partitioner: Arc<dyn Partitioner<K>>,
     partitions: usize,
     limit: usize,
@@ -61,15 +56,6 @@ fn table_bytes(capacity: usize, entry: usize) -> usize {
     capacity.saturating_mul(8) / 7 * (entry + 1)
 }
 
-/// A heap allocation of `n` bytes as the allocator sees it (16-byte chunks, 32 at least).
-fn chunk(n: usize) -> usize {
-    if n == 0 {
-        0
-    } else {
-        ((n + 8 + 15) & !15).max(32)
-    }
-}
-
 impl<K: Key, V: Value> SortBuffer<K, V> {
     /// A buffer spilling into `dir` once it holds about `limit` bytes.
     pub(crate) fn new(
@@ -80,18 +66,15 @@ impl<K: Key, V: Value> SortBuffer<K, V> {
         combiner: Option<Box<dyn Combiner<K, V>>>,
     ) -> Self {
         let table = match combiner {
-            Some(_) => {
-                let n = (limit / (size_of::<(K, Slot<V>)>() + 1) / 8).max(16);
-                Table::Combining(hashbrown::HashMap::with_capacity_and_hasher(
-                    n,
-                    FxBuildHasher,
-                ))
-            }
+            Some(combiner) => Table::Combining {
+                table: hashbrown::HashMap::with_hasher(FxBuildHasher),
+                combiner,
+                scratch: Vec::with_capacity(2),
+            },
             None => Table::Plain(Vec::new()),
         };
         SortBuffer {
             table,
-            combiner,
             partitioner,
             partitions: partitions.max(1),
             limit,
@@ -112,12 +95,14 @@ impl<K: Key, V: Value> SortBuffer<K, V> {
         self.heap
             + match &self.table {
                 Table::Plain(r) => r.capacity() * size_of::<(u32, K, V)>(),
-                Table::Combining(t) => table_bytes(t.capacity(), size_of::<(K, Slot<V>)>()),
+                Table::Combining { table, .. } => {
+                    table_bytes(table.capacity(), size_of::<(K, Pending<V>)>())
+                }
             }
     }
 
-    fn add(&mut self, key: K, value: V) -> Result<(), JobError> {
-        if matches!(self.table, Table::Combining(_)) {
+    pub(crate) fn add(&mut self, key: K, value: V) -> Result<(), JobError> {
+        if matches!(self.table, Table::Combining { .. }) {
             return self.add_ref(&key.clone(), value);
         }
         let record = size_of::<(u32, K, V)>();
@@ -140,50 +125,40 @@ impl<K: Key, V: Value> SortBuffer<K, V> {
         self.spill_if_full()
     }
 
-    fn add_ref<Q>(&mut self, key: &Q, value: V) -> Result<(), JobError>
+    pub(crate) fn add_ref<Q>(&mut self, key: &Q, value: V) -> Result<(), JobError>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
-        let value_bytes = chunk(value.heap_size());
-        let Table::Combining(table) = &mut self.table else {
+        let Table::Combining {
+            table,
+            combiner,
+            scratch,
+        } = &mut self.table
+        else {
             return self.add(key.to_owned(), value);
         };
-        if let Some((k, slot)) = table.get_key_value_mut(key) {
-            slot.values.push(value);
-            slot.bytes += value_bytes;
-            self.heap += value_bytes;
-            if slot.values.len() >= COMBINE_AT {
-                if let Some(c) = self.combiner.as_mut() {
-                    combine(c.as_mut(), k, slot, &mut self.counters, &mut self.heap)?;
-                }
+        if let Some((k, pending)) = table.get_key_value_mut(key) {
+            let grew = pending.push(k, value, combiner.as_mut(), scratch, &mut self.counters)?;
+            self.heap = self.heap.saturating_add_signed(grew);
+            if grew <= 0 {
+                return Ok(());
             }
             return self.spill_if_full();
         }
         // A new key: spill first if the table would have to grow past the budget.
         if table.len() == table.capacity() && !table.is_empty() {
-            let grown = table_bytes(table.capacity() * 2, size_of::<(K, Slot<V>)>());
+            let grown = table_bytes(table.capacity() * 2, size_of::<(K, Pending<V>)>());
             if grown + self.heap >= self.limit {
                 self.spill()?;
             }
         }
         let owned = key.to_owned();
-        let partition = self.partition(&owned);
-        let Table::Combining(table) = &mut self.table else {
+        let Table::Combining { table, .. } = &mut self.table else {
             return Ok(());
         };
-        let mut values = Vec::with_capacity(2);
-        values.push(value);
-        let bytes = chunk(2 * size_of::<V>()) + value_bytes;
-        self.heap += chunk(owned.heap_size()) + bytes;
-        table.insert(
-            owned,
-            Slot {
-                partition,
-                values,
-                bytes,
-            },
-        );
+        self.heap += chunk(owned.heap_size()) + chunk(value.heap_size());
+        table.insert(owned, Pending::One(value));
         self.spill_if_full()
     }
 
@@ -199,11 +174,12 @@ impl<K: Key, V: Value> SortBuffer<K, V> {
     pub(crate) fn spill(&mut self) -> Result<(), JobError> {
         let SortBuffer {
             table,
-            combiner,
             dir,
             runs,
             counters,
             heap,
+            partitioner,
+            partitions,
             ..
         } = self;
         let mut out = Runs {
@@ -215,28 +191,28 @@ impl<K: Key, V: Value> SortBuffer<K, V> {
         };
         match table {
             Table::Plain(records) if records.is_empty() => return Ok(()),
-            Table::Combining(t) if t.is_empty() => return Ok(()),
+            Table::Combining { table, .. } if table.is_empty() => return Ok(()),
             Table::Plain(records) => {
                 records.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
                 for (partition, key, value) in records.drain(..) {
                     out.write(partition, &key, &value)?;
                 }
             }
-            Table::Combining(t) => {
-                let mut entries: Vec<(&K, &mut Slot<V>)> = t.iter_mut().collect();
-                entries.sort_unstable_by(|a, b| (a.1.partition, a.0).cmp(&(b.1.partition, b.0)));
-                for (key, slot) in entries {
-                    if slot.values.len() > 1 {
-                        if let Some(c) = combiner.as_mut() {
-                            let mut ignored = 0;
-                            combine(c.as_mut(), key, slot, counters, &mut ignored)?;
-                        }
-                    }
-                    for v in &slot.values {
-                        out.write(slot.partition, key, v)?;
+            Table::Combining {
+                table, combiner, ..
+            } => {
+                let last = *partitions - 1;
+                let mut entries: Vec<(u32, &K, &mut Pending<V>)> = table
+                    .iter_mut()
+                    .map(|(k, p)| (partitioner.partition(k, *partitions).min(last) as u32, k, p))
+                    .collect();
+                entries.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+                for (partition, key, pending) in entries {
+                    for v in pending.settle(key, combiner.as_mut(), counters)? {
+                        out.write(partition, key, v)?;
                     }
                 }
-                t.clear();
+                table.clear();
             }
         }
         let written = out.finish()?;
@@ -292,58 +268,5 @@ impl Runs<'_> {
     fn finish(mut self) -> Result<u64, JobError> {
         self.close()?;
         Ok(self.records)
-    }
-}
-
-/// Folds a slot's values with the combiner, keeping the byte count right.
-fn combine<K: Key, V: Value>(
-    combiner: &mut dyn Combiner<K, V>,
-    key: &K,
-    slot: &mut Slot<V>,
-    counters: &mut Counters,
-    total: &mut usize,
-) -> Result<(), JobError> {
-    counters.combine_input_records += slot.values.len() as u64;
-    combiner
-        .combine(key, &mut slot.values)
-        .map_err(|e| JobError::Spill(format!("combiner failed: {e}")))?;
-    counters.combine_output_records += slot.values.len() as u64;
-    let bytes = chunk(slot.values.capacity() * size_of::<V>())
-        + slot
-            .values
-            .iter()
-            .map(|v| chunk(v.heap_size()))
-            .sum::<usize>();
-    *total = total.saturating_sub(slot.bytes) + bytes;
-    slot.bytes = bytes;
-    Ok(())
-}
-
-/// What a [`super::Mapper`] emits into: its attempt's sort buffer.
-pub struct MapOutput<'a, K, V> {
-    pub(crate) buffer: &'a mut SortBuffer<K, V>,
-}
-
-impl<K: Key, V: Value> MapOutput<'_, K, V> {
-    /// Emits a `(key, value)` pair. May spill a sorted run to disk, hence the `Result`.
-    pub fn emit(&mut self, key: K, value: V) -> Result<(), JobError> {
-        self.buffer.counters.map_output_records += 1;
-        self.buffer.add(key, value)
-    }
-
-    /// Emits a pair whose key is given borrowed (`&str` for a `String` key): with a combiner,
-    /// a key already in the buffer costs no allocation.
-    pub fn emit_ref<Q>(&mut self, key: &Q, value: V) -> Result<(), JobError>
-    where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
-    {
-        self.buffer.counters.map_output_records += 1;
-        self.buffer.add_ref(key, value)
-    }
-
-    /// Increments user counter `name` by `by` (counted only if the attempt commits).
-    pub fn increment(&mut self, name: &str, by: u64) {
-        self.buffer.counters.increment(name, by);
     }
 }

@@ -25,6 +25,11 @@ impl<K> Combiner<K, u64> for SumCombiner {
         values.push(total);
         Ok(())
     }
+
+    fn merge(&mut self, _: &K, acc: &mut u64, value: u64) -> Option<u64> {
+        *acc += value;
+        None
+    }
 }
 
 /// Emits through `out` from inside a closure that cannot return an error: keeps the first
