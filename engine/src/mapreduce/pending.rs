@@ -44,7 +44,10 @@ impl<V: Value> Pending<V> {
     }
 
     /// Adds a value; folds with the combiner when the key holds one value already (so a count
-    /// stays one inline value) or has gathered [`COMBINE_AT`]. Returns the change in bytes.
+    /// stays one inline value) or has gathered [`COMBINE_AT`]. Returns the change in bytes:
+    /// folding into a single value is charged the incoming value's bytes without measuring the
+    /// accumulator (an upper bound, in O(1), where measuring a growing stripe on every record
+    /// would be quadratic); folding a vector measures it, at most every [`COMBINE_AT`] values.
     pub(crate) fn push<K: 'static>(
         &mut self,
         key: &K,
@@ -53,13 +56,13 @@ impl<V: Value> Pending<V> {
         scratch: &mut Vec<V>,
         counters: &mut Counters,
     ) -> Result<isize, JobError> {
-        let before = self.bytes() as isize;
+        let incoming = chunk(value.heap_size()) as isize;
         match self {
             Pending::One(acc) => {
                 let Some(value) = combiner.merge(key, acc, value) else {
                     counters.combine_input_records += 2;
                     counters.combine_output_records += 1;
-                    return Ok(self.bytes() as isize - before);
+                    return Ok(incoming);
                 };
                 let Pending::One(old) = std::mem::replace(self, Pending::Many(Vec::new())) else {
                     return Ok(0);
@@ -74,10 +77,15 @@ impl<V: Value> Pending<V> {
                         .map_or(Pending::Many(Vec::new()), Pending::One),
                     _ => Pending::Many(std::mem::take(scratch)),
                 };
+                Ok(incoming + chunk(2 * size_of::<V>()) as isize)
             }
             Pending::Many(vs) => {
                 vs.push(value);
-                if vs.len() >= COMBINE_AT {
+                if vs.len() < COMBINE_AT {
+                    return Ok(incoming);
+                }
+                let before = self.bytes() as isize;
+                if let Pending::Many(vs) = self {
                     fold(combiner, key, vs, counters)?;
                     if vs.len() == 1 {
                         if let Some(v) = vs.pop() {
@@ -85,9 +93,9 @@ impl<V: Value> Pending<V> {
                         }
                     }
                 }
+                Ok(incoming + self.bytes() as isize - before)
             }
         }
-        Ok(self.bytes() as isize - before)
     }
 
     /// Folds what is left before a spill; the values to write.

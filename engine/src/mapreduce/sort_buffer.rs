@@ -102,8 +102,18 @@ impl<K: Key, V: Value> SortBuffer<K, V> {
     }
 
     pub(crate) fn add(&mut self, key: K, value: V) -> Result<(), JobError> {
-        if matches!(self.table, Table::Combining { .. }) {
-            return self.add_ref(&key.clone(), value);
+        if let Table::Combining {
+            table,
+            combiner,
+            scratch,
+        } = &mut self.table
+        {
+            if let Some((k, pending)) = table.get_key_value_mut(&key) {
+                let grew =
+                    pending.push(k, value, combiner.as_mut(), scratch, &mut self.counters)?;
+                return self.grew(grew);
+            }
+            return self.insert_new(key, value);
         }
         let record = size_of::<(u32, K, V)>();
         if let Table::Plain(records) = &self.table {
@@ -140,25 +150,36 @@ impl<K: Key, V: Value> SortBuffer<K, V> {
         };
         if let Some((k, pending)) = table.get_key_value_mut(key) {
             let grew = pending.push(k, value, combiner.as_mut(), scratch, &mut self.counters)?;
-            self.heap = self.heap.saturating_add_signed(grew);
-            if grew <= 0 {
-                return Ok(());
-            }
-            return self.spill_if_full();
+            return self.grew(grew);
         }
-        // A new key: spill first if the table would have to grow past the budget.
-        if table.len() == table.capacity() && !table.is_empty() {
-            let grown = table_bytes(table.capacity() * 2, size_of::<(K, Pending<V>)>());
-            if grown + self.heap >= self.limit {
-                self.spill()?;
-            }
-        }
-        let owned = key.to_owned();
-        let Table::Combining { table, .. } = &mut self.table else {
+        self.insert_new(key.to_owned(), value)
+    }
+
+    /// Accounts for a key's pending values growing by `grew` bytes.
+    fn grew(&mut self, grew: isize) -> Result<(), JobError> {
+        self.heap = self.heap.saturating_add_signed(grew);
+        if grew <= 0 {
+            // Values without heap (counts) skip the check on the hot path.
             return Ok(());
-        };
+        }
+        self.spill_if_full()
+    }
+
+    /// A key new to the combining table: spill first if the table would have to grow past
+    /// the budget.
+    fn insert_new(&mut self, owned: K, value: V) -> Result<(), JobError> {
+        if let Table::Combining { table, .. } = &self.table {
+            if table.len() == table.capacity() && !table.is_empty() {
+                let grown = table_bytes(table.capacity() * 2, size_of::<(K, Pending<V>)>());
+                if grown + self.heap >= self.limit {
+                    self.spill()?;
+                }
+            }
+        }
         self.heap += chunk(owned.heap_size()) + chunk(value.heap_size());
-        table.insert(owned, Pending::One(value));
+        if let Table::Combining { table, .. } = &mut self.table {
+            table.insert(owned, Pending::One(value));
+        }
         self.spill_if_full()
     }
 

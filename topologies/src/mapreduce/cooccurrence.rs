@@ -123,12 +123,25 @@ pub struct StripeCombiner;
 
 impl Combiner<String, Stripe> for StripeCombiner {
     fn combine(&mut self, _: &String, stripes: &mut Vec<Stripe>) -> Result<(), ComponentError> {
-        let mut merged = stripes.pop().unwrap_or_default();
+        // Merge into the largest stripe: the cost is the size of the others.
+        let largest = (0..stripes.len())
+            .max_by_key(|&i| stripes[i].len())
+            .unwrap_or(0);
+        let mut merged = if stripes.is_empty() {
+            Stripe::new()
+        } else {
+            stripes.swap_remove(largest)
+        };
         for s in stripes.drain(..) {
             merge_into(&mut merged, s);
         }
         stripes.push(merged);
         Ok(())
+    }
+
+    fn merge(&mut self, _: &String, acc: &mut Stripe, stripe: Stripe) -> Option<Stripe> {
+        merge_into(acc, stripe);
+        None
     }
 }
 
@@ -148,7 +161,12 @@ impl Reducer for StripesReducer {
     ) -> Result<(), ComponentError> {
         let mut merged = Stripe::new();
         for s in stripes {
-            merge_into(&mut merged, s);
+            if s.len() > merged.len() {
+                let smaller = std::mem::replace(&mut merged, s);
+                merge_into(&mut merged, smaller);
+            } else {
+                merge_into(&mut merged, s);
+            }
         }
         for (b, n) in merged {
             out.write(format_args!("{a}\t{b}"), n)?;
