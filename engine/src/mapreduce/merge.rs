@@ -5,7 +5,9 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use super::run_file::{RunReader, RunRef};
+use std::path::Path;
+
+use super::run_file::{RunReader, RunRef, RunWriter};
 use super::{JobError, Key, Value};
 
 /// The head record of one run. Ordered so that `BinaryHeap` (a max-heap) pops the smallest
@@ -117,6 +119,38 @@ impl<K: Key, V: Value> Merge<K, V> {
     }
 }
 
+/// Runs a reduce attempt reads at once (Hadoop's `mapreduce.task.io.sort.factor`): each open
+/// run costs a 64 KiB buffer and a file descriptor, so more runs than this are first merged in
+/// passes into fewer, longer runs.
+pub const MERGE_FACTOR: usize = 64;
+
+/// Merges `runs` in passes of [`MERGE_FACTOR`] into at most that many runs, written under
+/// `dir` (created if needed; the caller removes it).
+pub(crate) fn premerge<K: Key, V: Value>(
+    mut runs: Vec<RunRef>,
+    dir: &Path,
+) -> Result<Vec<RunRef>, JobError> {
+    let mut pass = 0;
+    while runs.len() > MERGE_FACTOR {
+        std::fs::create_dir_all(dir).map_err(|e| JobError::io("create", dir, e))?;
+        let mut next = Vec::with_capacity(runs.len().div_ceil(MERGE_FACTOR));
+        for (i, group) in runs.chunks(MERGE_FACTOR).enumerate() {
+            let mut merge = Merge::<K, V>::open(group)?;
+            let mut out = RunWriter::create(dir.join(format!("pass{pass}-{i:05}.run")))?;
+            while let Some(key) = merge.next_key()? {
+                for value in merge.values(&key) {
+                    out.write(&key, &value)?;
+                }
+                merge.end_group(&key)?;
+            }
+            next.push(out.finish()?);
+        }
+        runs = next;
+        pass += 1;
+    }
+    Ok(runs)
+}
+
 /// The values of one key, read lazily from the merge (Hadoop's `Iterable<VALUEIN>` in
 /// `reduce`): a key with millions of values never needs them all in memory.
 pub struct Values<'a, K, V> {
@@ -181,5 +215,29 @@ mod tests {
             ]
         );
         assert_eq!(merge.values_read, 6);
+    }
+
+    #[test]
+    fn more_runs_than_the_merge_factor_are_merged_in_passes() {
+        let dir = tempfile::tempdir().unwrap();
+        let runs: Vec<RunRef> = (0..MERGE_FACTOR * 2 + 5)
+            .map(|i| {
+                let mut w = RunWriter::create(dir.path().join(format!("{i}.run"))).unwrap();
+                w.write(&(i as u64 % 7), &(i as u64)).unwrap();
+                w.finish().unwrap()
+            })
+            .collect();
+        let merged = premerge::<u64, u64>(runs, &dir.path().join("passes")).unwrap();
+        assert!(merged.len() <= MERGE_FACTOR);
+        let mut merge = Merge::<u64, u64>::open(&merged).unwrap();
+        let mut total = 0;
+        let mut keys = Vec::new();
+        while let Some(key) = merge.next_key().unwrap() {
+            total += merge.values(&key).count();
+            merge.end_group(&key).unwrap();
+            keys.push(key);
+        }
+        assert_eq!(keys, (0..7).collect::<Vec<u64>>());
+        assert_eq!(total, MERGE_FACTOR * 2 + 5);
     }
 }

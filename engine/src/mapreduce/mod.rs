@@ -67,7 +67,7 @@ pub use inject::InjectedFailure;
 pub use job::{Job, JobReport};
 pub use map_output::MapOutput;
 pub use mapper::{Combiner, Mapper, Record};
-pub use merge::Values;
+pub use merge::{Values, MERGE_FACTOR};
 pub use partitioner::{HashPartitioner, Partitioner};
 pub use pending::COMBINE_AT;
 pub use reducer::{ReduceOutput, Reducer};

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::inject;
 use super::map_task::MapOutputs;
-use super::merge::Merge;
+use super::merge::{premerge, Merge};
 use super::run_file::RunRef;
 use super::tracker::{Commit, JobTracker};
 use super::{Counters, JobError, ReduceOutput, Reducer};
@@ -36,11 +36,13 @@ impl<R: Reducer> ReduceBolt<R> {
             .tracker
             .layout
             .reduce_attempt_file(self.partition, attempt);
+        let passes = path.with_extension("passes");
         let body = || -> Result<Counters, String> {
             let total: u64 = self.runs.iter().map(|r| r.records).sum();
             let fail_after = inject_at.map(|f| (total as f64 * f) as u64);
-            let mut merge =
-                Merge::<R::Key, R::Value>::open(&self.runs).map_err(|e| e.to_string())?;
+            let runs = premerge::<R::Key, R::Value>(self.runs.clone(), &passes)
+                .map_err(|e| e.to_string())?;
+            let mut merge = Merge::<R::Key, R::Value>::open(&runs).map_err(|e| e.to_string())?;
             let mut out = ReduceOutput::create(path).map_err(|e| e.to_string())?;
             let mut reducer = (self.reducer)();
             let mut groups = 0;
@@ -66,10 +68,12 @@ impl<R: Reducer> ReduceBolt<R> {
             counters.reduce_input_records = read;
             Ok(counters)
         };
-        match catch_unwind(AssertUnwindSafe(body)) {
+        let result = match catch_unwind(AssertUnwindSafe(body)) {
             Ok(r) => r,
             Err(payload) => Err(inject::panic_message(payload.as_ref())),
-        }
+        };
+        super::layout::discard(&passes);
+        result
     }
 }
 

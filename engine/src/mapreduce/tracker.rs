@@ -41,7 +41,7 @@ pub struct Progress {
     pub reduces_done: usize,
     /// Reduce tasks in the job.
     pub reduces: usize,
-    /// Attempts running now.
+    /// Map attempts running now.
     pub running: usize,
     /// Failed attempts so far.
     pub failed: u64,
