@@ -220,6 +220,11 @@ impl SplitReader {
                 })?
             }
         };
+        if self.block.is_empty() {
+            if let Some(e) = self.invalid.take() {
+                return Err(e);
+            }
+        }
         Ok(!self.block.is_empty())
     }
 
@@ -284,6 +289,14 @@ mod tests {
         let mut r = SplitReader::open(&splits[0]).unwrap();
         assert_eq!(r.next_line().unwrap(), Some((0, "ok")));
         let e = r.next_line().unwrap_err().to_string();
+        // Cut so that the bad line is the first of the second split.
+        let second = InputSplit {
+            path: path.clone(),
+            start: 2,
+            end: 8,
+        };
+        let mut r = SplitReader::open(&second).unwrap();
+        assert_eq!(r.next_line().unwrap_err().to_string(), e);
         assert_eq!(
             e,
             format!(
