@@ -12,7 +12,10 @@ pub const COMBINE_AT: usize = 8;
 /// a word count is this lookup, and a compact table stays in cache).
 pub(crate) enum Pending<V> {
     One(V),
-    Many(Vec<V>),
+    /// Boxed, so the enum (and a table entry) stays one word larger than `V`.
+    Many(Box<Vec<V>>),
+    /// Transient, while a value is being folded.
+    Empty,
 }
 
 /// A heap allocation of `n` bytes as the allocator sees it (16-byte chunks, 32 at least).
@@ -29,6 +32,7 @@ impl<V: Value> Pending<V> {
         match self {
             Pending::One(v) => std::slice::from_ref(v),
             Pending::Many(vs) => vs,
+            Pending::Empty => &[],
         }
     }
 
@@ -36,8 +40,10 @@ impl<V: Value> Pending<V> {
     pub(crate) fn bytes(&self) -> usize {
         match self {
             Pending::One(v) => chunk(v.heap_size()),
+            Pending::Empty => 0,
             Pending::Many(vs) => {
-                chunk(vs.capacity() * size_of::<V>())
+                chunk(size_of::<Vec<V>>())
+                    + chunk(vs.capacity() * size_of::<V>())
                     + vs.iter().map(|v| chunk(v.heap_size())).sum::<usize>()
             }
         }
@@ -64,7 +70,7 @@ impl<V: Value> Pending<V> {
                     counters.combine_output_records += 1;
                     return Ok(incoming);
                 };
-                let Pending::One(old) = std::mem::replace(self, Pending::Many(Vec::new())) else {
+                let Pending::One(old) = std::mem::replace(self, Pending::Empty) else {
                     return Ok(0);
                 };
                 scratch.clear();
@@ -72,12 +78,14 @@ impl<V: Value> Pending<V> {
                 scratch.push(value);
                 fold(combiner, key, scratch, counters)?;
                 *self = match scratch.len() {
-                    1 => scratch
-                        .pop()
-                        .map_or(Pending::Many(Vec::new()), Pending::One),
-                    _ => Pending::Many(std::mem::take(scratch)),
+                    1 => scratch.pop().map_or(Pending::Empty, Pending::One),
+                    _ => Pending::Many(Box::new(std::mem::take(scratch))),
                 };
                 Ok(incoming + chunk(2 * size_of::<V>()) as isize)
+            }
+            Pending::Empty => {
+                *self = Pending::One(value);
+                Ok(incoming)
             }
             Pending::Many(vs) => {
                 vs.push(value);
