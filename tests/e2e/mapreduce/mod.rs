@@ -181,7 +181,7 @@ fn a_tiny_sort_buffer_spills_and_merges_to_the_same_output() {
         let out = dir.path().join(format!("out-{combine}"));
         let mut s = settings(2, 3);
         s.split_size = 1 << 20;
-        s.sort_buffer_bytes = 2048;
+        s.sort_buffer_bytes = 512;
         let report = wordcount::wordcount(vec![input.clone()], out.clone(), s, combine)
             .run()
             .unwrap();
