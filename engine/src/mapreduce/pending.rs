@@ -12,7 +12,9 @@ pub const COMBINE_AT: usize = 8;
 /// a word count is this lookup, and a compact table stays in cache).
 pub(crate) enum Pending<V> {
     One(V),
-    /// Boxed, so the enum (and a table entry) stays one word larger than `V`.
+    /// Boxed on purpose: the extra allocation is rare (a key with values the combiner cannot
+    /// fold into one) and keeps the enum, and every table entry, one word larger than `V`.
+    #[allow(clippy::box_collection)]
     Many(Box<Vec<V>>),
     /// Transient, while a value is being folded.
     Empty,

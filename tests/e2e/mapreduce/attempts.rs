@@ -1,7 +1,6 @@
 //! Attempts: injected failures retried with exact output, a straggler's backup attempt (first
 //! commit wins, the other is killed), a task failing every attempt, and the input errors.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
