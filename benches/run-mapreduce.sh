@@ -110,7 +110,7 @@ report=".bench/mapreduce-$(date +%Y%m%d-%H%M%S).md"
         case $s in
         loop) name="wc_loop (1 thread, COST baseline)" st="reference" ;;
         mapreduce) name="squall mapreduce wordcount ($(nproc) map slots, $(nproc) reducers, combiner)" st="$status_mr" ;;
-        shell) name="tr | tr | sort | uniq -c (LC_ALL=C)" st="not compared (splits non-ASCII)" ;;
+        shell) name='tr \\| tr \\| sort \\| uniq -c (LC_ALL=C)' st="not compared (splits non-ASCII)" ;;
         esac
         awk -v n="$name" -v w="$(wall $s)" -v lw="$lw" -v words="$WORDS" -v rss="$(rss_mb $s)" -v st="$st" \
             'BEGIN { if (w <= 0) w = 0.001; printf "| %s | %.2f | %.1f | %.2f | %s | %s |\n", n, w, words / w / 1e6, lw / w, rss, st }'
