@@ -23,10 +23,11 @@
 //!   retried, up to [`Settings::max_attempts`] (default 4); then the job fails with
 //!   [`JobError::TaskFailed`] naming the task and the last failure. `part-r-NNNNN` files appear
 //!   as reduce tasks commit; `_SUCCESS` is written last.
-//! - **Speculative execution**: a map task running longer than
-//!   [`Settings::speculative_factor`] times the median of the committed ones gets a backup
-//!   attempt on an idle slot; the first to commit wins and the other is killed and counted.
-//!   Reduce tasks are not speculated: each is pinned to the reduce bolt task of its partition.
+//! - **Speculative execution**: a task running longer than [`Settings::speculative_factor`]
+//!   times the median of the committed ones of its kind (and at least
+//!   [`Settings::speculative_min_runtime`]) gets a backup attempt: a map task on an idle map
+//!   slot, a reduce task on a reduce bolt task done with its own partition. The first attempt to
+//!   commit wins; the other stops at its next record or key and is counted as killed.
 //! - **Counters**: [`Counters`], built-in and user-defined, counting committed attempts only.
 //!
 //! # Layout
@@ -36,7 +37,7 @@
 //!   [`HeapSize`].
 //! - `split`: the input format; `sort_buffer`, `pending`, `map_output`: buffer, combine, spill; `run_file`: the spill
 //!   format; `merge`: the reduce side's k-way merge.
-//! - `tracker`: attempt bookkeeping and commit arbitration; `layout`: the commit protocol's
+//! - `tracker`: attempt bookkeeping, commit arbitration and speculation (map and reduce sides); `layout`: the commit protocol's
 //!   paths and renames; `inject`: failure injection.
 //! - `scheduler`, `map_task`, `reduce_task`: the components of the topology.
 

@@ -26,17 +26,17 @@ pub struct Settings {
     /// Failed attempts a task may have before the job fails (Hadoop's
     /// `mapreduce.{map,reduce}.maxattempts`). Default 4.
     pub max_attempts: u32,
-    /// Launch a backup attempt of a straggling map task (Hadoop's speculative execution).
-    /// Default on.
+    /// Launch a backup attempt of a straggling map or reduce task (Hadoop's speculative
+    /// execution). Default on.
     pub speculative: bool,
-    /// A running map task is a straggler once it has run this many times the median duration of
-    /// the map tasks already committed. Default 2.0.
+    /// A running task is a straggler once it has run this many times the median duration of
+    /// the tasks of its kind (map or reduce) already committed. Default 2.0.
     pub speculative_factor: f64,
     /// A straggler gets a backup only once it has run at least this long, so the noise in
     /// sub-second tasks does not launch backups. Default 1 s.
     pub speculative_min_runtime: Duration,
-    /// At most this fraction of the map tasks get a backup attempt, at least one (Hadoop caps
-    /// speculation at 10 %). Default 0.1.
+    /// At most this fraction of the map tasks, and of the reduce tasks, get a backup attempt,
+    /// at least one of each (Hadoop caps speculation at 10 %). Default 0.1.
     pub speculative_cap: f64,
     /// Map output held in memory per map attempt before a sorted run is spilled to disk
     /// (Hadoop's `mapreduce.task.io.sort.mb`). Default 64 MiB.

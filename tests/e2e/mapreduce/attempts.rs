@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
-use squall::mapreduce::{FailureInjection, Job, JobError, MapOutput, Mapper, Record};
+use squall::mapreduce::{
+    FailureInjection, Job, JobError, MapOutput, Mapper, Record, ReduceOutput, Reducer, Values,
+};
 use squall::ComponentError;
 use squall_topologies::mapreduce::wordcount::{self, SumReducer, WordMapper};
 use squall_topologies::mapreduce::SumCombiner;
@@ -202,5 +204,63 @@ fn invalid_utf8_fails_the_job_naming_the_file_and_offset() {
             "{}: invalid UTF-8 in the line starting at byte offset 9",
             input.display()
         )
+    );
+}
+
+/// Word count's reducer, made slow from key `apple` on by the first attempt that meets it: that
+/// reduce task straggles, so an idle reduce task runs a backup, which commits first.
+struct SlowReducer {
+    claimed: Arc<AtomicBool>,
+    slow: bool,
+}
+
+impl Reducer for SlowReducer {
+    type Key = String;
+    type Value = u64;
+
+    fn reduce(
+        &mut self,
+        word: &String,
+        counts: Values<'_, String, u64>,
+        out: &mut ReduceOutput,
+    ) -> Result<(), ComponentError> {
+        if word == "apple" && !self.slow && !self.claimed.swap(true, Ordering::SeqCst) {
+            self.slow = true;
+        }
+        if self.slow {
+            // Simulated slowness (not synchronization), as in `Straggler`.
+            std::thread::sleep(std::time::Duration::from_millis(40));
+        }
+        Ok(out.write(word, counts.sum::<u64>())?)
+    }
+}
+
+#[test]
+fn a_straggling_reduce_task_gets_a_backup_on_an_idle_reduce_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    let expected = wordcount_oracle(&corpus(&input, 8));
+    let claimed = Arc::new(AtomicBool::new(false));
+    let mut s = settings(2, 3);
+    s.speculative_min_runtime = std::time::Duration::from_millis(100);
+    let out = dir.path().join("out");
+    let report = Job::new("slow-reduce", WordMapper::default, move || SlowReducer {
+        claimed: claimed.clone(),
+        slow: false,
+    })
+    .combiner(|| SumCombiner)
+    .input([input])
+    .output(&out)
+    .settings(s)
+    .run()
+    .unwrap();
+    assert_eq!(read_output(&out, 3, 1), expected);
+    let c = &report.counters;
+    assert_eq!(c.speculative_attempts, 1, "{c}");
+    assert_eq!(c.killed_attempts, 1, "{c}");
+    assert_eq!(
+        c.reduce_output_records,
+        expected.len() as u64,
+        "counted once: {c}"
     );
 }
