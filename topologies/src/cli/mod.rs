@@ -65,7 +65,7 @@ pub fn main_with(args: impl IntoIterator<Item = String>) -> ExitCode {
         None => demo::run(),
         Some(Command::List) => {
             for (name, what) in CATALOGUE {
-                println!("{name:<20} {what}");
+                println!("{name:<26} {what}");
             }
             Ok(())
         }
