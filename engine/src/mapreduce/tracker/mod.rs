@@ -5,9 +5,14 @@
 //! edge would be a cycle, so it is this `Arc`'d tracker instead, one per job and in-process
 //! only. Everything else moves as tuples: assignments from the scheduler spout to the map tasks
 //! (direct grouping), committed map output from map to reduce tasks (direct grouping on the
-//! partition), reduce commits to the job committer (global grouping). Every method holds the
-//! lock briefly and never across user code or I/O except the commit rename, which must be
-//! atomic with the "first commit wins" decision.
+//! partition), reduce commits to the job committer (global grouping). The one exception is a
+//! backup reduce attempt, which runs on another partition's reduce task and so reads the
+//! straggler's committed runs from here. Every method holds the lock briefly and never across
+//! user code; the only I/O under it is the commit rename (and removing a losing attempt's
+//! output), which must be atomic with the "first commit wins" decision.
+//!
+//! - `maps`: the scheduler's assignments, map commits, retries, map backups.
+//! - `reduces`: reduce attempts, commits, retries, reduce backups.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
