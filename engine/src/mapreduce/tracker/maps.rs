@@ -122,10 +122,10 @@ impl JobTracker {
 
     /// A map attempt stopped because another committed first (or the job aborted).
     pub(crate) fn map_killed(&self, task: usize, attempt: u32) {
+        layout::discard(&self.layout.map_attempt_dir(task, attempt));
         let mut st = self.lock();
         st.maps[task].running.retain(|r| r.attempt != attempt);
         st.counters.killed_attempts += 1;
-        layout::discard(&self.layout.map_attempt_dir(task, attempt));
     }
 
     /// A map attempt failed: retry its task, or fail the job once the task is out of attempts.

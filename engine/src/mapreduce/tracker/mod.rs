@@ -8,8 +8,8 @@
 //! partition), reduce commits to the job committer (global grouping). The one exception is a
 //! backup reduce attempt, which runs on another partition's reduce task and so reads the
 //! straggler's committed runs from here. Every method holds the lock briefly and never across
-//! user code; the only I/O under it is the commit rename (and removing a losing attempt's
-//! output), which must be atomic with the "first commit wins" decision.
+//! user code; the only I/O under it is the commit rename, which must be atomic with the "first
+//! commit wins" decision.
 //!
 //! - `maps`: the scheduler's assignments, map commits, retries, map backups.
 //! - `reduces`: reduce attempts, commits, retries, reduce backups.
