@@ -16,7 +16,7 @@
 # 4. Co-occurrence, REPS times each: --method pairs and --method stripes; outputs must be equal.
 # 5. Memory: wordcount without the combiner (all 24 M records go through the sort buffer) at
 #    64 and 16 MiB buffers, once each: peak RSS follows the buffer, not the data.
-# Prints a markdown table with medians, also saved under .bench/.
+# Prints markdown tables with medians of wall and CPU (user+sys) time, also saved under .bench/.
 set -uo pipefail
 
 cd "$(git -C "$(dirname "$0")" rev-parse --show-toplevel)" || exit 1
@@ -45,13 +45,14 @@ median() { sort -g | awk '{v[NR]=$1} END {if (NR == 0) print ""; else if (NR % 2
 timed() {
     local name=$1 rep=$2
     shift 2
-    /usr/bin/time -f "%e %M" -o "$WORK/$name.$rep.time" "$@" 2>"$WORK/$name.$rep.err" >"$WORK/$name.$rep.out"
+    /usr/bin/time -f "%e %M %U %S" -o "$WORK/$name.$rep.time" "$@" 2>"$WORK/$name.$rep.err" >"$WORK/$name.$rep.out"
     local rc=$?
     ((rc == 0)) || echo "  $name rep $rep failed (exit $rc): $(tail -n 1 "$WORK/$name.$rep.err")" >&2
     echo "  rep $rep: $name: $(cut -d' ' -f1 "$WORK/$name.$rep.time") s" >&2
     return $rc
 }
 wall() { for f in "$WORK/$1".*.time; do cut -d' ' -f1 "$f"; done | median; }
+cpu() { for f in "$WORK/$1".*.time; do awk '{print $3 + $4}' "$f"; done | median; }
 rss_mb() { for f in "$WORK/$1".*.time; do cut -d' ' -f2 "$f"; done | sort -n | tail -n 1 | awk '{printf "%.0f", $1 / 1024}'; }
 
 shell_wc() { tr -cs '[:alnum:]' '\n' <"$1" | tr '[:upper:]' '[:lower:]' | sort | uniq -c; }
@@ -97,30 +98,30 @@ for mb in 64 16; do
 done
 spilled() { sed -n 's/^ *spilled records *\([0-9]*\)/\1/p' "$WORK/$1.1.err"; }
 
-cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 mem=$(free -g | awk '/^Mem:/ {print $2 " GiB"}')
 lw=$(wall loop)
 report=".bench/mapreduce-$(date +%Y%m%d-%H%M%S).md"
 {
     echo "Word count: \`$CORPUS\` ($(($(stat -c %s "$CORPUS") / 1048576)) MiB, $WORDS words). Median of $REPS runs, order rotated; wall time of the whole process."
     echo
-    echo "| system | median wall s | M words/s | ratio to wc_loop | max RSS MB | output |"
-    echo "|---|---:|---:|---:|---:|---|"
+    echo "| system | median wall s | M words/s | ratio to wc_loop | median CPU s (user+sys) | max RSS MB | output |"
+    echo "|---|---:|---:|---:|---:|---:|---|"
     for s in loop mapreduce shell; do
         case $s in
         loop) name="wc_loop (1 thread, COST baseline)" st="reference" ;;
         mapreduce) name="squall mapreduce wordcount ($(nproc) map slots, $(nproc) reducers, combiner)" st="$status_mr" ;;
         shell) name='tr \\| tr \\| sort \\| uniq -c (LC_ALL=C)' st="not compared (splits non-ASCII)" ;;
         esac
-        awk -v n="$name" -v w="$(wall $s)" -v lw="$lw" -v words="$WORDS" -v rss="$(rss_mb $s)" -v st="$st" \
-            'BEGIN { if (w <= 0) w = 0.001; printf "| %s | %.2f | %.1f | %.2f | %s | %s |\n", n, w, words / w / 1e6, lw / w, rss, st }'
+        awk -v n="$name" -v w="$(wall $s)" -v lw="$lw" -v words="$WORDS" -v rss="$(rss_mb $s)" -v st="$st" -v c="$(cpu $s)" \
+            'BEGIN { if (w <= 0) w = 0.001; printf "| %s | %.2f | %.1f | %.2f | %.2f | %s | %s |\n", n, w, words / w / 1e6, lw / w, c, rss, st }'
     done
     echo
     echo "Co-occurrence: \`$COOC\` ($(($(stat -c %s "$COOC") / 1048576)) MiB, $PAIRS pair occurrences). Median of $REPS runs."
     echo
-    echo "| method | median wall s | max RSS MB |"
-    echo "|---|---:|---:|"
-    for m in pairs stripes; do echo "| $m | $(wall $m) | $(rss_mb $m) |"; done
+    echo "| method | median wall s | median CPU s (user+sys) | max RSS MB |"
+    echo "|---|---:|---:|---:|"
+    for m in pairs stripes; do echo "| $m | $(wall $m) | $(cpu $m) | $(rss_mb $m) |"; done
     awk -v p="$(wall pairs)" -v s="$(wall stripes)" -v st="$status_cooc" \
         'BEGIN { printf "\nStripes vs pairs: %.2fx faster (%s).\n", p / s, st }'
     echo
@@ -130,6 +131,8 @@ report=".bench/mapreduce-$(date +%Y%m%d-%H%M%S).md"
     echo "|---|---:|---:|---:|"
     for mb in 64 16; do echo "| $mb MiB | $(spilled nocombiner-$mb) | $(wall nocombiner-$mb) | $(rss_mb nocombiner-$mb) |"; done
     echo
-    echo "Machine: $(nproc) cores ($cpu), $mem, $(uname -sr). Command: \`benches/run-mapreduce.sh $REPS\` (CORPUS_MB=$CORPUS_MB COOC_MB=$COOC_MB SEED=$SEED)."
+    echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other sessions share the machine; CPU seconds are the load-independent figure)."
+    echo
+    echo "Machine: $(nproc) cores ($model), $mem, $(uname -sr). Command: \`benches/run-mapreduce.sh $REPS\` (CORPUS_MB=$CORPUS_MB COOC_MB=$COOC_MB SEED=$SEED)."
 } | tee "$report"
 echo "saved to $report" >&2
