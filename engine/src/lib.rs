@@ -13,6 +13,7 @@
 //! - [`runtime`]: how it runs: executors (one actix actor per task), the launcher, the
 //!   controller ([`LocalCluster`]) and the [`RunReport`].
 //! - [`transport`]: how tuples move: batches, credits (backpressure), the MessagePack codec.
+//! - [`mapreduce`]: batch MapReduce jobs as bounded topologies on the same runtime.
 //! - [`report`]: latency reports: percentile tables, `.hgrm` files, plots, `summary.json`
 //!   ([`RunReport::write_report`]), and the names of the metrics every task exports through the
 //!   `metrics` facade ([`report::metric_names`]).
@@ -83,6 +84,7 @@
 
 pub mod component;
 mod error;
+pub mod mapreduce;
 pub mod report;
 pub mod runtime;
 pub mod topology;

@@ -10,6 +10,7 @@ mod chaos;
 mod exactly_once;
 mod groupings;
 mod latency;
+mod mapreduce;
 mod sensor;
 mod supervision;
 mod validation;

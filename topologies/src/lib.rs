@@ -5,6 +5,7 @@
 //! - [`sensor`]: the sensor alarm pipeline: per-sensor alarm runs and a leak detector over all
 //!   sensors, from simulated sensors or a CSV file.
 //! - [`word_count`]: storm-starter's word count as a bounded topology.
+//! - [`mapreduce`]: the MapReduce jobs: word count, inverted index, co-occurrence.
 //! - [`words`]: the one definition of a word, shared by every word-counting topology and job.
 //! - [`bench`]: fixed-rate spouts and an injected stall, for `squall bench`.
 //! - [`cli`]: the `squall` command.
@@ -12,6 +13,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod mapreduce;
 pub mod sensor;
 #[cfg(test)]
 mod testing;

@@ -28,6 +28,12 @@ pub enum Command {
     },
     /// Run a topology open-loop at a fixed rate and report its latency.
     Bench(BenchArgs),
+    /// Run a MapReduce job.
+    Mapreduce {
+        /// The job.
+        #[command(subcommand)]
+        job: super::mapreduce::MapReduceJob,
+    },
 }
 
 /// The topologies `squall run` knows.

@@ -10,6 +10,7 @@ pub mod bench;
 mod demo;
 mod inputs;
 mod latency;
+mod mapreduce;
 mod progress;
 mod prometheus;
 mod recovery;
@@ -24,6 +25,7 @@ pub use args::{
     BenchArgs, BenchTopology, Cli, Command, Guarantee, RunOptions, RunTopology, SensorArgs,
     WordCountArgs,
 };
+pub use mapreduce::{CooccurrenceArgs, JobArgs, MapReduceJob, Method};
 
 /// A mistake of the user's, or a failed run: one sentence for stderr.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +57,18 @@ pub const CATALOGUE: &[(&str, &str)] = &[
         "bench word-count",
         "word count fed generated lines at a fixed rate: latency report",
     ),
+    (
+        "mapreduce wordcount",
+        "MapReduce word count: word<TAB>count in part-r-NNNNN files",
+    ),
+    (
+        "mapreduce inverted-index",
+        "MapReduce inverted index: word<TAB>documents, relative to the input directory",
+    ),
+    (
+        "mapreduce cooccurrence",
+        "MapReduce item pair co-occurrence counts, --method pairs or stripes",
+    ),
 ];
 
 /// Runs the command line `args` (program name first); returns the process exit code.
@@ -67,7 +81,7 @@ pub fn main_with(args: impl IntoIterator<Item = String>) -> ExitCode {
         None => demo::run(),
         Some(Command::List) => {
             for (name, what) in CATALOGUE {
-                println!("{name:<20} {what}");
+                println!("{name:<26} {what}");
             }
             Ok(())
         }
@@ -76,6 +90,7 @@ pub fn main_with(args: impl IntoIterator<Item = String>) -> ExitCode {
             RunTopology::WordCount(a) => word_count::run(&a),
         },
         Some(Command::Bench(a)) => bench::run(&a),
+        Some(Command::Mapreduce { job }) => mapreduce::run(&job),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,186 @@
+//! `squall mapreduce JOB`: the MapReduce jobs of DESIGN.md section 8, with progress lines and
+//! the counters on stderr.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Subcommand, ValueEnum};
+use squall::mapreduce::{
+    FailureInjection, InjectedFailure, Job, JobReport, Mapper, Progress, Reducer, Settings,
+};
+
+use super::inputs::require_rate;
+use super::CliError;
+use crate::mapreduce::{cooccurrence, inverted_index, wordcount};
+
+/// The jobs `squall mapreduce` runs.
+#[derive(Debug, Subcommand)]
+pub enum MapReduceJob {
+    /// Word count: `word<TAB>count` lines.
+    Wordcount(JobArgs),
+    /// Inverted index: `word<TAB>doc1,doc2,...` lines, documents relative to --input.
+    InvertedIndex(JobArgs),
+    /// Co-occurrence of the items of each line: `a<TAB>b<TAB>count` lines.
+    Cooccurrence(CooccurrenceArgs),
+}
+
+/// The flags every job takes.
+#[derive(Debug, Clone, Args)]
+pub struct JobArgs {
+    /// Input files or directories (every regular file below a directory).
+    #[arg(long, required = true, num_args = 1..)]
+    pub input: Vec<PathBuf>,
+    /// Output directory; must not exist.
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Map tasks running at once; default: one per core.
+    #[arg(long)]
+    pub mappers: Option<usize>,
+    /// Reduce tasks (output files); default: one per core.
+    #[arg(long)]
+    pub reducers: Option<usize>,
+    /// Do not combine map output before the shuffle.
+    #[arg(long)]
+    pub no_combiner: bool,
+    /// Probability that a task attempt panics partway (failure injection).
+    #[arg(long, default_value_t = 0.0)]
+    pub inject_failures: f64,
+    /// Seed of failure injection.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Sort buffer per map task in MiB; map output beyond it spills to disk.
+    #[arg(long, default_value_t = 64)]
+    pub sort_buffer_mb: usize,
+}
+
+/// Co-occurrence's method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Method {
+    /// One record per pair.
+    Pairs,
+    /// One associative array per item.
+    Stripes,
+}
+
+/// `squall mapreduce cooccurrence`.
+#[derive(Debug, Clone, Args)]
+pub struct CooccurrenceArgs {
+    /// pairs or stripes.
+    #[arg(long, value_enum)]
+    pub method: Method,
+    /// Input, output and job flags.
+    #[command(flatten)]
+    pub job: JobArgs,
+}
+
+impl JobArgs {
+    fn settings(&self) -> Result<Settings, CliError> {
+        require_rate("--inject-failures", self.inject_failures)?;
+        let mut s = Settings::default();
+        if let Some(m) = self.mappers {
+            s.mappers = m;
+        }
+        if let Some(r) = self.reducers {
+            s.reducers = r;
+        }
+        if s.mappers == 0 || s.reducers == 0 {
+            return Err(CliError::new("--mappers and --reducers must be at least 1"));
+        }
+        if self.sort_buffer_mb == 0 {
+            return Err(CliError::new("--sort-buffer-mb must be at least 1"));
+        }
+        s.sort_buffer_bytes = self.sort_buffer_mb << 20;
+        if self.inject_failures > 0.0 {
+            s.inject_failures = Some(FailureInjection {
+                rate: self.inject_failures,
+                seed: self.seed,
+            });
+        }
+        Ok(s)
+    }
+
+    /// The one input path of a job that takes one.
+    fn single_input(&self, job: &str) -> Result<PathBuf, CliError> {
+        match self.input.as_slice() {
+            [one] => Ok(one.clone()),
+            _ => Err(CliError::new(format!(
+                "{job} takes exactly one --input path"
+            ))),
+        }
+    }
+}
+
+/// Runs a job; output files under --output, progress and counters on stderr.
+pub(crate) fn run(job: &MapReduceJob) -> Result<(), CliError> {
+    quiet_injected_panics();
+    match job {
+        MapReduceJob::Wordcount(a) => execute(
+            "wordcount",
+            wordcount::wordcount(
+                a.input.clone(),
+                a.output.clone(),
+                a.settings()?,
+                !a.no_combiner,
+            ),
+        ),
+        MapReduceJob::InvertedIndex(a) => execute(
+            "inverted-index",
+            inverted_index::inverted_index(
+                a.single_input("inverted-index")?,
+                a.output.clone(),
+                a.settings()?,
+                !a.no_combiner,
+            ),
+        ),
+        MapReduceJob::Cooccurrence(c) => {
+            let a = &c.job;
+            let input = a.single_input("cooccurrence")?;
+            let (output, settings, combine) = (a.output.clone(), a.settings()?, !a.no_combiner);
+            match c.method {
+                Method::Pairs => execute(
+                    "cooccurrence (pairs)",
+                    cooccurrence::pairs(input, output, settings, combine),
+                ),
+                Method::Stripes => execute(
+                    "cooccurrence (stripes)",
+                    cooccurrence::stripes(input, output, settings, combine),
+                ),
+            }
+        }
+    }
+}
+
+fn execute<M, R>(name: &str, job: Job<M, R>) -> Result<(), CliError>
+where
+    M: Mapper,
+    R: Reducer<Key = M::Key, Value = M::Value>,
+{
+    let report: JobReport = job
+        .run_with_progress(Duration::from_secs(1), |p| eprintln!("{name}: {}", line(p)))
+        .map_err(|e| CliError::new(e.to_string()))?;
+    eprintln!(
+        "{name}: done in {:.2}s, output in {}",
+        report.elapsed.as_secs_f64(),
+        job.output_dir().display()
+    );
+    eprint!("counters:\n{}", report.counters);
+    Ok(())
+}
+
+fn line(p: &Progress) -> String {
+    format!(
+        "map {}/{}, reduce {}/{}, {} failed and {} killed attempts",
+        p.maps_done, p.maps, p.reduces_done, p.reduces, p.failed, p.killed
+    )
+}
+
+/// Injected failures are expected: keep their panic messages off stderr; every other panic
+/// still reports as usual.
+fn quiet_injected_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !info.payload().is::<InjectedFailure>() {
+            default(info);
+        }
+    }));
+}
