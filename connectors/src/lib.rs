@@ -9,7 +9,14 @@
 //! - [`file`](mod@file) (feature `file`, on by default): bounded spouts over CSV, JSON Lines and plain
 //!   text files; sinks writing JSON Lines or TSV to a file or stdout.
 //!
-//! Planned, each behind its own feature: `mqtt`, `nats`, `redis`, `postgres`.
+//! - [`broker`] (any broker feature): endpoints, payload formats, backoff, and the spout and sink
+//!   cores shared by:
+//!   - `mqtt`: MQTT 3.1.1 spout (QoS 1, persistent session, PUBACK only on ack) and sink.
+//!   - `nats`: core NATS and JetStream spouts (durable pull consumer, ack/nak) and sinks
+//!     (JetStream with `Nats-Msg-Id` de-duplication).
+//!   - `redis`: Redis streams spout (consumer group, XACK on ack) and sink (XADD), lookup bolt.
+//!   - `postgres`: idempotent batched PostgreSQL sink.
+//! - [`Malformed`]: the shared counter of skipped records.
 //!
 //! # Example
 //!
@@ -41,5 +48,18 @@
 //! ```
 #![deny(missing_docs)]
 
+#[cfg(feature = "broker")]
+pub mod broker;
 #[cfg(feature = "file")]
 pub mod file;
+mod malformed;
+#[cfg(feature = "mqtt")]
+pub mod mqtt;
+#[cfg(feature = "nats")]
+pub mod nats;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(feature = "redis")]
+pub mod redis;
+
+pub use malformed::Malformed;

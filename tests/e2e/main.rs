@@ -5,6 +5,7 @@
 #![allow(unknown_lints, clippy::manual_is_multiple_of)]
 
 mod backpressure;
+mod connectors;
 mod groupings;
 mod sensor;
 mod validation;
