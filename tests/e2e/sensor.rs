@@ -18,7 +18,7 @@ use squall_topologies::sensor::{
 
 /// The contract of DESIGN.md section 8, computed the plain sequential way over `readings` in
 /// input order (each sensor's readings ascend by seq).
-fn oracle(readings: &[Reading], sensors: u32, k: u32, level: f64) -> Vec<Value> {
+pub(crate) fn oracle(readings: &[Reading], sensors: u32, k: u32, level: f64) -> Vec<Value> {
     let mut events = Vec::new();
     let mut runs: BTreeMap<u32, u32> = BTreeMap::new();
     for r in readings {
@@ -54,7 +54,7 @@ fn oracle(readings: &[Reading], sensors: u32, k: u32, level: f64) -> Vec<Value> 
     sorted(events)
 }
 
-fn sorted(mut events: Vec<Value>) -> Vec<Value> {
+pub(crate) fn sorted(mut events: Vec<Value>) -> Vec<Value> {
     events.sort_by_key(Value::to_string);
     events
 }
@@ -68,7 +68,7 @@ fn count(events: &[Value], kind: &str) -> usize {
 /// alarm (never a majority), blocks where half + 1 are for exactly K and K + 1 seqs, values
 /// exactly at the level and just below it, and a few missing readings. Lines of different
 /// sensors are interleaved in a seeded random order that keeps each sensor's order.
-fn scenario(seed: u64, sensors: u32, seqs: usize, k: u32, level: f64) -> Vec<Reading> {
+pub(crate) fn scenario(seed: u64, sensors: u32, seqs: usize, k: u32, level: f64) -> Vec<Reading> {
     assert!(
         sensors >= 4 && sensors % 2 == 0,
         "the edge cases need an even N >= 4"

@@ -138,7 +138,8 @@ impl FromStr for Endpoint {
             .to_string();
         let port = url.port().unwrap_or(scheme.default_port());
         let user = Some(url.username().to_string()).filter(|u| !u.is_empty());
-        let target = url.path().trim_start_matches('/').replace("%23", "#");
+        let target = percent_decode(url.path().trim_start_matches('/'))
+            .ok_or_else(|| bad("the path is not valid UTF-8 once decoded".into()))?;
         if target.is_empty() {
             let what = match scheme {
                 Scheme::Mqtt => "an MQTT topic",
@@ -178,6 +179,23 @@ impl FromStr for Endpoint {
             params,
         })
     }
+}
+
+/// Undoes the URL parser's percent-encoding of the path (`>` in a NATS subject, `#` in an MQTT
+/// filter, spaces).
+fn percent_decode(s: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut bytes = s.bytes();
+    while let Some(b) = bytes.next() {
+        if b == b'%' {
+            let hex = [bytes.next()?, bytes.next()?];
+            let hex = std::str::from_utf8(&hex).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+        } else {
+            out.push(b);
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 impl fmt::Display for Endpoint {

@@ -219,6 +219,14 @@ impl<T> Clone for BrokerSpout<T> {
     }
 }
 
+impl<T> std::fmt::Debug for BrokerSpout<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrokerSpout")
+            .field("endpoint", &self.subscriber.endpoint().to_string())
+            .finish_non_exhaustive()
+    }
+}
+
 impl<T: Tuple> Spout for BrokerSpout<T> {
     type Output = T;
 

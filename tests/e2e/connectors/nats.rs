@@ -14,7 +14,7 @@ use super::{runtime, wait_until, Collect};
 
 /// Every message in JetStream stream `stream` (from the start), as payloads, read with a fresh
 /// ephemeral consumer.
-async fn stream_contents(client: &async_nats::Client, stream: &str) -> Vec<Bytes> {
+pub(super) async fn stream_contents(client: &async_nats::Client, stream: &str) -> Vec<Bytes> {
     let js = async_nats::jetstream::new(client.clone());
     let mut s = js.get_stream(stream).await.unwrap();
     let total = s.info().await.unwrap().state.messages as usize;

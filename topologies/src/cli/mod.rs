@@ -6,6 +6,7 @@
 
 mod args;
 mod demo;
+mod endpoints;
 mod inputs;
 mod latency;
 mod sensor;

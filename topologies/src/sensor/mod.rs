@@ -13,6 +13,7 @@
 
 mod alarm;
 mod leak;
+mod record;
 mod simulate;
 mod sink;
 mod types;
@@ -22,10 +23,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use squall::{BuildError, Topology, TopologyBuilder, DEFAULT_STREAM};
+use squall_connectors::broker::BrokerSpout;
 use squall_connectors::file::{CsvSpout, Malformed};
 
 pub use alarm::{AlarmBolt, EVENTS_STREAM, STATUS_STREAM};
 pub use leak::LeakBolt;
+pub use record::EventRecord;
 pub use simulate::{SimulatedSensors, Simulation};
 pub use sink::{EventCounts, EventOutput, EventSink};
 pub use types::{Event, Reading, Signal};
@@ -42,6 +45,9 @@ pub enum ReadingSource {
         /// Counts the skipped lines.
         malformed: Malformed,
     },
+    /// A broker (MQTT, NATS, Redis): JSON or MessagePack readings, unbounded unless the spout
+    /// has an idle exit or a record limit. The leak detector's population is `sensors`.
+    Live(BrokerSpout<Reading>),
 }
 
 /// How to build the pipeline.
@@ -77,6 +83,10 @@ impl SensorAlarm {
                     CsvSpout::<Reading>::new(path.clone()).with_malformed(malformed.clone())
                 })
             }
+            ReadingSource::Live(spout) => {
+                let spout = spout.clone();
+                b.set_spout("readings", 1, move || spout.clone())
+            }
         };
         let (threshold, level, sensors) = (self.threshold, self.level, self.sensors);
         // Every sensor stream must pass a seq before the leak detector closes it, so it must
@@ -84,6 +94,7 @@ impl SensorAlarm {
         let population = match &self.source {
             ReadingSource::Simulated(sim) => sim.sensors,
             ReadingSource::Csv { path, .. } => distinct_sensors(path).unwrap_or(sensors),
+            ReadingSource::Live(_) => sensors,
         };
         let alarm = b
             .set_bolt("alarm", self.parallelism, move || {

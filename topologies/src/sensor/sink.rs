@@ -7,8 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use squall::{Bolt, BoltCollector, ComponentError, TaskContext};
+use squall_connectors::broker::BrokerSink;
 
 use super::types::{Event, Signal};
+use super::EventRecord;
 
 /// Where events go.
 #[derive(Debug, Clone)]
@@ -22,6 +24,9 @@ pub enum EventOutput {
     File(PathBuf),
     /// Nowhere: count only (benchmarks).
     Discard,
+    /// A broker or database (NATS, MQTT, Redis, PostgreSQL), as [`EventRecord`]s keyed on
+    /// their identity; confirmed by the broker when the run finishes.
+    Live(BrokerSink<EventRecord>),
 }
 
 /// Event counts, shared with whoever built the topology.
@@ -53,6 +58,9 @@ impl EventSink {
     }
 
     fn flush(&mut self) -> Result<(), ComponentError> {
+        if let EventOutput::Live(live) = &mut self.output {
+            live.flush()?;
+        }
         if let Some(w) = self.writer.as_mut() {
             w.flush()?;
         }
@@ -65,10 +73,15 @@ impl Bolt for EventSink {
     type Output = ();
 
     fn prepare(&mut self, _: &TaskContext) -> Result<(), ComponentError> {
-        let sink: Box<dyn Write> = match &self.output {
+        let sink: Box<dyn Write> = match &mut self.output {
+            EventOutput::Live(live) => {
+                live.start()?;
+                return Ok(());
+            }
             EventOutput::Stdout { .. } => Box::new(std::io::stdout()),
             EventOutput::File(path) => Box::new(
-                File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?,
+                File::create(&*path)
+                    .map_err(|e| format!("cannot create {}: {e}", path.display()))?,
             ),
             EventOutput::Discard => Box::new(std::io::sink()),
         };
@@ -84,8 +97,9 @@ impl Bolt for EventSink {
             Event::SensorAlarm { .. } => self.counts.sensor_alarms.fetch_add(1, Ordering::Relaxed),
             Event::Leak { .. } => self.counts.leaks.fetch_add(1, Ordering::Relaxed),
         };
-        let limit = match self.output {
-            EventOutput::Stdout { limit } => limit,
+        let limit = match &mut self.output {
+            EventOutput::Stdout { limit } => *limit,
+            EventOutput::Live(live) => return Ok(live.write(&EventRecord::from(event))?),
             _ => None,
         };
         if limit.is_none_or(|l| self.written < l) {
@@ -103,5 +117,8 @@ impl Bolt for EventSink {
 
     fn cleanup(&mut self) {
         let _ = self.flush();
+        if let EventOutput::Live(live) = &mut self.output {
+            live.cleanup();
+        }
     }
 }
