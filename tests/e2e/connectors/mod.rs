@@ -3,12 +3,15 @@
 //! connector under test, and checks what arrived against what was sent.
 
 mod live_sensor;
+mod mqtt;
 mod nats;
+mod postgres;
+mod redis;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use squall::{Bolt, BoltCollector, ComponentError, Tuple};
+use squall::{Bolt, BoltCollector, ComponentError, Spout, SpoutCollector, Tuple};
 
 /// A sink that keeps every tuple it executes.
 pub struct Collect<T>(pub Arc<Mutex<Vec<T>>>);
@@ -44,5 +47,23 @@ pub fn wait_until(secs: u64, what: &str, mut done: impl FnMut() -> bool) {
     while !done() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A bounded spout emitting the given values, in order, from task 0.
+pub struct VecSpout<T>(pub Vec<T>);
+
+impl<T: Tuple> Spout for VecSpout<T> {
+    type Output = T;
+
+    fn next_tuple(&mut self, out: &mut SpoutCollector<'_, T>) -> Result<(), ComponentError> {
+        for v in self.0.drain(..self.0.len().min(64)) {
+            out.emit(v);
+        }
+        Ok(())
+    }
+
+    fn is_finished(&self) -> bool {
+        self.0.is_empty()
     }
 }

@@ -236,9 +236,22 @@ fn a_jetstream_server_killed_and_restarted_mid_run_loses_nothing() {
     let topology = b.build().unwrap();
     let run = std::thread::spawn(move || LocalCluster::new(Config::default()).run(topology));
 
-    wait_until(20, "the first readings to flow", || {
-        !seen.lock().unwrap().is_empty()
-    });
+    // Kill the server once the sink has stored part of the first half: the sink (and the
+    // spout, unless it has read the whole first half) loses its connection mid-stream.
+    let checker = rt
+        .block_on(async_nats::connect(format!("127.0.0.1:{}", server.port)))
+        .unwrap();
+    let js = async_nats::jetstream::new(checker);
+    let stored = || {
+        rt.block_on(async {
+            match js.get_stream("OUT").await {
+                Ok(mut s) => s.info().await.map_or(0, |i| i.state.messages),
+                Err(_) => 0,
+            }
+        })
+    };
+    wait_until(20, "the sink to store some readings", || stored() >= 100);
+    assert!(stored() < n / 2, "the sink is still writing the first half");
     server.kill();
     server.restart();
     publish(&rt, server.port, n / 2 + 1, n);
