@@ -59,6 +59,7 @@ enum Command {
 }
 
 type KeyFn<T> = Arc<dyn Fn(&T) -> String + Send + Sync>;
+type WriterThread = JoinHandle<Result<(), BrokerError>>;
 
 /// A sink bolt over any broker: encodes each tuple in the endpoint's [`super::Format`], and
 /// publishes in batches from a writer thread (a batch is whatever queued while the last one was
@@ -74,7 +75,7 @@ pub struct BrokerSink<T> {
     key: Option<KeyFn<T>>,
     capacity: usize,
     max_batch: usize,
-    live: Option<(Sender<Command>, JoinHandle<Result<(), BrokerError>>)>,
+    live: Option<(Sender<Command>, WriterThread)>,
     values: PhantomData<fn(T)>,
 }
 
