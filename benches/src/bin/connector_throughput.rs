@@ -9,8 +9,8 @@
 use std::time::Instant;
 
 use anyhow::Context;
-use squall::{Bolt, BoltCollector, ComponentError, Config, LocalCluster, Spout, SpoutCollector};
 use squall::TopologyBuilder;
+use squall::{Bolt, BoltCollector, ComponentError, Config, LocalCluster, Spout, SpoutCollector};
 use squall_connectors::broker::Endpoint;
 use squall_connectors::{nats, postgres};
 use squall_tests::servers::Server;
@@ -73,19 +73,25 @@ fn main() -> anyhow::Result<()> {
             }
             .with_key(|n: &u64| n.to_string());
             let numbers = b.set_spout("numbers", 1, move || Counter { next: 0, end: n });
-            b.set_bolt("sink", 1, move || sink.clone()).shuffle_grouping(&numbers);
+            b.set_bolt("sink", 1, move || sink.clone())
+                .shuffle_grouping(&numbers);
             (server, Instant::now())
         }
         "jetstream-spout" => {
             let server = Server::nats().context("nats-server is not installed")?;
             fill(server.port, n)?;
             let endpoint: Endpoint = server.url("bench?stream=BENCH").parse()?;
-            let spout = nats::spout::<u64>(&endpoint)?.with_max_records(n).with_batch(1024);
+            let spout = nats::spout::<u64>(&endpoint)?
+                .with_max_records(n)
+                .with_batch(1024);
             let numbers = b.set_spout("numbers", 1, move || spout.clone());
-            b.set_bolt("count", 1, Count::default).shuffle_grouping(&numbers);
+            b.set_bolt("count", 1, Count::default)
+                .shuffle_grouping(&numbers);
             (server, Instant::now())
         }
-        other => anyhow::bail!("unknown benchmark {other}: jetstream-sink, jetstream-spout or postgres-sink"),
+        other => anyhow::bail!(
+            "unknown benchmark {other}: jetstream-sink, jetstream-spout or postgres-sink"
+        ),
     };
     let start = start.max(Instant::now());
     LocalCluster::new(Config::default()).run(b.build()?)?;

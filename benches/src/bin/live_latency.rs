@@ -20,7 +20,9 @@ use squall::{Config, LocalCluster};
 use squall_connectors::broker::Endpoint;
 use squall_connectors::{mqtt, nats};
 use squall_tests::servers::Server;
-use squall_topologies::sensor::{EventCounts, EventOutput, EventRecord, ReadingSource, SensorAlarm};
+use squall_topologies::sensor::{
+    EventCounts, EventOutput, EventRecord, ReadingSource, SensorAlarm,
+};
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<u64> = std::env::args()
@@ -56,8 +58,13 @@ fn main() -> anyhow::Result<()> {
     // Alarm receiver: latency from the intended send time of the reading that raised it.
     let start = Instant::now() + Duration::from_millis(500);
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
-    let histogram = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?));
-    let nats_client = rt.block_on(async_nats::connect(format!("127.0.0.1:{}", nats_server.port)))?;
+    let histogram = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(
+        1, 60_000_000, 3,
+    )?));
+    let nats_client = rt.block_on(async_nats::connect(format!(
+        "127.0.0.1:{}",
+        nats_server.port
+    )))?;
     let mut alarms = rt.block_on(nats_client.subscribe("alarms"))?;
     rt.block_on(nats_client.flush())?;
     let h = histogram.clone();
@@ -65,7 +72,9 @@ fn main() -> anyhow::Result<()> {
     rt.spawn(async move {
         while let Some(m) = alarms.next().await {
             let now = Instant::now();
-            if let Ok(EventRecord::SensorAlarm { sensor, seq, .. }) = serde_json::from_slice(&m.payload) {
+            if let Ok(EventRecord::SensorAlarm { sensor, seq, .. }) =
+                serde_json::from_slice(&m.payload)
+            {
                 let i = seq * sensors_n + u64::from(sensor);
                 let intended = start + interval.mul_f64(i as f64);
                 let us = now.saturating_duration_since(intended).as_micros() as u64;
@@ -74,7 +83,9 @@ fn main() -> anyhow::Result<()> {
         }
     });
 
-    let input: Endpoint = mqtt_server.url(&format!("readings?client={client_id}")).parse()?;
+    let input: Endpoint = mqtt_server
+        .url(&format!("readings?client={client_id}"))
+        .parse()?;
     let output: Endpoint = nats_server.url("alarms").parse()?;
     let spout = mqtt::spout(&input)?.with_idle_exit(Duration::from_secs(2));
     let sink = nats::sink::<EventRecord>(&output)?.with_key(EventRecord::identity);
@@ -91,8 +102,10 @@ fn main() -> anyhow::Result<()> {
     let run = std::thread::spawn(move || LocalCluster::new(Config::default()).run(topology));
 
     // Open-loop publisher: reading i is due at start + i / rate.
-    let (publisher, mut events) =
-        AsyncClient::new(MqttOptions::new("bench-producer", "127.0.0.1", mqtt_server.port), 10_000);
+    let (publisher, mut events) = AsyncClient::new(
+        MqttOptions::new("bench-producer", "127.0.0.1", mqtt_server.port),
+        10_000,
+    );
     rt.spawn(async move { while events.poll().await.is_ok() {} });
     let sent_at = rt.block_on(async {
         let mut rng = SmallRng::seed_from_u64(42);
@@ -104,13 +117,19 @@ fn main() -> anyhow::Result<()> {
             let (seq, sensor) = (i / sensors_n, i % sensors_n);
             let value = if rng.gen_bool(0.5) { 1.5 } else { 0.5 };
             let payload = format!(r#"{{"sensor":{sensor},"seq":{seq},"value":{value}}}"#);
-            publisher.publish("readings", QoS::AtLeastOnce, false, payload).await?;
+            publisher
+                .publish("readings", QoS::AtLeastOnce, false, payload)
+                .await?;
         }
         anyhow::Ok(Instant::now())
     })?;
-    let report = run.join().map_err(|_| anyhow::anyhow!("the pipeline panicked"))??;
+    let report = run
+        .join()
+        .map_err(|_| anyhow::anyhow!("the pipeline panicked"))??;
     let achieved = total as f64 / sent_at.duration_since(start).as_secs_f64();
-    let h = histogram.lock().map_err(|_| anyhow::anyhow!("histogram lock"))?;
+    let h = histogram
+        .lock()
+        .map_err(|_| anyhow::anyhow!("histogram lock"))?;
     let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
     println!(
         "rate={rate} achieved={achieved:.0} readings={} alarms={} p50_ms={:.2} p90_ms={:.2} p99_ms={:.2} p999_ms={:.2} max_ms={:.2}",

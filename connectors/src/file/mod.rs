@@ -23,7 +23,7 @@ mod json_lines_writer;
 mod line_index;
 mod lines_spout;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 mod tsv_writer;
 
 pub use crate::malformed::Malformed;
