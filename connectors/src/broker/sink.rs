@@ -246,7 +246,16 @@ fn write_loop<P: Publisher>(
     // Multi-threaded (one worker) so tasks a client spawns (an MQTT event loop) run while this
     // thread waits on the channel.
     let rt = super::runtime(p.endpoint(), true)?;
-    let mut conn = None;
+    // Connect before the first tuple arrives, so it does not wait for the connection; a
+    // failure here is retried when there is something to write.
+    let mut conn = match rt.block_on(p.connect()) {
+        Ok(c) => Some(c),
+        Err(e) if e.is_transient() => {
+            eprintln!("{e}; retrying when there is something to write");
+            None
+        }
+        Err(e) => return Err(e),
+    };
     let mut backoff = Backoff::default();
     let mut batch = Vec::with_capacity(max_batch);
     loop {
