@@ -106,14 +106,13 @@ impl Subscriber for MqttSubscriber {
                 }
             }
             // Send the last PUBACKs, then leave: the session (and anything unacked) stays with
-            // the broker for the next run.
+            // the broker for the next run. The DISCONNECT follows the PUBACKs on the same
+            // connection, and the broker closes it once it has read the DISCONNECT: poll until
+            // then (not just until the DISCONNECT is queued, which can leave PUBACKs unsent and
+            // their messages redelivered next time).
             let _ = client.try_disconnect();
             let _ = tokio::time::timeout(Duration::from_secs(2), async {
-                while let Ok(e) = events.poll().await {
-                    if matches!(e, Event::Outgoing(rumqttc::Outgoing::Disconnect)) {
-                        break;
-                    }
-                }
+                while events.poll().await.is_ok() {}
             })
             .await;
             Ok(())
