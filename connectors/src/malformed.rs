@@ -71,7 +71,8 @@ impl Malformed {
     }
 }
 
-#[cfg(all(test, feature = "file"))]
+#[cfg(test)]
+#[cfg(feature = "file")]
 mod tests {
     use super::*;
 

@@ -60,6 +60,7 @@ impl BrokerError {
     }
 
     /// A refusal (not worth a retry).
+    #[allow(dead_code)] // not every broker feature refuses
     pub(crate) fn refused(endpoint: &impl ToString, reason: impl ToString) -> Self {
         BrokerError::Refused {
             endpoint: endpoint.to_string(),

@@ -348,6 +348,7 @@ impl<T: Tuple> Spout for BrokerSpout<T> {
 /// How long `close` waits for a client to deliver its last acknowledgements.
 const CLOSE_WAIT: Duration = Duration::from_secs(5);
 
-#[cfg(all(test, feature = "file"))]
+#[cfg(test)]
+#[cfg(feature = "file")]
 #[path = "spout_tests.rs"]
 mod tests;
