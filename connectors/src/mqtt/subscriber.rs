@@ -1,6 +1,8 @@
 //! The MQTT spout's client: a persistent session, PUBACK only on the spout's word.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, Publish, QoS};
@@ -65,9 +67,19 @@ impl Subscriber for MqttSubscriber {
             .set_clean_session(false)
             .set_manual_acks(true)
             .set_max_packet_size(1 << 20, 1 << 20);
-        let (client, mut events) = AsyncClient::new(options, REQUESTS);
+        let (client, events) = AsyncClient::new(options, REQUESTS);
         rt.block_on(async {
-            let mut backoff = Backoff::default();
+            // The event loop runs in its own task, never cancelled: a request (a PUBACK) taken
+            // from the client's queue by a poll that a select! dropped would be lost.
+            let closing = Arc::new(AtomicBool::new(false));
+            let (incoming, mut publishes) = tokio::sync::mpsc::channel(1024);
+            let poller = tokio::spawn(poll_events(
+                events,
+                client.clone(),
+                self.clone(),
+                incoming,
+                closing.clone(),
+            ));
             let mut unsettled: HashMap<u64, Publish> = HashMap::new();
             let mut next_id = 0;
             loop {
@@ -80,42 +92,63 @@ impl Subscriber for MqttSubscriber {
                         }
                         None => break,
                     },
-                    event = events.poll() => match event {
-                        Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                            backoff.reset();
-                            eprintln!("{}: connected", self.endpoint);
-                            // With a persistent session the broker still has the subscription;
-                            // subscribing again is harmless and covers a first connection.
-                            let _ = client.try_subscribe(self.endpoint.target.clone(), self.qos);
+                    publish = publishes.recv() => {
+                        let Some(p) = publish else { break };
+                        next_id += 1;
+                        let d = Delivery { id: next_id, payload: p.payload.to_vec() };
+                        unsettled.insert(next_id, p);
+                        if link.deliveries.send(d).await.is_err() {
+                            break;
                         }
-                        Ok(Event::Incoming(Packet::Publish(p))) => {
-                            next_id += 1;
-                            let d = Delivery { id: next_id, payload: p.payload.to_vec() };
-                            unsettled.insert(next_id, p);
-                            if link.deliveries.send(d).await.is_err() {
-                                break;
-                            }
-                        }
-                        Ok(_) => {}
-                        Err(e) => {
-                            let delay = backoff.next_delay();
-                            eprintln!("{}: {e}; reconnecting in {} ms", self.endpoint, delay.as_millis());
-                            tokio::time::sleep(delay).await;
-                        }
-                    },
+                    }
                 }
             }
             // Send the last PUBACKs, then leave: the session (and anything unacked) stays with
             // the broker for the next run. The DISCONNECT follows the PUBACKs on the same
-            // connection, and the broker closes it once it has read the DISCONNECT: poll until
-            // then (not just until the DISCONNECT is queued, which can leave PUBACKs unsent and
-            // their messages redelivered next time).
+            // connection and the broker closes it once it has read the DISCONNECT: the event
+            // loop ends then, with everything before it sent.
+            closing.store(true, Ordering::Release);
+            drop(publishes);
             let _ = client.try_disconnect();
-            let _ = tokio::time::timeout(Duration::from_secs(2), async {
-                while events.poll().await.is_ok() {}
-            })
-            .await;
+            let _ = tokio::time::timeout(Duration::from_secs(2), poller).await;
             Ok(())
         })
+    }
+}
+
+/// Drives the MQTT event loop: (re)subscribes on every connection, hands publishes on, and
+/// reconnects with backoff until the subscriber is closing.
+async fn poll_events(
+    mut events: rumqttc::EventLoop,
+    client: AsyncClient,
+    subscriber: MqttSubscriber,
+    incoming: tokio::sync::mpsc::Sender<Publish>,
+    closing: Arc<AtomicBool>,
+) {
+    let mut backoff = Backoff::default();
+    loop {
+        match events.poll().await {
+            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                backoff.reset();
+                eprintln!("{}: connected", subscriber.endpoint);
+                // With a persistent session the broker still has the subscription; subscribing
+                // again is harmless and covers a first connection.
+                let topic = subscriber.endpoint.target.clone();
+                let _ = client.try_subscribe(topic, subscriber.qos);
+            }
+            Ok(Event::Incoming(Packet::Publish(p))) => {
+                // A closed receiver means the subscriber is closing: keep polling so the
+                // queued PUBACKs and the DISCONNECT go out.
+                let _ = incoming.send(p).await;
+            }
+            Ok(_) => {}
+            Err(_) if closing.load(Ordering::Acquire) => return,
+            Err(e) => {
+                let delay = backoff.next_delay();
+                let name = &subscriber.endpoint;
+                eprintln!("{name}: {e}; reconnecting in {} ms", delay.as_millis());
+                tokio::time::sleep(delay).await;
+            }
+        }
     }
 }
