@@ -17,6 +17,9 @@ use crate::broker::{
 /// what a spout holds in flight.
 const MAX_ACK_PENDING: i64 = 20_000;
 
+/// Messages asked for per pull request (the client's default is 200): fewer round trips.
+const PULL_BATCH: usize = 2000;
+
 /// Reads a JetStream stream through a durable pull consumer; acks and naks on the spout's word.
 #[derive(Debug, Clone)]
 pub struct JetStreamSubscriber {
@@ -101,7 +104,12 @@ impl Subscriber for JetStreamSubscriber {
                 let Some(stream) = messages.as_mut() else {
                     // (Re)open the pull stream; the server may be down or just restarted.
                     let opened = match self.consumer(&js).await {
-                        Ok(c) => c.messages().await.map_err(|e| e.to_string()),
+                        Ok(c) => c
+                            .stream()
+                            .max_messages_per_batch(PULL_BATCH)
+                            .messages()
+                            .await
+                            .map_err(|e| e.to_string()),
                         Err(e) => Err(e.to_string()),
                     };
                     match opened {
