@@ -70,6 +70,11 @@ type WriterThread = JoinHandle<Result<(), BrokerError>>;
 /// [`Backoff`], re-sending the unconfirmed batch: sinks that de-duplicate on
 /// [`Record::key`] (JetStream, PostgreSQL) write each tuple once, the others at least once.
 /// The key is [`BrokerSink::with_key`]'s function of the tuple, by default a hash of the payload.
+///
+/// Under acking, a tuple's tree completes when `execute` returns, that is once the tuple is
+/// queued, before the broker has confirmed it: a process killed in between loses what was
+/// queued (at most the queue's capacity) although its input was acknowledged. A task that fails
+/// or is restarted does not: its writer finishes the queue before it stops.
 pub struct BrokerSink<T> {
     writer: Arc<dyn Writer>,
     key: Option<KeyFn<T>>,
