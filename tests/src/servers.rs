@@ -167,7 +167,7 @@ impl Server {
         let port = self.port.to_string();
         let dir = self.dir.path();
         let child = match self.kind {
-            Kind::Nats => Command::new("nats-server")
+            Kind::Nats => Command::new(find("nats-server").expect("nats-server"))
                 .args(["-a", "127.0.0.1", "-p", &port, "-js", "-sd"])
                 .arg(dir.join("js"))
                 .stdout(Stdio::null())
