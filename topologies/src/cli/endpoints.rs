@@ -8,7 +8,7 @@ use std::time::Duration;
 use squall_connectors::broker::{BrokerError, BrokerSpout, Endpoint, Scheme};
 use squall_connectors::{mqtt, nats, postgres, redis, Malformed};
 
-use super::args::SensorArgs;
+use super::args::{Guarantee, SensorArgs};
 use super::CliError;
 use crate::sensor::{EventOutput, EventRecord, Reading, ReadingSource};
 
@@ -100,6 +100,16 @@ pub(crate) fn live_output(args: &SensorArgs) -> Result<Option<EventOutput>, CliE
         }
     }
     .map_err(|e| CliError::new(format!("--output: {e}")))?;
+    let dedups = match endpoint.scheme {
+        Scheme::Postgres => true,
+        Scheme::Nats => endpoint.param("stream").is_some(),
+        _ => false,
+    };
+    if !dedups && args.run.guarantee == Guarantee::ExactlyOnce {
+        eprintln!(
+            "note: --output {endpoint} cannot de-duplicate: an event replayed after a failure may arrive twice (JetStream and PostgreSQL outputs store it once)"
+        );
+    }
     Ok(Some(EventOutput::Live(
         sink.with_key(EventRecord::identity),
     )))
