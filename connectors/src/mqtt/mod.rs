@@ -14,6 +14,38 @@
 //!   it. MQTT cannot de-duplicate: a batch re-sent after a lost connection may arrive twice.
 //!
 //! The event loop reconnects with [`crate::broker::Backoff`] after a lost connection.
+//!
+//! # Example
+//!
+//! Numbers in on one topic, doubled out on another, until 10 s pass without a message:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use squall::{Bolt, BoltCollector, ComponentError, Config, LocalCluster, TopologyBuilder};
+//! use squall_connectors::mqtt;
+//!
+//! struct Double;
+//! impl Bolt for Double {
+//!     type Input = u64;
+//!     type Output = u64;
+//!     fn execute(&mut self, n: u64, out: &mut BoltCollector<'_, u64>) -> Result<(), ComponentError> {
+//!         out.emit(2 * n);
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let spout = mqtt::spout::<u64>(&"mqtt://127.0.0.1:1883/numbers".parse()?)?
+//!     .with_idle_exit(Duration::from_secs(10));
+//! let sink = mqtt::sink::<u64>(&"mqtt://127.0.0.1:1883/doubled".parse()?)?;
+//! let mut b = TopologyBuilder::new("double");
+//! let numbers = b.set_spout("numbers", 1, move || spout.clone());
+//! let doubled = b.set_bolt("double", 2, || Double).shuffle_grouping(&numbers).stream();
+//! b.set_bolt("out", 1, move || sink.clone()).shuffle_grouping(&doubled);
+//! LocalCluster::new(Config::default()).run(b.build()?)?;
+//! # Ok(())
+//! # }
+//! ```
 
 mod publisher;
 mod subscriber;
