@@ -181,7 +181,7 @@ impl Server {
                     format!(
                         "listener {port} 127.0.0.1\nallow_anonymous true\n\
                          max_inflight_messages 0\nmax_queued_messages 0\n\
-                         persistence false\n{user}"
+                         persistence false\nset_tcp_nodelay true\n{user}"
                     ),
                 )
                 .expect("write mosquitto.conf");

@@ -1,6 +1,7 @@
 //! Connector throughput against servers started on free loopback ports.
 //!
-//! `connector_throughput jetstream-sink|jetstream-spout|postgres-sink [N=1000000]` prints one
+//! `connector_throughput jetstream-sink|jetstream-spout|postgres-sink [N=1000000] [BATCH=1024]`
+//! prints one
 //! line `what=W messages=N elapsed_s=X per_s=Y`. The sinks write u64s keyed on their value
 //! (JetStream `Nats-Msg-Id`, PostgreSQL primary key) in batches of 1024 and count once the
 //! broker has confirmed everything; the spout reads a stream filled beforehand, acking each
@@ -53,6 +54,7 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let what = args.first().map(String::as_str).unwrap_or("jetstream-sink");
     let n: u64 = args.get(1).map_or(Ok(1_000_000), |s| s.parse())?;
+    let batch: usize = args.get(2).map_or(Ok(1024), |s| s.parse())?;
     let mut b = TopologyBuilder::new("throughput");
     // Servers live until the end of main.
     let (_server, start) = match what {
@@ -71,7 +73,8 @@ fn main() -> anyhow::Result<()> {
             } else {
                 nats::sink::<u64>(&endpoint)?
             }
-            .with_key(|n: &u64| n.to_string());
+            .with_key(|n: &u64| n.to_string())
+            .with_max_batch(batch);
             let numbers = b.set_spout("numbers", 1, move || Counter { next: 0, end: n });
             b.set_bolt("sink", 1, move || sink.clone())
                 .shuffle_grouping(&numbers);

@@ -116,6 +116,9 @@ fn main() -> anyhow::Result<()> {
         MqttOptions::new("bench-producer", "127.0.0.1", mqtt_server.port),
         10_000,
     );
+    let mut no_delay = rumqttc::NetworkOptions::new();
+    no_delay.set_tcp_nodelay(true);
+    events.set_network_options(no_delay);
     rt.spawn(async move { while events.poll().await.is_ok() {} });
     let sent_at = rt.block_on(async {
         let mut rng = SmallRng::seed_from_u64(42);

@@ -86,6 +86,14 @@ fn check(endpoint: &Endpoint) -> Result<(), BrokerError> {
     }
 }
 
+/// Socket options: no Nagle delay, so a lone PUBACK or publish is not held back waiting for
+/// the peer's delayed ACK (a 40 ms stall).
+fn no_delay() -> rumqttc::NetworkOptions {
+    let mut options = rumqttc::NetworkOptions::new();
+    options.set_tcp_nodelay(true);
+    options
+}
+
 /// The endpoint's `?qos=` (default 1).
 fn qos(endpoint: &Endpoint) -> Result<rumqttc::QoS, BrokerError> {
     match endpoint.param("qos").unwrap_or("1") {

@@ -61,6 +61,7 @@ impl Publisher for MqttPublisher {
             .set_max_packet_size(1 << 20, 1 << 20)
             .set_inflight(1000);
         let (client, mut events) = AsyncClient::new(options, 4096);
+        events.set_network_options(super::no_delay());
         let acked = Arc::new(AtomicU64::new(0));
         let progress = Arc::new(Notify::new());
         let (count, notify, name) = (acked.clone(), progress.clone(), self.endpoint.to_string());

@@ -67,7 +67,8 @@ impl Subscriber for MqttSubscriber {
             .set_clean_session(false)
             .set_manual_acks(true)
             .set_max_packet_size(1 << 20, 1 << 20);
-        let (client, events) = AsyncClient::new(options, REQUESTS);
+        let (client, mut events) = AsyncClient::new(options, REQUESTS);
+        events.set_network_options(super::no_delay());
         rt.block_on(async {
             // The event loop runs in its own task, never cancelled: a request (a PUBACK) taken
             // from the client's queue by a poll that a select! dropped would be lost.
