@@ -5,8 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the test suite needs: none yet (the broker connectors will add theirs here).
-packages=()
+# Debian packages the test suite needs: the broker servers the connector tests start on free
+# loopback ports (nats-server, mosquitto, redis-server, PostgreSQL's initdb/pg_ctl), and
+# mosquitto's command-line clients for trying a live pipeline by hand.
+packages=(nats-server mosquitto mosquitto-clients redis-server postgresql)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

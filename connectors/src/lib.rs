@@ -11,7 +11,14 @@
 //! - [`replay`]: the pending tuples of a replayable spout (at-least-once), shared by every
 //!   spout that can emit a failed tuple again.
 //!
-//! Planned, each behind its own feature: `mqtt`, `nats`, `redis`, `postgres`.
+//! - [`broker`] (any broker feature): endpoints, payload formats, backoff, and the spout and sink
+//!   cores shared by:
+//!   - `mqtt`: MQTT 3.1.1 spout (QoS 1, persistent session, PUBACK only on ack) and sink.
+//!   - `nats`: core NATS and JetStream spouts (durable pull consumer, ack/nak) and sinks
+//!     (JetStream with `Nats-Msg-Id` de-duplication).
+//!   - `redis`: Redis streams spout (consumer group, XACK on ack) and sink (XADD), lookup bolt.
+//!   - `postgres`: idempotent batched PostgreSQL sink.
+//! - [`Malformed`]: the shared counter of skipped records.
 //!
 //! # Example
 //!
@@ -43,6 +50,20 @@
 //! ```
 #![deny(missing_docs)]
 
+#[cfg(feature = "broker")]
+pub mod broker;
 #[cfg(feature = "file")]
 pub mod file;
+mod malformed;
+#[cfg(feature = "mqtt")]
+pub mod mqtt;
+#[cfg(feature = "nats")]
+pub mod nats;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(feature = "redis")]
+pub mod redis;
+
 pub mod replay;
+
+pub use malformed::Malformed;

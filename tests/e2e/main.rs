@@ -7,6 +7,7 @@
 mod acking;
 mod backpressure;
 mod chaos;
+mod connectors;
 mod exactly_once;
 mod groupings;
 mod latency;

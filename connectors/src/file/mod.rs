@@ -22,19 +22,18 @@ mod json_lines_spout;
 mod json_lines_writer;
 mod line_index;
 mod lines_spout;
-mod malformed;
 mod records;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 mod tsv_writer;
 
+pub use crate::malformed::Malformed;
 pub use csv_spout::CsvSpout;
 pub use destination::Destination;
 pub use error::FileError;
 pub use json_lines_spout::JsonLinesSpout;
 pub use json_lines_writer::JsonLinesWriter;
 pub use lines_spout::LinesSpout;
-pub use malformed::Malformed;
 pub use tsv_writer::TsvWriter;
 
 /// The input path that means standard input (for [`CsvSpout`] and [`JsonLinesSpout`]).

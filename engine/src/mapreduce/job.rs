@@ -174,8 +174,10 @@ where
         // One worker per task: an attempt holds its worker for its whole run (see map_task).
         // Attempts are retried by the job tracker, so the supervisor does not restart tasks:
         // a task that fails outside an attempt fails the job at once.
-        let mut supervision = crate::Supervision::default();
-        supervision.max_restarts = 0;
+        let supervision = crate::Supervision {
+            max_restarts: 0,
+            ..crate::Supervision::default()
+        };
         let config = Config {
             workers: 2 + self.settings.mappers + self.settings.reducers,
             track_latency: false,

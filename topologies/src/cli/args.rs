@@ -120,12 +120,21 @@ pub struct SensorArgs {
     /// A reading is in alarm when value >= level.
     #[arg(long, default_value_t = 1.0)]
     pub level: f64,
-    /// Readings CSV (header sensor,seq,value) instead of simulated sensors; `-` reads stdin.
+    /// Readings CSV (header sensor,seq,value) instead of simulated sensors; `-` reads stdin; or
+    /// a live input: mqtt://HOST:PORT/TOPIC, nats://HOST:PORT/SUBJECT[?stream=S],
+    /// redis://HOST:PORT/STREAMKEY (JSON readings; `?format=msgpack`).
     #[arg(long)]
     pub input: Option<PathBuf>,
-    /// Write the JSON Lines events here instead of stdout.
+    /// Write the JSON Lines events here instead of stdout; or a live output: mqtt://, nats://,
+    /// redis:// or postgres://USER@HOST:PORT/DB?table=NAME.
     #[arg(long)]
     pub output: Option<PathBuf>,
+    /// Live input: end the run after this many seconds without a message (drain, flush, exit 0).
+    #[arg(long, value_name = "SECS")]
+    pub idle_exit: Option<f64>,
+    /// Live input: end the run after this many messages.
+    #[arg(long, value_name = "N")]
+    pub max_records: Option<u64>,
     /// Write latency.hgrm, latency.svg and summary.json into this directory.
     #[arg(long)]
     pub report: Option<PathBuf>,

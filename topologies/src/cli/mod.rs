@@ -8,6 +8,7 @@
 mod args;
 pub mod bench;
 mod demo;
+mod endpoints;
 mod inputs;
 mod latency;
 mod mapreduce;

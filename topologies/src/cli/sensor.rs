@@ -9,7 +9,7 @@ use squall_connectors::file::{Malformed, STDIN};
 use super::args::SensorArgs;
 use super::inputs::require_file;
 use super::progress::Progress;
-use super::{latency, prometheus, recovery, CliError};
+use super::{endpoints, latency, prometheus, recovery, CliError};
 use crate::sensor::{
     distinct_sensors, EventCounts, EventOutput, ReadingSource, SensorAlarm, Simulation,
 };
@@ -27,7 +27,12 @@ pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRu
     let mut config = Config::default();
     args.run.configure(&mut config)?;
     let parallelism = args.parallelism.unwrap_or(config.workers).max(1);
+    let live = endpoints::live_input(args)?;
     let (source, sensors, malformed) = match &args.input {
+        Some(_) if live.is_some() => {
+            let (source, sensors, malformed) = live.expect("invariant: checked by the guard");
+            (source, sensors, Some(malformed))
+        }
         Some(path) => {
             let stdin = path.as_os_str() == STDIN;
             if !stdin {
@@ -129,9 +134,10 @@ pub(crate) fn summary_line(run: &SensorRun) -> String {
 
 /// `squall run sensor-alarm`: events to stdout or `--output`, the rest to stderr.
 pub(crate) fn run(args: &SensorArgs) -> Result<(), CliError> {
-    let output = match &args.output {
-        Some(path) => EventOutput::File(path.clone()),
-        None => EventOutput::Stdout { limit: None },
+    let output = match (endpoints::live_output(args)?, &args.output) {
+        (Some(live), _) => live,
+        (None, Some(path)) => EventOutput::File(path.clone()),
+        (None, None) => EventOutput::Stdout { limit: None },
     };
     let run = execute(args, output)?;
     eprintln!("{}", summary_line(&run));

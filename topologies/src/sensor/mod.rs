@@ -13,6 +13,7 @@
 
 mod alarm;
 mod leak;
+mod record;
 mod simulate;
 mod sink;
 mod types;
@@ -23,12 +24,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use squall::{Bolt, BuildError, Topology, TopologyBuilder, DEFAULT_STREAM};
+use squall_connectors::broker::BrokerSpout;
 use squall_connectors::file::{CsvSpout, Malformed};
 
 use crate::bench::{PacedSpout, Pacing, SensorReadings};
 
 pub use alarm::{AlarmBolt, EVENTS_STREAM, STATUS_STREAM};
 pub use leak::LeakBolt;
+pub use record::EventRecord;
 pub use simulate::{SimulatedSensors, Simulation};
 pub use sink::{EventCounts, EventLog, EventOutput, EventSink};
 pub use types::{Event, Reading, Signal};
@@ -48,6 +51,9 @@ pub enum ReadingSource {
     /// Simulated sensors (`samples` ignored) emitting at a fixed rate, one reading per sensor
     /// in turn, from one spout task (`squall bench`).
     Paced(Simulation, Arc<Pacing>),
+    /// A broker (MQTT, NATS, Redis): JSON or MessagePack readings, unbounded unless the spout
+    /// has an idle exit or a record limit. The leak detector's population is `sensors`.
+    Live(BrokerSpout<Reading>),
 }
 
 /// How to build the pipeline.
@@ -103,6 +109,10 @@ impl SensorAlarm {
                     PacedSpout::new(SensorReadings::new(sim), pacing.clone())
                 })
             }
+            ReadingSource::Live(spout) => {
+                let spout = spout.clone();
+                b.set_spout("readings", 1, move || spout.clone())
+            }
         };
         let (threshold, sensors) = (self.threshold, self.sensors);
         // Every sensor stream must pass a seq before the leak detector closes it, so it must
@@ -110,6 +120,7 @@ impl SensorAlarm {
         let population = match &self.source {
             ReadingSource::Simulated(sim) | ReadingSource::Paced(sim, _) => sim.sensors,
             ReadingSource::Csv { path, .. } => distinct_sensors(path).unwrap_or(sensors),
+            ReadingSource::Live(_) => sensors,
         };
         let alarm = b
             .set_bolt("alarm", self.parallelism, alarm)

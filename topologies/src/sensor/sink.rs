@@ -10,8 +10,10 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use squall::{Bolt, BoltCollector, ComponentError, Guarantee, State, TaskContext};
+use squall_connectors::broker::BrokerSink;
 
 use super::types::{Event, Signal};
+use super::EventRecord;
 
 /// Where events go.
 #[derive(Debug, Clone)]
@@ -25,6 +27,9 @@ pub enum EventOutput {
     File(PathBuf),
     /// Nowhere: count only (benchmarks).
     Discard,
+    /// A broker or database (NATS, MQTT, Redis, PostgreSQL), as [`EventRecord`]s keyed on
+    /// their identity; confirmed by the broker when the run finishes.
+    Live(BrokerSink<EventRecord>),
 }
 
 /// Event counts, shared with whoever built the topology: the events written (committed).
@@ -48,6 +53,8 @@ pub struct EventLog {
 
 struct LogInner {
     writer: Option<BufWriter<Box<dyn Write + Send>>>,
+    /// The broker sink of a live output, started once.
+    live: Option<BrokerSink<EventRecord>>,
     written: u64,
     /// The sink's numbering of its last checkpoint written (exactly-once): a restored
     /// instance skips the staged checkpoints up to it, which were written before the crash.
@@ -71,6 +78,7 @@ impl EventLog {
             counts,
             inner: Arc::new(Mutex::new(LogInner {
                 writer: None,
+                live: None,
                 written: 0,
                 committed: 0,
             })),
@@ -86,6 +94,14 @@ impl EventLog {
     /// Opens the output, the first time only: a restarted sink must not truncate the file.
     fn open(&self) -> Result<(), ComponentError> {
         let mut inner = self.lock()?;
+        if let EventOutput::Live(sink) = &self.output {
+            if inner.live.is_none() {
+                let mut sink = sink.clone();
+                sink.start()?;
+                inner.live = Some(sink);
+            }
+            return Ok(());
+        }
         if inner.writer.is_none() {
             let sink: Box<dyn Write + Send> = match &self.output {
                 EventOutput::Stdout { .. } => Box::new(std::io::stdout()),
@@ -93,7 +109,7 @@ impl EventLog {
                     File::create(path)
                         .map_err(|e| format!("cannot create {}: {e}", path.display()))?,
                 ),
-                EventOutput::Discard => Box::new(std::io::sink()),
+                EventOutput::Discard | EventOutput::Live(_) => Box::new(std::io::sink()),
             };
             inner.writer = Some(BufWriter::new(sink));
         }
@@ -113,6 +129,11 @@ impl EventLog {
                 Event::Leak { .. } => &self.counts.leaks,
             }
             .fetch_add(1, Ordering::Relaxed);
+            if let Some(live) = inner.live.as_mut() {
+                live.write(&EventRecord::from(*event))?;
+                inner.written += 1;
+                continue;
+            }
             if limit.is_none_or(|l| inner.written < l) {
                 if let Some(w) = inner.writer.as_mut() {
                     writeln!(w, "{}", event.to_json())?;
@@ -131,8 +152,8 @@ impl EventLog {
         self.write(events)?;
         let mut inner = self.lock()?;
         inner.committed = epoch;
-        inner.writer.as_mut().map_or(Ok(()), Write::flush)?;
-        Ok(())
+        drop(inner);
+        self.flush()
     }
 
     /// The sink's numbering of the last checkpoint written.
@@ -142,8 +163,21 @@ impl EventLog {
 
     fn flush(&self) -> Result<(), ComponentError> {
         let mut inner = self.lock()?;
+        if let Some(live) = inner.live.as_mut() {
+            live.flush()?;
+        }
         inner.writer.as_mut().map_or(Ok(()), Write::flush)?;
         Ok(())
+    }
+
+    /// Flushes, and stops a live output's connection (the run is over).
+    fn close(&self) {
+        let _ = self.flush();
+        if let Ok(mut inner) = self.lock() {
+            if let Some(mut live) = inner.live.take() {
+                live.cleanup();
+            }
+        }
     }
 }
 
@@ -275,7 +309,7 @@ impl Bolt for EventSink {
     }
 
     fn cleanup(&mut self) {
-        let _ = self.log.flush();
+        self.log.close();
     }
 }
 

@@ -1,18 +1,21 @@
-//! Counting and reporting input lines that do not parse.
+//! Counting and reporting input records (file lines, broker messages) that do not parse.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+#[cfg(feature = "file")]
+use std::path::Path;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Shared counter of skipped malformed input lines; clones share the count.
+/// Shared counter of skipped malformed input records (file lines or broker messages); clones
+/// share the count.
 ///
 /// Give a clone to a spout with `with_malformed` and keep one: after the run, [`Malformed::count`]
-/// says how many lines every task of that spout skipped. A counter serves one run: it reports
-/// each line of a file once, even when a spout rewound to a checkpoint reads it again.
+/// says how many records every task of that spout skipped. A counter serves one run: it
+/// reports each line of a file once, even when a spout rewound to a checkpoint reads it again.
 ///
 /// ```
-/// let malformed = squall_connectors::file::Malformed::new();
+/// let malformed = squall_connectors::Malformed::new();
 /// let for_the_spout = malformed.clone();
 /// assert_eq!(malformed.count(), 0);
 /// # drop(for_the_spout);
@@ -43,6 +46,7 @@ impl Malformed {
     /// Reports a skipped line on stderr as one line, `{path}: line {n}: {reason}; line skipped`
     /// (the `squall` command's contract), and counts it; a line of `path` at or before the
     /// last one reported was reported already (the spout rewound) and is passed over.
+    #[cfg(feature = "file")]
     pub(crate) fn skip(&self, path: &Path, line: u64, reason: &str) {
         {
             // A poisoned lock only means a reporting thread panicked; the map is still sound.
@@ -53,7 +57,23 @@ impl Malformed {
             }
             *last = line;
         }
-        let message = format!("{}: line {line}: {reason}; line skipped", path.display());
+        self.report(format!(
+            "{}: line {line}: {reason}; line skipped",
+            path.display()
+        ));
+    }
+
+    /// Reports a skipped broker message on stderr as one line,
+    /// `{source}: message {n}: {reason}; message skipped`, and counts it. `n` counts the
+    /// messages the task received, from 1.
+    #[cfg(feature = "broker")]
+    pub(crate) fn skip_message(&self, source: &str, message: u64, reason: &str) {
+        self.report(format!(
+            "{source}: message {message}: {reason}; message skipped"
+        ));
+    }
+
+    fn report(&self, message: String) {
         eprintln!("{message}");
         self.skipped.fetch_add(1, Ordering::Relaxed);
         #[cfg(test)]
@@ -68,6 +88,7 @@ impl Malformed {
 }
 
 #[cfg(test)]
+#[cfg(feature = "file")]
 mod tests {
     use super::*;
 

@@ -1,0 +1,303 @@
+//! The sink half every broker shares: the bolt encodes tuples and hands them to a writer thread
+//! through a bounded channel; the writer publishes in batches, reconnecting with backoff.
+
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+use serde::Serialize;
+use squall::{Bolt, BoltCollector, ComponentError, TaskContext, Tuple};
+
+use super::{Backoff, BrokerError, Endpoint};
+
+/// One encoded tuple on its way out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// The tuple's identity: JetStream message id, PostgreSQL primary key, Redis field `id`.
+    /// Writing the same key twice leaves one copy wherever the broker can de-duplicate.
+    pub key: String,
+    /// The payload in the endpoint's format.
+    pub payload: Vec<u8>,
+}
+
+/// A broker's writing side: connect, and publish a batch durably.
+pub(crate) trait Publisher: Send + Sync + 'static {
+    /// An open connection.
+    type Conn;
+    /// The endpoint, for messages.
+    fn endpoint(&self) -> &Endpoint;
+    /// Opens a connection (the writer thread's runtime is current).
+    async fn connect(&self) -> Result<Self::Conn, BrokerError>;
+    /// Writes `batch` and returns once the broker has confirmed all of it.
+    async fn publish(&self, conn: &mut Self::Conn, batch: &[Record]) -> Result<(), BrokerError>;
+}
+
+/// A [`Publisher`] with its connection type erased, so sinks are one type per tuple type.
+trait Writer: Send + Sync {
+    fn endpoint(&self) -> &Endpoint;
+    fn run(&self, commands: Receiver<Command>, max_batch: usize) -> Result<(), BrokerError>;
+}
+
+impl<P: Publisher> Writer for P {
+    fn endpoint(&self) -> &Endpoint {
+        Publisher::endpoint(self)
+    }
+
+    fn run(&self, commands: Receiver<Command>, max_batch: usize) -> Result<(), BrokerError> {
+        write_loop(self, commands, max_batch)
+    }
+}
+
+/// What the bolt sends its writer.
+enum Command {
+    Write(Record),
+    /// Reply once everything sent before is confirmed by the broker.
+    Flush(Sender<()>),
+}
+
+type KeyFn<T> = Arc<dyn Fn(&T) -> String + Send + Sync>;
+type WriterThread = JoinHandle<Result<(), BrokerError>>;
+
+/// A sink bolt over any broker: encodes each tuple in the endpoint's [`super::Format`], and
+/// publishes in batches from a writer thread (a batch is whatever queued while the last one was
+/// being written, so batches grow under load and stay single at low rates).
+///
+/// `execute` returns once the tuple is queued (a full queue blocks it: backpressure); `finish`
+/// returns once the broker has confirmed every tuple. A lost connection is retried with
+/// [`Backoff`], re-sending the unconfirmed batch: sinks that de-duplicate on
+/// [`Record::key`] (JetStream, PostgreSQL) write each tuple once, the others at least once.
+/// The key is [`BrokerSink::with_key`]'s function of the tuple, by default a hash of the payload.
+///
+/// Under acking, a tuple's tree completes when `execute` returns, that is once the tuple is
+/// queued, before the broker has confirmed it: a process killed in between loses what was
+/// queued (at most the queue's capacity) although its input was acknowledged. A task that fails
+/// or is restarted does not: its writer finishes the queue before it stops.
+pub struct BrokerSink<T> {
+    writer: Arc<dyn Writer>,
+    key: Option<KeyFn<T>>,
+    capacity: usize,
+    max_batch: usize,
+    live: Option<(Sender<Command>, WriterThread)>,
+    values: PhantomData<fn(T)>,
+}
+
+impl<T: Serialize> BrokerSink<T> {
+    pub(crate) fn from_publisher(publisher: impl Publisher) -> Self {
+        BrokerSink {
+            writer: Arc::new(publisher),
+            key: None,
+            capacity: 8192,
+            max_batch: 1024,
+            live: None,
+            values: PhantomData,
+        }
+    }
+
+    /// The identity of a tuple, for de-duplication on replay.
+    pub fn with_key(mut self, key: impl Fn(&T) -> String + Send + Sync + 'static) -> Self {
+        self.key = Some(Arc::new(key));
+        self
+    }
+
+    /// At most `n` records per batch written (default 1024).
+    pub fn with_max_batch(mut self, n: usize) -> Self {
+        self.max_batch = n.max(1);
+        self
+    }
+
+    /// Records queued for the writer before `execute` blocks (default 8192).
+    pub fn with_capacity(mut self, n: usize) -> Self {
+        self.capacity = n.max(1);
+        self
+    }
+
+    /// The endpoint this sink writes to.
+    pub fn endpoint(&self) -> &Endpoint {
+        self.writer.endpoint()
+    }
+
+    /// Starts the writer thread (done by `prepare`).
+    pub fn start(&mut self) -> Result<(), BrokerError> {
+        let (tx, rx) = crossbeam_channel::bounded(self.capacity);
+        let writer = self.writer.clone();
+        let max_batch = self.max_batch;
+        let thread = std::thread::Builder::new()
+            .name(format!("squall-{}-sink", self.endpoint().scheme.name()))
+            .spawn(move || writer.run(rx, max_batch))
+            .map_err(|e| self.stopped(e.to_string()))?;
+        self.live = Some((tx, thread));
+        Ok(())
+    }
+
+    /// Queues `value` for writing.
+    pub fn write(&mut self, value: &T) -> Result<(), BrokerError> {
+        let mut payload = Vec::with_capacity(64);
+        self.endpoint()
+            .format
+            .encode(value, &mut payload)
+            .map_err(|reason| BrokerError::Encode {
+                endpoint: self.endpoint().to_string(),
+                reason,
+            })?;
+        let key = match &self.key {
+            Some(f) => f(value),
+            None => {
+                let mut h = std::hash::DefaultHasher::new();
+                payload.hash(&mut h);
+                format!("{:016x}", h.finish())
+            }
+        };
+        self.send(Command::Write(Record { key, payload }))
+    }
+
+    /// Returns once the broker has confirmed everything written so far.
+    pub fn flush(&mut self) -> Result<(), BrokerError> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.send(Command::Flush(tx))?;
+        match rx.recv_timeout(FLUSH_WAIT) {
+            Ok(()) => Ok(()),
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => Err(self.stopped(format!(
+                "the broker did not confirm the last writes within {}s",
+                FLUSH_WAIT.as_secs()
+            ))),
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => Err(self.writer_error()),
+        }
+    }
+
+    fn send(&mut self, command: Command) -> Result<(), BrokerError> {
+        let Some((tx, _)) = self.live.as_ref() else {
+            return Err(self.stopped("the sink was not started".into()));
+        };
+        tx.send(command).map_err(|_| self.writer_error())
+    }
+
+    /// The writer thread ended: its error.
+    fn writer_error(&mut self) -> BrokerError {
+        match self.live.take().map(|(_, thread)| thread.join()) {
+            Some(Ok(Err(e))) => e,
+            _ => self.stopped("the writer ended without saying why".into()),
+        }
+    }
+
+    fn stopped(&self, reason: String) -> BrokerError {
+        BrokerError::Stopped {
+            endpoint: self.endpoint().to_string(),
+            reason,
+        }
+    }
+}
+
+impl<T> Clone for BrokerSink<T> {
+    /// An unstarted sink with the same endpoint and settings.
+    fn clone(&self) -> Self {
+        BrokerSink {
+            writer: self.writer.clone(),
+            key: self.key.clone(),
+            capacity: self.capacity,
+            max_batch: self.max_batch,
+            live: None,
+            values: PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for BrokerSink<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrokerSink")
+            .field("endpoint", &self.writer.endpoint().to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Tuple> Bolt for BrokerSink<T> {
+    type Input = T;
+    type Output = ();
+
+    fn prepare(&mut self, _: &TaskContext) -> Result<(), ComponentError> {
+        Ok(self.start()?)
+    }
+
+    fn execute(&mut self, value: T, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
+        Ok(self.write(&value)?)
+    }
+
+    fn finish(&mut self, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
+        Ok(self.flush()?)
+    }
+
+    fn cleanup(&mut self) {
+        // Dropping the sender ends the writer after it has written what is queued.
+        if let Some((tx, thread)) = self.live.take() {
+            drop(tx);
+            if let Ok(Err(e)) = thread.join() {
+                eprintln!("{e}");
+            }
+        }
+    }
+}
+
+/// How long `flush` waits for the broker to confirm (a broker down longer fails the run).
+const FLUSH_WAIT: Duration = Duration::from_secs(60);
+
+/// The writer thread: batches what is queued, writes it, retries on a lost connection.
+fn write_loop<P: Publisher>(
+    p: &P,
+    commands: Receiver<Command>,
+    max_batch: usize,
+) -> Result<(), BrokerError> {
+    // Multi-threaded (one worker) so tasks a client spawns (an MQTT event loop) run while this
+    // thread waits on the channel.
+    let rt = super::runtime(p.endpoint(), true)?;
+    // Connect before the first tuple arrives, so it does not wait for the connection; a
+    // failure here is retried when there is something to write.
+    let mut conn = match rt.block_on(p.connect()) {
+        Ok(c) => Some(c),
+        Err(e) if e.is_transient() => {
+            eprintln!("{e}; retrying when there is something to write");
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let mut backoff = Backoff::default();
+    let mut batch = Vec::with_capacity(max_batch);
+    loop {
+        let mut flush = None;
+        match commands.recv() {
+            Ok(Command::Write(r)) => batch.push(r),
+            Ok(Command::Flush(reply)) => flush = Some(reply),
+            Err(_) => return Ok(()),
+        }
+        while flush.is_none() && batch.len() < max_batch {
+            match commands.try_recv() {
+                Ok(Command::Write(r)) => batch.push(r),
+                Ok(Command::Flush(reply)) => flush = Some(reply),
+                Err(_) => break,
+            }
+        }
+        while !batch.is_empty() {
+            let result = match conn.as_mut() {
+                Some(c) => rt.block_on(p.publish(c, &batch)).map(|()| batch.clear()),
+                None => rt.block_on(p.connect()).map(|c| {
+                    conn = Some(c);
+                    backoff.reset();
+                }),
+            };
+            match result {
+                Ok(()) => {}
+                Err(e) if e.is_transient() => {
+                    let delay = backoff.next_delay();
+                    eprintln!("{e}; retrying in {} ms", delay.as_millis());
+                    conn = None;
+                    std::thread::sleep(delay);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some(reply) = flush {
+            let _ = reply.send(());
+        }
+    }
+}

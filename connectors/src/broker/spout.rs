@@ -1,0 +1,354 @@
+//! The spout half every broker shares: a client thread delivers messages through a bounded
+//! channel; the spout decodes, emits with an id, and settles with the broker only in `ack`/`fail`.
+
+use std::collections::{HashMap, VecDeque};
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use squall::{ComponentError, MessageId, Spout, SpoutCollector, TaskContext, Tuple};
+use tokio::sync::mpsc;
+
+use super::{BrokerError, Endpoint};
+use crate::Malformed;
+
+/// One message handed from a client thread to its spout.
+#[derive(Debug)]
+pub struct Delivery {
+    /// Unique within the spout task; the tuple's message id, and how the spout settles it.
+    pub id: MessageId,
+    /// The payload as received.
+    pub payload: Vec<u8>,
+}
+
+/// The spout's verdict on a delivered message, sent back to the client thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settle {
+    /// Processed (the tuple tree completed, or the payload was malformed): acknowledge to the
+    /// broker (MQTT PUBACK, JetStream ack, Redis XACK).
+    Ack(MessageId),
+    /// Failed: ask the broker to redeliver (JetStream nak). Sent only by spouts whose subscriber
+    /// says [`Replay::Broker`].
+    Nak(MessageId),
+}
+
+/// How a failed tuple is replayed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replay {
+    /// The spout keeps each value until it is acked and re-emits it on `fail` (MQTT, core NATS,
+    /// Redis: their brokers redeliver only after a reconnect or a claim).
+    Local,
+    /// The spout forgets the value and naks it; the broker redelivers (JetStream).
+    Broker,
+}
+
+/// The two ends a client thread holds.
+#[derive(Debug)]
+pub struct ClientLink {
+    /// Deliveries to the spout. Bounded: when the spout falls behind, the client stops reading
+    /// and the broker holds the messages (backpressure reaches the broker).
+    pub deliveries: mpsc::Sender<Delivery>,
+    /// Verdicts from the spout. Unbounded on purpose: the spout must never block, and the
+    /// verdicts in flight are bounded by the deliveries not yet settled, which the broker caps
+    /// (MQTT in-flight window, JetStream max ack pending, Redis read count). When it closes the
+    /// spout has closed: the client settles what is queued and returns.
+    pub settles: mpsc::UnboundedReceiver<Settle>,
+}
+
+/// The client side of a broker spout; `run` is called on a thread of its own.
+pub trait Subscriber: Send + Sync + 'static {
+    /// The endpoint, for messages.
+    fn endpoint(&self) -> &Endpoint;
+    /// How a failed tuple is replayed.
+    fn replay(&self) -> Replay;
+    /// Connects (reconnecting with backoff when the connection is lost), delivers messages, and
+    /// settles the verdicts it receives, until `link.settles` closes. `task` and `tasks` let
+    /// several tasks share a subscription (consumer names, client ids).
+    fn run(&self, task: usize, tasks: usize, link: ClientLink) -> Result<(), BrokerError>;
+}
+
+/// When a live spout stops by itself.
+#[derive(Debug, Clone, Default)]
+struct Limits {
+    idle_exit: Option<Duration>,
+    max_records: Option<u64>,
+}
+
+/// A spout over any broker [`Subscriber`]: decodes payloads in the endpoint's [`super::Format`]
+/// into `T`, emits each with a message id, and acknowledges to the broker only in
+/// [`Spout::ack`], so a message counts as handled only once its tuple tree completes (and,
+/// without acking, right after emit). [`Spout::fail`] replays as the subscriber's [`Replay`] says.
+///
+/// A payload that does not decode is reported on stderr as
+/// `{endpoint}: message {n}: {reason}; message skipped`, counted in the [`Malformed`] counter,
+/// and acknowledged (a poison message is not redelivered forever).
+///
+/// Unbounded unless told: [`BrokerSpout::with_idle_exit`] and [`BrokerSpout::with_max_records`]
+/// make it finish, once every emitted tuple is settled.
+pub struct BrokerSpout<T> {
+    subscriber: Arc<dyn Subscriber>,
+    malformed: Malformed,
+    batch: usize,
+    capacity: usize,
+    limits: Limits,
+    live: Option<Live<T>>,
+    finished: bool,
+    values: PhantomData<fn() -> T>,
+}
+
+/// A running spout task's side of its client.
+struct Live<T> {
+    deliveries: mpsc::Receiver<Delivery>,
+    settles: mpsc::UnboundedSender<Settle>,
+    thread: Option<JoinHandle<Result<(), BrokerError>>>,
+    /// Emitted and not yet settled; the value is kept only for [`Replay::Local`].
+    pending: HashMap<MessageId, Option<T>>,
+    /// Failed ids waiting to be re-emitted.
+    replay: VecDeque<MessageId>,
+    received: u64,
+    last_input: Instant,
+}
+
+impl<T: Tuple> BrokerSpout<T> {
+    /// A spout over `subscriber`; nothing connects until the task's `open`.
+    pub fn new(subscriber: impl Subscriber) -> Self {
+        BrokerSpout {
+            subscriber: Arc::new(subscriber),
+            malformed: Malformed::new(),
+            batch: 256,
+            capacity: 4096,
+            limits: Limits::default(),
+            live: None,
+            finished: false,
+            values: PhantomData,
+        }
+    }
+
+    /// Counts skipped malformed payloads in `counter` (keep a clone to read the count).
+    pub fn with_malformed(mut self, counter: Malformed) -> Self {
+        self.malformed = counter;
+        self
+    }
+
+    /// Emits at most `n` tuples per `next_tuple` call (default 256).
+    pub fn with_batch(mut self, n: usize) -> Self {
+        self.batch = n.max(1);
+        self
+    }
+
+    /// Messages the client may hold for the spout before it stops reading (default 4096).
+    pub fn with_capacity(mut self, n: usize) -> Self {
+        self.capacity = n.max(1);
+        self
+    }
+
+    /// Finishes after `idle` without a message (counted from `open` and from each message).
+    pub fn with_idle_exit(mut self, idle: Duration) -> Self {
+        self.limits.idle_exit = Some(idle);
+        self
+    }
+
+    /// Finishes after `n` messages (malformed ones included); later ones stay with the broker.
+    pub fn with_max_records(mut self, n: u64) -> Self {
+        self.limits.max_records = Some(n);
+        self
+    }
+
+    /// The endpoint this spout reads.
+    pub fn endpoint(&self) -> &Endpoint {
+        self.subscriber.endpoint()
+    }
+
+    fn start(&mut self, task: usize, tasks: usize) -> Result<(), BrokerError> {
+        let (deliver, deliveries) = mpsc::channel(self.capacity);
+        let (settle, settles) = mpsc::unbounded_channel();
+        let subscriber = self.subscriber.clone();
+        let endpoint = subscriber.endpoint().to_string();
+        let thread = std::thread::Builder::new()
+            .name(format!(
+                "squall-{}-spout-{task}",
+                subscriber.endpoint().scheme.name()
+            ))
+            .spawn(move || {
+                let link = ClientLink {
+                    deliveries: deliver,
+                    settles,
+                };
+                subscriber.run(task, tasks, link)
+            })
+            .map_err(|e| BrokerError::Stopped {
+                endpoint,
+                reason: e.to_string(),
+            })?;
+        self.live = Some(Live {
+            deliveries,
+            settles: settle,
+            thread: Some(thread),
+            pending: HashMap::new(),
+            replay: VecDeque::new(),
+            received: 0,
+            last_input: Instant::now(),
+        });
+        Ok(())
+    }
+}
+
+impl Limits {
+    fn reached<T>(&self, live: &Live<T>) -> bool {
+        self.max_records.is_some_and(|n| live.received >= n)
+            || self
+                .idle_exit
+                .is_some_and(|d| live.last_input.elapsed() >= d)
+    }
+}
+
+impl<T> Clone for BrokerSpout<T> {
+    /// An unopened spout over the same subscriber, with the same settings and counter.
+    fn clone(&self) -> Self {
+        BrokerSpout {
+            subscriber: self.subscriber.clone(),
+            malformed: self.malformed.clone(),
+            batch: self.batch,
+            capacity: self.capacity,
+            limits: self.limits.clone(),
+            live: None,
+            finished: false,
+            values: PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for BrokerSpout<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrokerSpout")
+            .field("endpoint", &self.subscriber.endpoint().to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Tuple> Spout for BrokerSpout<T> {
+    type Output = T;
+
+    fn open(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
+        Ok(self.start(ctx.task_index(), ctx.component_tasks())?)
+    }
+
+    fn next_tuple(&mut self, out: &mut SpoutCollector<'_, T>) -> Result<(), ComponentError> {
+        if self.finished {
+            return Ok(());
+        }
+        let keep = self.subscriber.replay() == Replay::Local;
+        let Some(live) = self.live.as_mut() else {
+            return Ok(());
+        };
+        let mut budget = self.batch;
+        while budget > 0 {
+            let Some(id) = live.replay.pop_front() else {
+                break;
+            };
+            if let Some(Some(value)) = live.pending.get(&id) {
+                out.emit_with_id(value.clone(), id);
+                budget -= 1;
+            }
+        }
+        while budget > 0 && self.limits.max_records.is_none_or(|n| live.received < n) {
+            let d = match live.deliveries.try_recv() {
+                Ok(d) => d,
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => {
+                    let endpoint = self.subscriber.endpoint().to_string();
+                    let result = live.thread.take().map(JoinHandle::join);
+                    return Err(match result {
+                        Some(Ok(Err(e))) => e.into(),
+                        _ => BrokerError::Stopped {
+                            endpoint,
+                            reason: "the client ended without saying why".into(),
+                        }
+                        .into(),
+                    });
+                }
+            };
+            live.received += 1;
+            live.last_input = Instant::now();
+            budget -= 1;
+            match self.subscriber.endpoint().format.decode::<T>(&d.payload) {
+                Ok(value) => {
+                    live.pending.insert(d.id, keep.then(|| value.clone()));
+                    out.emit_with_id(value, d.id);
+                }
+                Err(reason) => {
+                    let endpoint = self.subscriber.endpoint().to_string();
+                    self.malformed
+                        .skip_message(&endpoint, live.received, &reason);
+                    let _ = live.settles.send(Settle::Ack(d.id));
+                }
+            }
+        }
+        let limit = self.limits.reached(live);
+        if limit && live.pending.is_empty() && live.replay.is_empty() {
+            self.finished = true;
+        }
+        Ok(())
+    }
+
+    fn ack(&mut self, msg_id: MessageId) {
+        if let Some(live) = self.live.as_mut() {
+            if live.pending.remove(&msg_id).is_some() {
+                // A closed channel means the client stopped; the broker redelivers later.
+                let _ = live.settles.send(Settle::Ack(msg_id));
+            }
+        }
+    }
+
+    fn fail(&mut self, msg_id: MessageId) {
+        let Some(live) = self.live.as_mut() else {
+            return;
+        };
+        match self.subscriber.replay() {
+            Replay::Local => {
+                if live.pending.contains_key(&msg_id) {
+                    live.replay.push_back(msg_id);
+                }
+            }
+            Replay::Broker => {
+                if live.pending.remove(&msg_id).is_some() {
+                    let _ = live.settles.send(Settle::Nak(msg_id));
+                }
+            }
+        }
+    }
+
+    fn close(&mut self) {
+        let Some(mut live) = self.live.take() else {
+            return;
+        };
+        // Closing the verdict channel tells the client to settle what is queued and return;
+        // wait a bounded time for it so the last acks reach the broker before the process ends.
+        drop(live.settles);
+        drop(live.deliveries);
+        if let Some(thread) = live.thread.take() {
+            let deadline = Instant::now() + CLOSE_WAIT;
+            while !thread.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            if thread.is_finished() {
+                if let Ok(Err(e)) = thread.join() {
+                    eprintln!("{e}");
+                }
+            }
+        }
+    }
+
+    fn is_finished(&self) -> bool {
+        self.finished
+    }
+}
+
+/// How long `close` waits for a client to deliver its last acknowledgements.
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
+
+#[cfg(test)]
+#[cfg(feature = "file")]
+#[path = "spout_tests.rs"]
+mod tests;

@@ -1,0 +1,69 @@
+//! Connectors against real brokers: each test starts its own server (see
+//! `squall_tests::servers`), publishes with an independent client, runs a topology through the
+//! connector under test, and checks what arrived against what was sent.
+
+mod live_sensor;
+mod mqtt;
+mod nats;
+mod postgres;
+mod redis;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use squall::{Bolt, BoltCollector, ComponentError, Spout, SpoutCollector, Tuple};
+
+/// A sink that keeps every tuple it executes.
+pub struct Collect<T>(pub Arc<Mutex<Vec<T>>>);
+
+impl<T> Clone for Collect<T> {
+    fn clone(&self) -> Self {
+        Collect(self.0.clone())
+    }
+}
+
+impl<T: Tuple> Bolt for Collect<T> {
+    type Input = T;
+    type Output = ();
+
+    fn execute(&mut self, t: T, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
+        self.0.lock().unwrap().push(t);
+        Ok(())
+    }
+}
+
+/// A runtime for the tests' own clients (entered by the caller where a client spawns tasks).
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Polls `done` until it holds, panicking with `what` after `secs` seconds.
+pub fn wait_until(secs: u64, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A bounded spout emitting the given values, in order, from task 0.
+pub struct VecSpout<T>(pub Vec<T>);
+
+impl<T: Tuple> Spout for VecSpout<T> {
+    type Output = T;
+
+    fn next_tuple(&mut self, out: &mut SpoutCollector<'_, T>) -> Result<(), ComponentError> {
+        for v in self.0.drain(..self.0.len().min(64)) {
+            out.emit(v);
+        }
+        Ok(())
+    }
+
+    fn is_finished(&self) -> bool {
+        self.0.is_empty()
+    }
+}
