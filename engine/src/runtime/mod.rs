@@ -2,8 +2,14 @@
 //!
 //! # Layout
 //!
-//! - `local`: [`LocalCluster`], the controller. It owns the actix `System` thread and the
-//!   arbiters, waits for tasks to report their end, and tears everything down.
+//! - `local`: [`LocalCluster`]. It owns the actix `System` thread and the arbiters, and tears
+//!   everything down at the end.
+//! - `controller`: runs on the waiting thread; collects what tasks report, and holds the
+//!   `supervisor` (which tasks restart after a failure, restart intensity, backoff) and the
+//!   `checkpoint` coordinator (barriers, the records of every task, the state backend).
+//! - `acker`: Storm's XOR ledger of tuple trees (at-least-once), as actors beside the tasks.
+//! - `inbox`: a bolt task's queued input, with generations and barrier alignment.
+//! - `chaos`: failure injection inside the executor.
 //! - `launch` and `node`: start every task, then wire it to its neighbours.
 //! - `spout_task` and `bolt_task`: the executors. A spout task polls `next_tuple` while it has
 //!   credit; a bolt task executes its inbox while its outputs have credit and returns one credit
@@ -13,6 +19,17 @@
 //! - `metrics` and `live`: what a task measures about itself (metrics facade, execute latency,
 //!   capacity, end-to-end latency) and the counters progress displays read.
 //! - `run_report`: what a completed run returns.
+//!
+//! # Failures
+//!
+//! A panic in a hook never ends the actor: the task drops its user instance and reports the
+//! crash; after the supervisor's backoff it gets a `Restart` (a fresh instance from its
+//! factory), with the same address and links, so no producer notices. At most once, that is
+//! all: the tuple in hand is lost. In the checkpointing modes every task also rolls back to the
+//! last complete checkpoint: the generation goes up, whatever an older generation left in
+//! flight is dropped (its credits still return), stateful bolts `restore`; exactly once the
+//! spouts rewind to their checkpointed position, at least once they keep going and fail every
+//! open tree at once, so the spout replays it.
 //!
 //! # End of stream
 //!
