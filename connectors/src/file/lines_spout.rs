@@ -223,6 +223,9 @@ impl Spout for LinesSpout {
 
     fn next_tuple(&mut self, out: &mut SpoutCollector<'_, String>) -> Result<(), ComponentError> {
         let mut emitted = self.pending.replay(out, self.batch);
+        // The lines of one call form one tuple tree (at least once), named by the number of
+        // the first: tracking blocks of lines, not each line, keeps acking cheap.
+        let block = self.emitted + 1;
         while emitted < self.batch && !self.finished {
             let Some(current) = self.current.as_mut() else {
                 self.open_next()?;
@@ -269,7 +272,7 @@ impl Spout for LinesSpout {
                 }
             })?;
             self.emitted += 1;
-            self.pending.emit(out, line, self.emitted);
+            self.pending.emit(out, line, block);
             emitted += 1;
         }
         Ok(())

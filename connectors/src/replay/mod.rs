@@ -21,7 +21,7 @@
 //! pending.track(2, "second".to_string());
 //! pending.fail(2);
 //! pending.ack(1);
-//! assert_eq!(pending.next_replay(), Some((2, "second".to_string())));
+//! assert_eq!(pending.next_replay(), Some((2, vec!["second".to_string()])));
 //! assert_eq!(pending.len(), 1); // still pending until acked
 //! ```
 //!

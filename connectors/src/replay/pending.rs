@@ -5,12 +5,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use squall::{Guarantee, MessageId, SpoutCollector, TaskContext, Tuple};
 
 /// Tracked tuples of one spout task, by message id, and the failed ones awaiting replay.
+///
+/// One message id may name a group of tuples (consecutive emits with the same id in one
+/// `next_tuple` call form one tuple tree): the group is acked, failed and replayed as a whole,
+/// which lets a spout track blocks of cheap tuples (lines) instead of each one.
 #[derive(Debug, Clone)]
 pub struct Pending<T> {
     /// True under at-least-once: only then are acks and fails delivered.
     tracking: bool,
     /// Emitted and not yet acked. A `BTreeMap`, so replays go in ascending id order.
-    tuples: BTreeMap<MessageId, T>,
+    tuples: BTreeMap<MessageId, Vec<T>>,
     /// Failed ids not yet emitted again; a subset of `tuples`' keys.
     failed: BTreeSet<MessageId>,
 }
@@ -41,22 +45,22 @@ impl<T: Tuple> Pending<T> {
         self.tracking
     }
 
-    /// Keeps `value` as the tuple emitted with `msg_id` (nothing unless tracking).
+    /// Keeps `value` as (one more) tuple emitted with `msg_id` (nothing unless tracking).
     pub fn track(&mut self, msg_id: MessageId, value: T) {
         if self.tracking {
-            self.tuples.insert(msg_id, value);
+            self.tuples.entry(msg_id).or_default().push(value);
         }
     }
 
     /// Emits `value` with `msg_id`, keeping a copy when tracking.
     pub fn emit(&mut self, out: &mut SpoutCollector<'_, T>, value: T, msg_id: MessageId) {
         if self.tracking {
-            self.tuples.insert(msg_id, value.clone());
+            self.tuples.entry(msg_id).or_default().push(value.clone());
         }
         out.emit_with_id(value, msg_id);
     }
 
-    /// The tree of `msg_id` completed: forget the tuple.
+    /// The tree of `msg_id` completed: forget its tuples.
     pub fn ack(&mut self, msg_id: MessageId) {
         self.tuples.remove(&msg_id);
         self.failed.remove(&msg_id);
@@ -69,31 +73,34 @@ impl<T: Tuple> Pending<T> {
         }
     }
 
-    /// The failed tuple with the lowest id, to emit again under the same id; it stays pending
-    /// until acked (or fails again).
-    pub fn next_replay(&mut self) -> Option<(MessageId, T)> {
+    /// The failed group with the lowest id, to emit again under the same id; it stays
+    /// pending until acked (or fails again).
+    pub fn next_replay(&mut self) -> Option<(MessageId, Vec<T>)> {
         while let Some(id) = self.failed.pop_first() {
-            if let Some(value) = self.tuples.get(&id) {
-                return Some((id, value.clone()));
+            if let Some(values) = self.tuples.get(&id) {
+                return Some((id, values.clone()));
             }
         }
         None
     }
 
-    /// Emits at most `budget` failed tuples again, lowest id first; returns how many.
+    /// Emits failed groups again, lowest id first, until about `budget` tuples went out;
+    /// returns how many did.
     pub fn replay(&mut self, out: &mut SpoutCollector<'_, T>, budget: usize) -> usize {
         let mut replayed = 0;
         while replayed < budget {
-            let Some((id, value)) = self.next_replay() else {
+            let Some((id, values)) = self.next_replay() else {
                 break;
             };
-            out.emit_with_id(value, id);
-            replayed += 1;
+            replayed += values.len();
+            for value in values {
+                out.emit_with_id(value, id);
+            }
         }
         replayed
     }
 
-    /// Tuples emitted and not yet acked (failed ones included).
+    /// Message ids emitted and not yet acked (failed ones included).
     pub fn len(&self) -> usize {
         self.tuples.len()
     }
@@ -131,16 +138,27 @@ mod tests {
         }
         p.ack(4); // acked after failing: no replay
         p.ack(1);
-        assert_eq!(p.next_replay(), Some((2, 20)));
-        assert_eq!(p.next_replay(), Some((5, 50)));
+        assert_eq!(p.next_replay(), Some((2, vec![20])));
+        assert_eq!(p.next_replay(), Some((5, vec![50])));
         assert_eq!(p.next_replay(), None);
         assert_eq!(p.len(), 4); // 2, 3, 5, 6
         p.fail(2);
-        assert_eq!(p.next_replay(), Some((2, 20)));
+        assert_eq!(p.next_replay(), Some((2, vec![20])));
         for id in [2, 3, 5, 6] {
             p.ack(id);
         }
         assert!(p.is_empty());
+    }
+
+    #[test]
+    fn a_message_id_names_a_group_replayed_whole() {
+        let mut p = tracking();
+        p.track(7, 1);
+        p.track(7, 2);
+        p.track(8, 3);
+        p.fail(7);
+        assert_eq!(p.next_replay(), Some((7, vec![1, 2])));
+        assert_eq!(p.len(), 2);
     }
 
     #[test]

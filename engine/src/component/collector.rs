@@ -54,7 +54,8 @@ impl<T: Tuple> SpoutCollector<'_, T> {
         self.out.emit(0, value, self.origin);
     }
 
-    /// Emits on the default stream with a message id. Under at-least-once the spout's
+    /// Emits on the default stream with a message id (consecutive emits with the same id in
+    /// one `next_tuple` call form one tuple tree). Under at-least-once the spout's
     /// `ack(msg_id)` runs when the whole tuple tree completes, and `fail(msg_id)` when it fails
     /// (an explicit fail, a timeout, or a crash of a task holding part of it); the spout
     /// replays in `fail`. Without acking (the other guarantees, or zero ackers), `ack(msg_id)`
@@ -65,11 +66,18 @@ impl<T: Tuple> SpoutCollector<'_, T> {
             self.tracked.push((msg_id, 0, 0));
             return;
         };
-        let root = tracking.id();
+        // Consecutive emits with the same message id in one call join one tree.
+        let (root, prev) = match self.tracked.last() {
+            Some(&(id, root, xor)) if id == msg_id && root != 0 => {
+                self.tracked.pop();
+                (root, xor)
+            }
+            _ => (tracking.id(), 0),
+        };
         tracking.current.clear();
         tracking.current.push(Anchor {
             ids: vec![(root, 0)],
-            ack_val: 0,
+            ack_val: prev,
         });
         self.out.emit(0, value, self.origin);
         let xor = self

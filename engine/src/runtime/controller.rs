@@ -67,6 +67,8 @@ pub(crate) struct Controller {
     rollbacks: u64,
     checkpoints: u64,
     start: Instant,
+    /// A spout waits only for acks: checkpoint back to back.
+    asap: bool,
 }
 
 impl Controller {
@@ -114,6 +116,7 @@ impl Controller {
             rollbacks: 0,
             checkpoints: 0,
             start,
+            asap: false,
         }
     }
 
@@ -282,6 +285,14 @@ impl Controller {
                 };
                 self.pending_restart = Some(PendingRestart { at, tasks });
             }
+            TaskEvent::AwaitingAcks => {
+                // Checkpoint at once, and keep checkpointing back to back from now on: the
+                // spouts are out of input and only wait for acks.
+                self.asap = true;
+                if self.guarantee != Guarantee::AtMostOnce && self.pending_restart.is_none() {
+                    self.next_checkpoint = Some(Instant::now());
+                }
+            }
             TaskEvent::Failed(error) => return Err(error),
         }
         Ok(())
@@ -295,7 +306,12 @@ impl Controller {
                 .iter()
                 .for_each(|c| c.do_send(Control::Committed(id)));
         }
-        self.next_checkpoint = Some(Instant::now() + self.checkpoint_interval);
+        let wait = if self.asap {
+            Duration::ZERO
+        } else {
+            self.checkpoint_interval
+        };
+        self.next_checkpoint = Some(Instant::now() + wait);
     }
 
     fn trigger_checkpoint(&mut self) {

@@ -110,6 +110,11 @@ impl TaskEnv {
         });
     }
 
+    /// Asks for a checkpoint now (see `TaskEvent::AwaitingAcks`).
+    pub(crate) fn report_awaiting_acks(&self) {
+        let _ = self.events.send(TaskEvent::AwaitingAcks);
+    }
+
     /// Reports the task's end with its counters.
     pub(crate) fn report_done(&self, gen: u64, stats: TaskStats, record: Option<TaskRecord>) {
         let _ = self.events.send(TaskEvent::Done {

@@ -55,6 +55,8 @@ pub(crate) struct SpoutTask<S: Spout> {
     pending: FxHashMap<u64, (MessageId, u64)>,
     /// `Init` ops not yet sent to the ackers.
     inits: Vec<AckOp>,
+    /// Asked the controller for a checkpoint since the last emit.
+    awaiting_acks: bool,
     acked: u64,
     failed: u64,
     /// Counters and gauges, and the completion latency of the trees acked here.
@@ -67,6 +69,8 @@ pub(crate) struct SpoutTask<S: Spout> {
     /// Tuples emitted when each uncommitted checkpoint was taken: a rollback to one of them
     /// counts what came after as replayed.
     emitted_at: Vec<(u64, u64)>,
+    /// Tuples emitted when this generation began.
+    gen_start: u64,
     replayed: u64,
     /// The record taken when the spout finished, before `close`.
     final_record: Option<TaskRecord>,
@@ -86,6 +90,7 @@ impl<S: Spout> SpoutTask<S> {
             tracked: Vec::new(),
             pending: FxHashMap::default(),
             inits: Vec::new(),
+            awaiting_acks: false,
             acked: 0,
             failed: 0,
             metrics,
@@ -93,6 +98,7 @@ impl<S: Spout> SpoutTask<S> {
             started: Instant::now(),
             gen: 0,
             emitted_at: Vec::new(),
+            gen_start: 0,
             replayed: 0,
             final_record: None,
         }
@@ -159,12 +165,15 @@ impl<S: Spout> SpoutTask<S> {
             self.gen = r.gen;
             self.out.reset(r.gen);
             self.partial_since = None;
+            // What was emitted since the checkpoint rolled back to (or since this generation
+            // began) goes out again.
             let base = r
                 .checkpoint
                 .and_then(|c| self.emitted_at.iter().find(|(id, _)| *id == c))
-                .map_or(0, |&(_, n)| n);
+                .map_or(self.gen_start, |&(_, n)| n.max(self.gen_start));
             self.replayed += self.out.emitted.saturating_sub(base);
             self.emitted_at.clear();
+            self.gen_start = self.out.emitted;
         }
         if r.rollback && self.env.config.guarantee == Guarantee::AtLeastOnce {
             return self.recover_trees(r, ctx);
@@ -250,6 +259,7 @@ impl<S: Spout> SpoutTask<S> {
         self.acked += acked.len() as u64;
         self.failed += failed.len() as u64;
         self.replayed += failed.len() as u64;
+        self.awaiting_acks = false;
         let (a, f) = (acked.len() as u64, failed.len() as u64);
         self.metrics.add_outcomes(a, f, f, 0);
         if let Some(spout) = self.spout.as_mut() {
@@ -289,6 +299,15 @@ impl<S: Spout> SpoutTask<S> {
         self.metrics.spout_emitted(self.out.emitted);
         self.poll_spout(ctx);
         self.env.send_acks(&mut self.inits);
+    }
+
+    /// Asks the controller for a checkpoint, once per stretch of waiting: the open trees'
+    /// acks may be held by stateful bolts until one completes.
+    fn await_acks(&mut self) {
+        if !self.awaiting_acks {
+            self.awaiting_acks = true;
+            self.env.report_awaiting_acks();
+        }
     }
 
     /// True while `max_spout_pending` trees are open.
@@ -366,6 +385,7 @@ impl<S: Spout> SpoutTask<S> {
                 // replayed); checkpoints go on meanwhile, releasing stateful bolts' acks.
                 self.out.flush();
                 self.partial_since = None;
+                self.await_acks();
                 return;
             }
             if self.at_pending_cap() {
@@ -377,6 +397,9 @@ impl<S: Spout> SpoutTask<S> {
                 // Nothing ready: send what we have now, and look again after the idle wait.
                 self.out.flush();
                 self.partial_since = None;
+                if !self.pending.is_empty() {
+                    self.await_acks();
+                }
                 self.poll_scheduled = true;
                 if self.env.config.idle_wait.is_zero() {
                     // Timers tick in whole milliseconds: yield to the worker's other tasks and

@@ -57,6 +57,9 @@ pub(crate) enum TaskEvent {
         checkpoint: u64,
         record: TaskRecord,
     },
+    /// An at-least-once spout has nothing more to emit for now but trees still open, whose
+    /// acks wait for a checkpoint: better take one now than at the next interval.
+    AwaitingAcks,
     /// Something no restart can fix.
     Failed(RunError),
 }

@@ -85,8 +85,9 @@ impl From<Guarantee> for squall::Guarantee {
 
 impl RunOptions {
     /// Checks the flags and sets the run's guarantee and failure injection in `config`: a
-    /// positive `--chaos-panic-rate` makes bolt tasks panic (seeded by `--seed`) and lifts the
-    /// restart intensity limit, so the run completes.
+    /// positive `--chaos-panic-rate` makes bolt tasks panic (seeded by `--seed`), lifts the
+    /// restart intensity limit, and checkpoints every 20 ms instead of every second, so that
+    /// recoveries roll back a little, not to the start, and the run completes.
     pub(crate) fn configure(&self, config: &mut squall::Config) -> Result<(), super::CliError> {
         super::inputs::require_rate("--chaos-panic-rate", self.chaos_panic_rate)?;
         config.guarantee = self.guarantee.into();
@@ -96,6 +97,7 @@ impl RunOptions {
                 seed: self.seed,
             });
             config.supervision = squall::Supervision::for_chaos();
+            config.checkpoint_interval = std::time::Duration::from_millis(20);
         }
         Ok(())
     }

@@ -1,4 +1,5 @@
-//! The recovery part of a run's output: how many task restarts and tuple replays it took.
+//! The recovery part of a run's output: how many task restarts, tuple replays and
+//! checkpoints it took.
 
 use squall::RunReport;
 
@@ -6,9 +7,11 @@ use squall::RunReport;
 /// components.
 pub(crate) fn line(report: &RunReport) -> Option<String> {
     Some(format!(
-        "recovery: {} task restarts, {} tuples replayed, {} rollbacks to a checkpoint",
+        "recovery: {} task restarts, {} tuples replayed, {} rollbacks to a checkpoint \
+         ({} checkpoints completed)",
         report.restarts(),
         report.replayed(),
-        report.rollbacks
+        report.rollbacks,
+        report.checkpoints
     ))
 }
