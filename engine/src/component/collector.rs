@@ -63,7 +63,10 @@ impl<T: Tuple> SpoutCollector<'_, T> {
     pub fn emit_with_id(&mut self, value: T, msg_id: MessageId) {
         let Some(tracking) = self.out.tracking.as_mut() else {
             self.out.emit(0, value, self.origin);
-            self.tracked.push((msg_id, 0, 0));
+            // One ack per message id, however many tuples it named.
+            if self.tracked.last().is_none_or(|&(id, _, _)| id != msg_id) {
+                self.tracked.push((msg_id, 0, 0));
+            }
             return;
         };
         // Consecutive emits with the same message id in one call join one tree.
