@@ -1,7 +1,10 @@
 //! `squall mapreduce JOB`: the MapReduce jobs of DESIGN.md section 8, with progress lines and
 //! the counters on stderr.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
@@ -155,9 +158,29 @@ where
     M: Mapper,
     R: Reducer<Key = M::Key, Value = M::Value>,
 {
+    // On a terminal an indicatif bar of committed tasks; otherwise a plain line a second.
+    let terminal = std::io::stderr().is_terminal();
+    let committed = Arc::new(AtomicU64::new(0));
+    let bar = terminal.then(|| {
+        let committed = committed.clone();
+        super::progress::Progress::start("tasks committed", None, move || {
+            committed.load(Ordering::Relaxed)
+        })
+    });
+    let every = if terminal {
+        Duration::from_millis(200)
+    } else {
+        Duration::from_secs(1)
+    };
     let report: JobReport = job
-        .run_with_progress(Duration::from_secs(1), |p| eprintln!("{name}: {}", line(p)))
+        .run_with_progress(every, |p| {
+            committed.store((p.maps_done + p.reduces_done) as u64, Ordering::Relaxed);
+            if !terminal {
+                eprintln!("{name}: {}", line(p));
+            }
+        })
         .map_err(|e| CliError::new(e.to_string()))?;
+    drop(bar);
     eprintln!(
         "{name}: done in {:.2}s, output in {}",
         report.elapsed.as_secs_f64(),
