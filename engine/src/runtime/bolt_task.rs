@@ -567,6 +567,9 @@ fn route_acks(
     held: &mut Vec<AckOp>,
     stateful: bool,
 ) {
+    if explicit.is_empty() {
+        return;
+    }
     for op in explicit.drain(..) {
         match op {
             AckOp::Ack { .. } if stateful => held.push(op),
