@@ -104,6 +104,13 @@ impl Subscriber for MqttSubscriber {
                     }
                 }
             }
+            // The loop may have ended on the publish side (the spout went away) with verdicts
+            // still queued: settle every one of them, or the broker redelivers acked messages.
+            while let Ok(Settle::Ack(id) | Settle::Nak(id)) = link.settles.try_recv() {
+                if let Some(p) = unsettled.remove(&id) {
+                    let _ = client.try_ack(&p);
+                }
+            }
             // Send the last PUBACKs, then leave: the session (and anything unacked) stays with
             // the broker for the next run. The DISCONNECT follows the PUBACKs on the same
             // connection and the broker closes it once it has read the DISCONNECT: the event

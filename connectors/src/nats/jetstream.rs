@@ -158,6 +158,11 @@ impl Subscriber for JetStreamSubscriber {
                     },
                 }
             }
+            // The loop may have ended on the delivery side (the spout went away) with verdicts
+            // still queued: settle every one of them, or the server redelivers acked messages.
+            while let Ok(s) = link.settles.try_recv() {
+                settle_one(&mut unsettled, s).await;
+            }
             // Acks are plain publishes: make sure the last ones left before returning.
             let _ = client.flush().await;
             Ok(())
