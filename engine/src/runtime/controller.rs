@@ -51,9 +51,8 @@ pub(crate) struct Controller {
     controls: Vec<Vec<Recipient<Control>>>,
     events: Receiver<TaskEvent>,
     guarantee: Guarantee,
-    strategy: crate::Strategy,
-    /// Per component, a strategy overriding `strategy`.
-    strategies: Vec<Option<crate::Strategy>>,
+    /// Per component, the supervision strategy: its own, or the run's.
+    strategies: Vec<crate::Strategy>,
     checkpoint_interval: Duration,
     /// The generation: bumped by every rollback.
     gen: u64,
@@ -103,8 +102,10 @@ impl Controller {
             controls: Vec::new(),
             events,
             guarantee: config.guarantee,
-            strategy: config.supervision.strategy,
-            strategies,
+            strategies: strategies
+                .into_iter()
+                .map(|s| s.unwrap_or(config.supervision.strategy))
+                .collect(),
             checkpoint_interval: config.checkpoint_interval,
             gen: 0,
             done: vec![false; total],
@@ -260,12 +261,7 @@ impl Controller {
                         message: format!("`{hook}` {message}"),
                     });
                 };
-                let strategy = self
-                    .strategies
-                    .get(task.0)
-                    .copied()
-                    .flatten()
-                    .unwrap_or(self.strategy);
+                let strategy = self.strategies.get(task.0).copied().unwrap_or_default();
                 let mut tasks = targets(
                     strategy,
                     task,

@@ -195,7 +195,6 @@ impl TaskMetrics {
 
     /// Counts tuple trees completed, failed and replayed, and restarts (for the acking and
     /// supervision runtime).
-    #[allow(dead_code)] // called once acking and supervision land
     pub(crate) fn add_outcomes(&mut self, acked: u64, failed: u64, replayed: u64, restarts: u64) {
         if let Some(h) = &self.handles {
             h.acked.increment(acked);
