@@ -5,9 +5,12 @@
 //!
 //! - [`spout`]: core NATS subscribes (a queue group `squall` when the spout has several tasks);
 //!   core NATS keeps nothing, so a failed tuple is re-emitted by the spout. JetStream reads from
-//!   a durable pull consumer (`?consumer=NAME`, default `squall`, created when missing, explicit
-//!   acks): a message is acked to the server only in the spout's `ack`, and nak'ed in `fail` so
-//!   the server redelivers it; one left unacked (a crash) is redelivered after the ack wait.
+//!   a durable pull consumer (`?consumer=NAME`, default `squall`, created when missing): a
+//!   message is acked to the server only once the spout's `ack` says its tree completed. With
+//!   one task the consumer acks cumulatively (`AckPolicy::All`, one ack per completed prefix of
+//!   about a thousand messages, a failed one re-delivered by the client); with several, or with
+//!   `?ack=explicit`, each message is acked, and nak'ed in `fail` so the server redelivers it.
+//!   One left unacked by a crash comes again (see [`JetStreamSubscriber`]).
 //! - [`sink`]: core NATS publishes and flushes; JetStream publishes with the record's key as
 //!   `Nats-Msg-Id`, so a batch re-sent after a lost connection is stored once (the stream's
 //!   duplicate window, 2 minutes by default), and waits for every publish acknowledgement.
