@@ -118,7 +118,7 @@ fn a_stopped_spout_leaves_the_rest_to_its_persistent_session_and_the_sink_delive
 }
 
 /// Creates `client`'s persistent session, subscribed to `topic` with QoS 1, and leaves.
-async fn persistent_session(port: u16, client: &str, topic: &str) {
+pub(super) async fn persistent_session(port: u16, client: &str, topic: &str) {
     let mut o = MqttOptions::new(client, "127.0.0.1", port);
     o.set_clean_session(false);
     let (c, mut events) = AsyncClient::new(o, 10);
@@ -132,7 +132,7 @@ async fn persistent_session(port: u16, client: &str, topic: &str) {
 }
 
 /// Publishes `from..=to` to `topic` with QoS 1 and waits for every PUBACK.
-async fn publish_range(port: u16, topic: &str, from: u64, to: u64) {
+pub(super) async fn publish_range(port: u16, topic: &str, from: u64, to: u64) {
     let count = (to + 1 - from) as usize;
     let o = MqttOptions::new(format!("producer-{from}"), "127.0.0.1", port);
     // Room for every request: nothing polls the event loop while they are queued.

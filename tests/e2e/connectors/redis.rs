@@ -13,7 +13,7 @@ use squall_tests::servers::Server;
 
 use super::{assert_no_dead_letters, assert_same_values, wait_until, Collect, VecSpout};
 
-fn connect(server: &Server) -> redis::Connection {
+pub(super) fn connect(server: &Server) -> redis::Connection {
     redis::Client::open(format!("redis://127.0.0.1:{}/", server.port))
         .unwrap()
         .get_connection()
@@ -160,7 +160,7 @@ fn the_lookup_bolt_joins_against_redis_keys() {
 }
 
 /// XADDs `from..=to` to stream `key` in one pipeline, on a fresh connection.
-fn add_range(server: &Server, key: &str, from: u64, to: u64) {
+pub(super) fn add_range(server: &Server, key: &str, from: u64, to: u64) {
     let mut pipe = redis::pipe();
     for n in from..=to {
         pipe.cmd("XADD")
