@@ -14,6 +14,8 @@ pub struct Server {
     /// The loopback port it listens on.
     pub port: u16,
     kind: Kind,
+    /// Keeps its data on disk across [`Server::stop`] or [`Server::kill`] and a restart.
+    persistent: bool,
     child: Option<Child>,
     dir: tempfile::TempDir,
 }
@@ -88,10 +90,31 @@ impl Server {
         Some(s)
     }
 
+    /// mosquitto as [`Server::mosquitto`], with persistence in its directory: sessions,
+    /// subscriptions and queued messages are saved when it is stopped gracefully
+    /// ([`Server::stop`]; not after [`Server::kill`]) and loaded by [`Server::restart`].
+    pub fn mosquitto_persistent() -> Option<Server> {
+        require("mosquitto", "mosquitto")?;
+        let mut s = Server::new(Kind::Mosquitto);
+        s.persistent = true;
+        s.start();
+        Some(s)
+    }
+
     /// redis-server without persistence.
     pub fn redis() -> Option<Server> {
         require("redis-server", "redis-server")?;
         let mut s = Server::new(Kind::Redis);
+        s.start();
+        Some(s)
+    }
+
+    /// redis-server with an append-only file fsynced on every write: whatever it acknowledged
+    /// survives even [`Server::kill`] and comes back with [`Server::restart`].
+    pub fn redis_persistent() -> Option<Server> {
+        require("redis-server", "redis-server")?;
+        let mut s = Server::new(Kind::Redis);
+        s.persistent = true;
         s.start();
         Some(s)
     }
@@ -120,6 +143,7 @@ impl Server {
         Server {
             port: free_port(),
             kind,
+            persistent: false,
             child: None,
             dir: tempfile::tempdir().expect("temporary directory"),
         }
@@ -157,7 +181,25 @@ impl Server {
         }
     }
 
-    /// Starts the server again on the same port with the same data (after [`Server::kill`]).
+    /// Stops the server gracefully (SIGTERM, waiting for it to exit), so that it saves what it
+    /// persists on shutdown (mosquitto). PostgreSQL: as [`Server::kill`].
+    pub fn stop(&mut self) {
+        if self.kind == Kind::Postgres {
+            return self.kill();
+        }
+        if let Some(mut c) = self.child.take() {
+            let status = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
+            if !status.is_ok_and(|s| s.success()) {
+                let _ = c.kill();
+            }
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the server again on the same port with the same data (after [`Server::kill`] or
+    /// [`Server::stop`]; a running server is killed first).
     pub fn restart(&mut self) {
         self.kill();
         self.start();
@@ -176,12 +218,21 @@ impl Server {
             Kind::Mosquitto => {
                 let conf = dir.join("mosquitto.conf");
                 let user = if is_root() { "user root\n" } else { "" };
+                // persistence_location must end with a separator.
+                let persistence = if self.persistent {
+                    format!(
+                        "persistence true\npersistence_location {}/\n",
+                        dir.display()
+                    )
+                } else {
+                    "persistence false\n".to_string()
+                };
                 std::fs::write(
                     &conf,
                     format!(
                         "listener {port} 127.0.0.1\nallow_anonymous true\n\
                          max_inflight_messages 0\nmax_queued_messages 0\n\
-                         persistence false\nset_tcp_nodelay true\n{user}"
+                         {persistence}set_tcp_nodelay true\n{user}"
                     ),
                 )
                 .expect("write mosquitto.conf");
@@ -193,16 +244,12 @@ impl Server {
                     .spawn()
             }
             Kind::Redis => Command::new(find("redis-server").expect("redis-server"))
-                .args([
-                    "--port",
-                    &port,
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ])
+                .args(["--port", &port, "--bind", "127.0.0.1", "--save", ""])
+                .args(if self.persistent {
+                    ["--appendonly", "yes", "--appendfsync", "always"]
+                } else {
+                    ["--appendonly", "no", "--appendfsync", "everysec"]
+                })
                 .arg("--dir")
                 .arg(dir)
                 .stdout(Stdio::null())

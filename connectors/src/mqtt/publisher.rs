@@ -1,6 +1,6 @@
 //! The MQTT sink's client: QoS 1 publishes, a batch confirmed by its PUBACKs.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,6 +33,11 @@ pub(crate) struct Conn {
     acked: Arc<AtomicU64>,
     progress: Arc<Notify>,
     sent: u64,
+    /// Set by the event loop when the connection drops. The broker forgets a clean session's
+    /// unacknowledged publishes, so their PUBACKs never come: the batch waiting for them
+    /// fails at once and is re-sent on a new connection, instead of stalling the sink for
+    /// [`CONFIRM_WAIT`].
+    lost: Arc<AtomicBool>,
     events: JoinHandle<()>,
 }
 
@@ -64,7 +69,9 @@ impl Publisher for MqttPublisher {
         events.set_network_options(super::no_delay());
         let acked = Arc::new(AtomicU64::new(0));
         let progress = Arc::new(Notify::new());
+        let lost = Arc::new(AtomicBool::new(false));
         let (count, notify, name) = (acked.clone(), progress.clone(), self.endpoint.to_string());
+        let dropped = lost.clone();
         let events = tokio::spawn(async move {
             let mut backoff = Backoff::default();
             loop {
@@ -76,6 +83,8 @@ impl Publisher for MqttPublisher {
                     Ok(Event::Incoming(Packet::ConnAck(_))) => backoff.reset(),
                     Ok(_) => {}
                     Err(e) => {
+                        dropped.store(true, Ordering::Release);
+                        notify.notify_one();
                         let delay = backoff.next_delay();
                         eprintln!("{name}: {e}; reconnecting in {} ms", delay.as_millis());
                         tokio::time::sleep(delay).await;
@@ -88,11 +97,16 @@ impl Publisher for MqttPublisher {
             acked,
             progress,
             sent: 0,
+            lost,
             events,
         })
     }
 
     async fn publish(&self, conn: &mut Conn, batch: &[Record]) -> Result<(), BrokerError> {
+        let lost = || BrokerError::connection(&self.endpoint, "connection lost");
+        if conn.lost.load(Ordering::Acquire) {
+            return Err(lost());
+        }
         for r in batch {
             conn.client
                 .publish(&self.endpoint.target, self.qos, false, r.payload.clone())
@@ -105,13 +119,17 @@ impl Publisher for MqttPublisher {
         conn.sent += batch.len() as u64;
         let confirmed = tokio::time::timeout(CONFIRM_WAIT, async {
             while conn.acked.load(Ordering::Acquire) < conn.sent {
+                if conn.lost.load(Ordering::Acquire) {
+                    return Err(lost());
+                }
                 conn.progress.notified().await;
             }
+            Ok(())
         })
         .await;
         confirmed.map_err(|_| {
             BrokerError::connection(&self.endpoint, "no acknowledgement for a batch within 30 s")
-        })
+        })?
     }
 }
 

@@ -63,9 +63,12 @@ fn client(endpoint: &Endpoint) -> Result<::redis::Client, BrokerError> {
     })
 }
 
-/// A redis error as a broker error: I/O and dropped connections are worth a retry.
+/// A redis error as a broker error: I/O, dropped connections, and a server still loading its
+/// data after a restart (`LOADING`: it accepts connections before it can serve them) are worth
+/// a retry.
 fn error(endpoint: &Endpoint, e: ::redis::RedisError) -> BrokerError {
-    if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() {
+    let loading = e.code() == Some("LOADING");
+    if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || loading {
         BrokerError::connection(endpoint, e)
     } else {
         BrokerError::refused(endpoint, e)

@@ -2,17 +2,20 @@
 //! `squall_tests::servers`), publishes with an independent client, runs a topology through the
 //! connector under test, and checks what arrived against what was sent.
 
+mod at_least_once;
 mod jetstream_acks;
+mod late_fail;
 mod live_sensor;
 mod mqtt;
 mod nats;
 mod postgres;
 mod redis;
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use squall::{Bolt, BoltCollector, ComponentError, Spout, SpoutCollector, Tuple};
+use squall::{Bolt, BoltCollector, ComponentError, RunReport, Spout, SpoutCollector, Tuple};
 
 /// A sink that keeps every tuple it executes.
 pub struct Collect<T>(pub Arc<Mutex<Vec<T>>>);
@@ -67,4 +70,33 @@ impl<T: Tuple> Spout for VecSpout<T> {
     fn is_finished(&self) -> bool {
         self.0.is_empty()
     }
+}
+
+/// Asserts `got == want`, naming a few of the values missing and unexpected (not all of them:
+/// the sets are thousands long).
+pub fn assert_same_values(got: &BTreeSet<u64>, want: &BTreeSet<u64>, what: &str) {
+    let missing: Vec<u64> = want.difference(got).copied().collect();
+    let extra: Vec<u64> = got.difference(want).copied().collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{what}: {} missing (first {:?}), {} unexpected (first {:?})",
+        missing.len(),
+        &missing[..missing.len().min(10)],
+        extra.len(),
+        &extra[..extra.len().min(10)]
+    );
+}
+
+/// Asserts that a run gave up on nothing: a tuple in the dead letters was acknowledged to its
+/// broker without reaching every bolt.
+pub fn assert_no_dead_letters(report: &RunReport, what: &str) {
+    let first = report
+        .dead_letters
+        .first()
+        .map(|d| format!("{}[{}]: {}", d.component, d.task, d.error));
+    assert!(
+        report.dead_letters.is_empty(),
+        "{what}: {} dead letters, the first {first:?}",
+        report.dead_letters.len()
+    );
 }
