@@ -1,9 +1,15 @@
-//! Raw async-nats JetStream loops, no Squall: what the client and server can do on this machine.
+//! Raw async-nats JetStream loops, no Squall: what one client and nats-server can do on this
+//! machine, the ceiling the JetStream spout and sink are compared with.
 //!
-//! `jetstream_raw MODE [N=1000000] [W=4096]`, MODE one of `pub-ack` (publish with `Nats-Msg-Id`,
-//! at most W unconfirmed acks), `sub-explicit` (pull consumer, one ack per message), `sub-all`
-//! (pull consumer with `AckPolicy::All`, one ack per W messages). Prints
-//! `mode=M messages=N elapsed_s=X per_s=Y`.
+//! `jetstream_raw MODE [N=1000000] [W=4096]`, MODE one of
+//! - `pub-ack`: publish with `Nats-Msg-Id`, at most W acknowledgements outstanding;
+//! - `pub-core`: publish with `Nats-Msg-Id` and no reply subject (no acknowledgement, so
+//!   nothing is confirmed: a bound, not a usable sink), checked by one acked publish at the end;
+//! - `sub-explicit`: a pull consumer (batches of W), one ack per message;
+//! - `sub-all`: a pull consumer with `AckPolicy::All`, one ack per W messages.
+//!
+//! Environment: `NOID=1` leaves out `Nats-Msg-Id` in `pub-core` (what de-duplication costs);
+//! `MEM=1` uses memory storage. Prints `mode=M messages=N elapsed_s=X per_s=Y`.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};

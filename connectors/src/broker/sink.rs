@@ -31,8 +31,23 @@ pub(crate) trait Publisher: Send + Sync + 'static {
     fn endpoint(&self) -> &Endpoint;
     /// Opens a connection (the writer thread's runtime is current).
     async fn connect(&self) -> Result<Self::Conn, BrokerError>;
-    /// Writes `batch` and returns once the broker has confirmed all of it.
+    /// Writes `batch`. Returns once the broker has confirmed all of it, or, for a publisher
+    /// that pipelines, once everything written before it is confirmed: `batch` may stay in
+    /// flight until the next call or [`Publisher::confirm`].
     async fn publish(&self, conn: &mut Self::Conn, batch: &[Record]) -> Result<(), BrokerError>;
+
+    /// Returns once everything written is confirmed (nothing to do unless `publish` pipelines).
+    async fn confirm(&self, conn: &mut Self::Conn) -> Result<(), BrokerError> {
+        let _ = conn;
+        Ok(())
+    }
+
+    /// The records written and not confirmed, taken back to be written again on a new
+    /// connection after this one failed.
+    fn take_unconfirmed(&self, conn: &mut Self::Conn) -> Vec<Record> {
+        let _ = conn;
+        Vec::new()
+    }
 }
 
 /// A [`Publisher`] with its connection type erased, so sinks are one type per tuple type.
@@ -242,6 +257,10 @@ impl<T: Tuple> Bolt for BrokerSink<T> {
 /// How long `flush` waits for the broker to confirm (a broker down longer fails the run).
 const FLUSH_WAIT: Duration = Duration::from_secs(60);
 
+/// How long a batch left in flight by a pipelining publisher waits for the next one before it
+/// is confirmed on its own.
+const CONFIRM_IDLE: Duration = Duration::from_millis(2);
+
 /// The writer thread: batches what is queued, writes it, retries on a lost connection.
 fn write_loop<P: Publisher>(
     p: &P,
@@ -253,51 +272,117 @@ fn write_loop<P: Publisher>(
     let rt = super::runtime(p.endpoint(), true)?;
     // Connect before the first tuple arrives, so it does not wait for the connection; a
     // failure here is retried when there is something to write.
-    let mut conn = match rt.block_on(p.connect()) {
-        Ok(c) => Some(c),
-        Err(e) if e.is_transient() => {
-            eprintln!("{e}; retrying when there is something to write");
-            None
-        }
-        Err(e) => return Err(e),
+    let mut out = Connection {
+        conn: match rt.block_on(p.connect()) {
+            Ok(c) => Some(c),
+            Err(e) if e.is_transient() => {
+                eprintln!("{e}; retrying when there is something to write");
+                None
+            }
+            Err(e) => return Err(e),
+        },
+        backoff: Backoff::default(),
+        in_flight: false,
     };
-    let mut backoff = Backoff::default();
     let mut batch = Vec::with_capacity(max_batch);
     loop {
         let mut flush = None;
-        match commands.recv() {
-            Ok(Command::Write(r)) => batch.push(r),
-            Ok(Command::Flush(reply)) => flush = Some(reply),
-            Err(_) => return Ok(()),
+        let first = if out.in_flight {
+            match commands.recv_timeout(CONFIRM_IDLE) {
+                Ok(c) => Some(c),
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => None,
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                    return out.write(p, &rt, &mut batch, true)
+                }
+            }
+        } else {
+            match commands.recv() {
+                Ok(c) => Some(c),
+                Err(_) => return Ok(()),
+            }
+        };
+        match first {
+            Some(Command::Write(r)) => batch.push(r),
+            Some(Command::Flush(reply)) => flush = Some(reply),
+            None => {}
         }
-        while flush.is_none() && batch.len() < max_batch {
+        while flush.is_none() && !batch.is_empty() && batch.len() < max_batch {
             match commands.try_recv() {
                 Ok(Command::Write(r)) => batch.push(r),
                 Ok(Command::Flush(reply)) => flush = Some(reply),
                 Err(_) => break,
             }
         }
-        while !batch.is_empty() {
-            let result = match conn.as_mut() {
-                Some(c) => rt.block_on(p.publish(c, &batch)).map(|()| batch.clear()),
+        // Confirm everything when asked to, and when nothing more came to write.
+        let confirm = flush.is_some() || batch.is_empty();
+        out.write(p, &rt, &mut batch, confirm)?;
+        if let Some(reply) = flush {
+            let _ = reply.send(());
+        }
+    }
+}
+
+/// The writer's connection: `None` while the broker is away.
+struct Connection<C> {
+    conn: Option<C>,
+    backoff: Backoff,
+    /// Written and not yet confirmed (a pipelining publisher's last batch).
+    in_flight: bool,
+}
+
+impl<C> Connection<C> {
+    /// Writes `batch` (and, with `confirm`, waits for everything written), connecting and
+    /// retrying with backoff as long as the failures are transient. What a lost connection
+    /// left unconfirmed is written again, ahead of `batch`.
+    fn write<P: Publisher<Conn = C>>(
+        &mut self,
+        p: &P,
+        rt: &tokio::runtime::Runtime,
+        batch: &mut Vec<Record>,
+        confirm: bool,
+    ) -> Result<(), BrokerError> {
+        if batch.is_empty() && !(confirm && self.in_flight) {
+            return Ok(());
+        }
+        loop {
+            let result = match self.conn.as_mut() {
+                Some(c) => rt
+                    .block_on(async {
+                        if !batch.is_empty() {
+                            p.publish(c, batch).await?;
+                        }
+                        if confirm {
+                            p.confirm(c).await?;
+                        }
+                        Ok(())
+                    })
+                    .map(|()| true),
                 None => rt.block_on(p.connect()).map(|c| {
-                    conn = Some(c);
-                    backoff.reset();
+                    self.conn = Some(c);
+                    self.backoff.reset();
+                    false
                 }),
             };
             match result {
-                Ok(()) => {}
+                Ok(true) => {
+                    self.in_flight = !confirm;
+                    batch.clear();
+                    return Ok(());
+                }
+                Ok(false) => {}
                 Err(e) if e.is_transient() => {
-                    let delay = backoff.next_delay();
+                    if let Some(c) = self.conn.as_mut() {
+                        let mut again = p.take_unconfirmed(c);
+                        again.append(batch);
+                        *batch = again;
+                    }
+                    self.conn = None;
+                    let delay = self.backoff.next_delay();
                     eprintln!("{e}; retrying in {} ms", delay.as_millis());
-                    conn = None;
                     std::thread::sleep(delay);
                 }
                 Err(e) => return Err(e),
             }
-        }
-        if let Some(reply) = flush {
-            let _ = reply.send(());
         }
     }
 }
