@@ -17,6 +17,7 @@ mod backoff;
 mod endpoint;
 mod error;
 mod format;
+mod ledger;
 mod sink;
 mod spout;
 
