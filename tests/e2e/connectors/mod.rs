@@ -2,6 +2,7 @@
 //! `squall_tests::servers`), publishes with an independent client, runs a topology through the
 //! connector under test, and checks what arrived against what was sent.
 
+mod exactly_once;
 mod live_sensor;
 mod mqtt;
 mod nats;
