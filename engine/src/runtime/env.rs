@@ -115,6 +115,11 @@ impl TaskEnv {
         let _ = self.events.send(TaskEvent::AwaitingAcks);
     }
 
+    /// Asks for a checkpoint now, once (see `TaskEvent::Sealing`).
+    pub(crate) fn report_sealing(&self) {
+        let _ = self.events.send(TaskEvent::Sealing);
+    }
+
     /// Reports the task's end with its counters.
     pub(crate) fn report_done(&self, gen: u64, stats: TaskStats, record: Option<TaskRecord>) {
         let _ = self.events.send(TaskEvent::Done {

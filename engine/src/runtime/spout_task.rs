@@ -460,7 +460,7 @@ impl<S: Spout> SpoutTask<S> {
         self.phase = Phase::Sealing;
         self.out.flush();
         self.partial_since = None;
-        self.await_acks();
+        self.env.report_sealing();
     }
 
     /// Checkpoint `id` is complete everywhere: commit the spout, and finish a sealing task
@@ -479,12 +479,12 @@ impl<S: Spout> SpoutTask<S> {
                 return self.fail("commit", f, ctx);
             }
         }
-        self.awaiting_acks = false;
         if self.phase == Phase::Sealing {
             if self.committed >= self.out.emitted {
                 return self.finish(ctx);
             }
-            self.await_acks();
+            // That checkpoint began before the last emit: ask for the next one at once.
+            self.env.report_sealing();
         }
     }
 

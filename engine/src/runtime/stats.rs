@@ -60,6 +60,10 @@ pub(crate) enum TaskEvent {
     /// An at-least-once spout has nothing more to emit for now but trees still open, whose
     /// acks wait for a checkpoint: better take one now than at the next interval.
     AwaitingAcks,
+    /// An exactly-once spout is sealing (finished or drained): it closes once a checkpoint
+    /// covering its last emit completes, so take one now. Unlike `AwaitingAcks` this does not
+    /// make later checkpoints back to back: the other spouts may still be running.
+    Sealing,
     /// Something no restart can fix.
     Failed(RunError),
 }
