@@ -109,7 +109,8 @@ pub struct BrokerSpout<T> {
     batch: usize,
     capacity: usize,
     limits: Limits,
-    live: Option<Live<T>>,
+    /// Boxed: a spout is built per task and moved around before `open`; keep it small.
+    live: Option<Box<Live<T>>>,
     finished: bool,
     /// The run is exactly-once: settle in `commit`, rewind in `restore`.
     exactly_once: bool,
@@ -205,7 +206,7 @@ impl<T: Tuple> BrokerSpout<T> {
                 endpoint,
                 reason: e.to_string(),
             })?;
-        self.live = Some(Live {
+        self.live = Some(Box::new(Live {
             deliveries,
             settles: settle,
             thread: Some(thread),
@@ -215,7 +216,7 @@ impl<T: Tuple> BrokerSpout<T> {
             rewound: VecDeque::new(),
             received: 0,
             last_input: Instant::now(),
-        });
+        }));
         Ok(())
     }
 }
@@ -467,7 +468,7 @@ impl<T> BrokerSpout<T> {
     /// redelivers it at once rather than after the ack wait; MQTT and Redis redeliver it to the
     /// next session of the same client id or consumer.
     fn shutdown(&mut self) {
-        let Some(mut live) = self.live.take() else {
+        let Some(mut live) = self.live.take().map(|l| *l) else {
             return;
         };
         if self.exactly_once && self.subscriber.replay() == Replay::Broker {
