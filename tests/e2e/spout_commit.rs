@@ -276,3 +276,80 @@ fn under_failures_commits_stay_in_order_and_restores_go_to_committed_checkpoints
     }
     assert_sealed(&log, &snapshots, end);
 }
+
+/// Emits `0..end` but holds at most `window` uncommitted numbers, as a broker holds messages
+/// back when its window of unacknowledged ones is full; says so in `awaits_commit`.
+struct Windowed {
+    next: u64,
+    end: u64,
+    window: u64,
+    committed: u64,
+    marks: BTreeMap<u64, u64>,
+}
+
+impl Spout for Windowed {
+    type Output = u64;
+    fn next_tuple(&mut self, out: &mut SpoutCollector<'_, u64>) -> Result<(), ComponentError> {
+        while self.next < self.end && self.next - self.committed < self.window {
+            out.emit(self.next);
+            self.next += 1;
+        }
+        Ok(())
+    }
+    fn is_finished(&self) -> bool {
+        self.next >= self.end
+    }
+    fn snapshot_for(&mut self, checkpoint: u64) -> Result<Option<State>, ComponentError> {
+        self.marks.insert(checkpoint, self.next);
+        Ok(Some(State::encode(&self.next)?))
+    }
+    fn commit(&mut self, checkpoint: u64) -> Result<(), ComponentError> {
+        if let Some(&at) = self
+            .marks
+            .range(..=checkpoint)
+            .next_back()
+            .map(|(_, at)| at)
+        {
+            self.committed = at;
+        }
+        self.marks.retain(|&c, _| c > checkpoint);
+        Ok(())
+    }
+    fn awaits_commit(&self) -> bool {
+        self.next - self.committed >= self.window
+    }
+}
+
+#[test]
+fn a_spout_held_back_by_uncommitted_emits_gets_checkpoints_without_waiting_for_the_interval() {
+    let (end, window) = (5_000, 100);
+    let output = Arc::new(Mutex::new(None));
+    let mut b = TopologyBuilder::new("windowed");
+    let numbers = b.set_spout("numbers", 1, move || Windowed {
+        next: 0,
+        end,
+        window,
+        committed: 0,
+        marks: BTreeMap::new(),
+    });
+    let o = output.clone();
+    b.set_bolt("sum", 1, move || Sum {
+        executed: 0,
+        sum: 0,
+        log: Log::default(),
+        output: o.clone(),
+    })
+    .shuffle_grouping(&numbers);
+    let mut config = config(0.0);
+    // Fifty windows at one per interval would take almost an hour.
+    config.checkpoint_interval = Duration::from_secs(60);
+    let topology = b.build().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(LocalCluster::new(config).run(topology)));
+    let report = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the spout waited for the checkpoint interval")
+        .unwrap();
+    assert!(report.checkpoints >= end / window);
+    assert_eq!(*output.lock().unwrap(), Some(end * (end - 1) / 2));
+}

@@ -45,6 +45,11 @@ impl<T> Ledger<T> {
         self.base + self.entries.len() as u64
     }
 
+    /// True when every emit is committed.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Records an emit.
     pub(crate) fn push(&mut self, id: MessageId, value: Option<T>) {
         self.entries.push_back((id, value));

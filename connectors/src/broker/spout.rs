@@ -405,6 +405,13 @@ impl<T: Tuple> Spout for BrokerSpout<T> {
         Ok(())
     }
 
+    /// Exactly-once, with nothing new to emit and emits not yet committed: the broker may be
+    /// holding messages back until they are acknowledged (its window is full), so a checkpoint
+    /// now beats waiting for the next interval.
+    fn awaits_commit(&self) -> bool {
+        self.exactly_once && self.live.as_ref().is_some_and(|l| !l.ledger.is_empty())
+    }
+
     fn close(&mut self) {
         self.shutdown();
     }

@@ -94,4 +94,13 @@ pub trait Spout: 'static {
         let _ = checkpoint;
         Ok(())
     }
+
+    /// Exactly-once: true when this spout has nothing to emit and its source holds back more
+    /// until what it emitted is acknowledged in [`Spout::commit`] (a broker's window of
+    /// unacknowledged messages is full, or it may be). Asked when `next_tuple` emitted nothing;
+    /// the runtime then takes a checkpoint at once rather than at the next interval. The
+    /// default, false, suits sources that need no acknowledgement.
+    fn awaits_commit(&self) -> bool {
+        false
+    }
 }

@@ -289,7 +289,7 @@ impl Controller {
                     self.next_checkpoint = Some(Instant::now());
                 }
             }
-            TaskEvent::Sealing => {
+            TaskEvent::AwaitingCommit => {
                 if self.pending_restart.is_none() {
                     let now = Instant::now();
                     self.next_checkpoint = Some(self.next_checkpoint.map_or(now, |t| t.min(now)));

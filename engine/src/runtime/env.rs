@@ -115,9 +115,9 @@ impl TaskEnv {
         let _ = self.events.send(TaskEvent::AwaitingAcks);
     }
 
-    /// Asks for a checkpoint now, once (see `TaskEvent::Sealing`).
-    pub(crate) fn report_sealing(&self) {
-        let _ = self.events.send(TaskEvent::Sealing);
+    /// Asks for one checkpoint now (see `TaskEvent::AwaitingCommit`).
+    pub(crate) fn report_awaiting_commit(&self) {
+        let _ = self.events.send(TaskEvent::AwaitingCommit);
     }
 
     /// Reports the task's end with its counters.

@@ -82,6 +82,8 @@ pub(crate) struct SpoutTask<S: Spout> {
     committed: u64,
     /// Told to drain: after a rollback the spout seals again instead of running on.
     drained: bool,
+    /// Asked the controller for a checkpoint since the last commit (exactly-once).
+    awaiting_commit: bool,
 }
 
 impl<S: Spout> SpoutTask<S> {
@@ -111,6 +113,7 @@ impl<S: Spout> SpoutTask<S> {
             final_record: None,
             committed: 0,
             drained: false,
+            awaiting_commit: false,
         }
     }
 
@@ -189,6 +192,8 @@ impl<S: Spout> SpoutTask<S> {
             self.gen_start = self.out.emitted;
             // The checkpoint restored is complete: nothing before this point is uncommitted.
             self.committed = self.out.emitted;
+            // A request the controller dropped for the rollback is asked again when needed.
+            self.awaiting_commit = false;
         }
         if r.rollback && self.env.config.guarantee == Guarantee::AtLeastOnce {
             return self.recover_trees(r, ctx);
@@ -329,6 +334,13 @@ impl<S: Spout> SpoutTask<S> {
         }
     }
 
+    /// Exactly-once: the spout says its source waits for a commit, and one would help.
+    fn awaits_commit(&self) -> bool {
+        self.env.config.guarantee == Guarantee::ExactlyOnce
+            && self.committed < self.out.emitted
+            && self.spout.as_ref().is_some_and(|s| s.awaits_commit())
+    }
+
     /// True while `max_spout_pending` trees are open.
     fn at_pending_cap(&self) -> bool {
         self.env
@@ -419,6 +431,9 @@ impl<S: Spout> SpoutTask<S> {
                 if !self.pending.is_empty() {
                     self.await_acks();
                 }
+                if self.awaits_commit() {
+                    self.await_commit();
+                }
                 self.poll_scheduled = true;
                 if self.env.config.idle_wait.is_zero() {
                     // Timers tick in whole milliseconds: yield to the worker's other tasks and
@@ -460,7 +475,15 @@ impl<S: Spout> SpoutTask<S> {
         self.phase = Phase::Sealing;
         self.out.flush();
         self.partial_since = None;
-        self.env.report_sealing();
+        self.await_commit();
+    }
+
+    /// Exactly-once: asks for a checkpoint now, once per commit.
+    fn await_commit(&mut self) {
+        if !self.awaiting_commit {
+            self.awaiting_commit = true;
+            self.env.report_awaiting_commit();
+        }
     }
 
     /// Checkpoint `id` is complete everywhere: commit the spout, and finish a sealing task
@@ -479,12 +502,13 @@ impl<S: Spout> SpoutTask<S> {
                 return self.fail("commit", f, ctx);
             }
         }
+        self.awaiting_commit = false;
         if self.phase == Phase::Sealing {
             if self.committed >= self.out.emitted {
                 return self.finish(ctx);
             }
             // That checkpoint began before the last emit: ask for the next one at once.
-            self.env.report_sealing();
+            self.await_commit();
         }
     }
 
