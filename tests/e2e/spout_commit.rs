@@ -345,7 +345,9 @@ fn a_spout_held_back_by_uncommitted_emits_gets_checkpoints_without_waiting_for_t
     config.checkpoint_interval = Duration::from_secs(60);
     let topology = b.build().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || tx.send(LocalCluster::new(config).run(topology)));
+    std::thread::spawn(move || {
+        let _ = tx.send(LocalCluster::new(config).run(topology));
+    });
     let report = rx
         .recv_timeout(Duration::from_secs(60))
         .expect("the spout waited for the checkpoint interval")
