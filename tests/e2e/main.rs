@@ -13,6 +13,7 @@ mod groupings;
 mod latency;
 mod mapreduce;
 mod sensor;
+mod spout_commit;
 mod supervision;
 mod validation;
 mod word_count;

@@ -9,7 +9,9 @@
 //! - [`Backoff`]: delays between reconnect attempts.
 //! - [`BrokerSpout`]: a spout over a [`Subscriber`]. The client runs on its own thread with its
 //!   own runtime, so the spout never blocks an actor thread; messages come through a bounded
-//!   channel (backpressure to the broker) and verdicts ([`Settle`]) go back.
+//!   channel (backpressure to the broker) and verdicts ([`Settle`]) go back. Exactly-once, a
+//!   ledger of emits not yet committed ties each to the checkpoint whose completion
+//!   acknowledges it, and tells a rollback what to replay.
 //! - [`BrokerSink`]: a sink bolt; a writer thread publishes in batches and confirms on `finish`.
 //! - [`BrokerError`]: what fails a task, naming the endpoint.
 
@@ -17,6 +19,7 @@ mod backoff;
 mod endpoint;
 mod error;
 mod format;
+mod ledger;
 mod sink;
 mod spout;
 

@@ -1,5 +1,6 @@
 //! The spout half every broker shares: a client thread delivers messages through a bounded
-//! channel; the spout decodes, emits with an id, and settles with the broker only in `ack`/`fail`.
+//! channel; the spout decodes, emits with an id, and settles with the broker only in `ack`/`fail`
+//! (exactly-once: in `commit` and `restore`).
 
 use std::collections::{HashMap, VecDeque};
 use std::marker::PhantomData;
@@ -7,9 +8,12 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use squall::{ComponentError, MessageId, Spout, SpoutCollector, TaskContext, Tuple};
+use squall::{
+    ComponentError, Guarantee, MessageId, Spout, SpoutCollector, State, TaskContext, Tuple,
+};
 use tokio::sync::mpsc;
 
+use super::ledger::{Ledger, Position};
 use super::{BrokerError, Endpoint};
 use crate::Malformed;
 
@@ -78,7 +82,20 @@ struct Limits {
 /// A spout over any broker [`Subscriber`]: decodes payloads in the endpoint's [`super::Format`]
 /// into `T`, emits each with a message id, and acknowledges to the broker only in
 /// [`Spout::ack`], so a message counts as handled only once its tuple tree completes (and,
-/// without acking, right after emit). [`Spout::fail`] replays as the subscriber's [`Replay`] says.
+/// at most once, right after emit). [`Spout::fail`] replays as the subscriber's [`Replay`] says.
+///
+/// Exactly-once (Flink's model for a source that takes acknowledgements): a message is
+/// acknowledged only in [`Spout::commit`], once a checkpoint whose snapshot follows its emit is
+/// complete in every task. A rollback to a checkpoint ([`Spout::restore`]) acknowledges what
+/// came before it and replays what came after as the [`Replay`] says: emitted again from the
+/// values kept ([`Replay::Local`]), or nak'ed for the broker to redeliver ([`Replay::Broker`]).
+/// A new instance restored after a crash relies on the broker redelivering what was never
+/// acknowledged (MQTT's persistent session on reconnect, a Redis consumer's pending entries,
+/// JetStream after its ack wait, or at once for what `close` nak'ed). Two things follow: the
+/// broker's window of unacknowledged messages (MQTT in-flight window, JetStream max ack
+/// pending) must hold a checkpoint interval's worth of input, and a JetStream ack wait must be
+/// longer than a checkpoint takes to complete, or the server redelivers a message the spout
+/// has emitted and not yet committed.
 ///
 /// A payload that does not decode is reported on stderr as
 /// `{endpoint}: message {n}: {reason}; message skipped`, counted in the [`Malformed`] counter,
@@ -92,8 +109,11 @@ pub struct BrokerSpout<T> {
     batch: usize,
     capacity: usize,
     limits: Limits,
-    live: Option<Live<T>>,
+    /// Boxed: a spout is built per task and moved around before `open`; keep it small.
+    live: Option<Box<Live<T>>>,
     finished: bool,
+    /// The run is exactly-once: settle in `commit`, rewind in `restore`.
+    exactly_once: bool,
     values: PhantomData<fn() -> T>,
 }
 
@@ -106,6 +126,10 @@ struct Live<T> {
     pending: HashMap<MessageId, Option<T>>,
     /// Failed ids waiting to be re-emitted.
     replay: VecDeque<MessageId>,
+    /// Exactly-once: emitted and not yet committed.
+    ledger: Ledger<T>,
+    /// Exactly-once, [`Replay::Local`]: taken back by a rollback, waiting to be emitted again.
+    rewound: VecDeque<(MessageId, T)>,
     received: u64,
     last_input: Instant,
 }
@@ -121,6 +145,7 @@ impl<T: Tuple> BrokerSpout<T> {
             limits: Limits::default(),
             live: None,
             finished: false,
+            exactly_once: false,
             values: PhantomData,
         }
     }
@@ -181,15 +206,17 @@ impl<T: Tuple> BrokerSpout<T> {
                 endpoint,
                 reason: e.to_string(),
             })?;
-        self.live = Some(Live {
+        self.live = Some(Box::new(Live {
             deliveries,
             settles: settle,
             thread: Some(thread),
             pending: HashMap::new(),
             replay: VecDeque::new(),
+            ledger: Ledger::default(),
+            rewound: VecDeque::new(),
             received: 0,
             last_input: Instant::now(),
-        });
+        }));
         Ok(())
     }
 }
@@ -214,6 +241,7 @@ impl<T> Clone for BrokerSpout<T> {
             limits: self.limits.clone(),
             live: None,
             finished: false,
+            exactly_once: false,
             values: PhantomData,
         }
     }
@@ -231,6 +259,7 @@ impl<T: Tuple> Spout for BrokerSpout<T> {
     type Output = T;
 
     fn open(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
+        self.exactly_once = ctx.guarantee() == Guarantee::ExactlyOnce;
         Ok(self.start(ctx.task_index(), ctx.component_tasks())?)
     }
 
@@ -243,6 +272,14 @@ impl<T: Tuple> Spout for BrokerSpout<T> {
             return Ok(());
         };
         let mut budget = self.batch;
+        while budget > 0 {
+            let Some((id, value)) = live.rewound.pop_front() else {
+                break;
+            };
+            live.ledger.push(id, Some(value.clone()));
+            out.emit_with_id(value, id);
+            budget -= 1;
+        }
         while budget > 0 {
             let Some(id) = live.replay.pop_front() else {
                 break;
@@ -273,6 +310,10 @@ impl<T: Tuple> Spout for BrokerSpout<T> {
             live.last_input = Instant::now();
             budget -= 1;
             match self.subscriber.endpoint().format.decode::<T>(&d.payload) {
+                Ok(value) if self.exactly_once => {
+                    live.ledger.push(d.id, keep.then(|| value.clone()));
+                    out.emit_with_id(value, d.id);
+                }
                 Ok(value) => {
                     live.pending.insert(d.id, keep.then(|| value.clone()));
                     out.emit_with_id(value, d.id);
@@ -285,14 +326,20 @@ impl<T: Tuple> Spout for BrokerSpout<T> {
                 }
             }
         }
+        // Exactly-once, what the ledger holds does not keep the spout from finishing: the
+        // runtime commits it before `close`.
         let limit = self.limits.reached(live);
-        if limit && live.pending.is_empty() && live.replay.is_empty() {
+        if limit && live.pending.is_empty() && live.replay.is_empty() && live.rewound.is_empty() {
             self.finished = true;
         }
         Ok(())
     }
 
     fn ack(&mut self, msg_id: MessageId) {
+        if self.exactly_once {
+            // Called right after emit: the message waits in the ledger for its commit.
+            return;
+        }
         if let Some(live) = self.live.as_mut() {
             if live.pending.remove(&msg_id).is_some() {
                 // A closed channel means the client stopped; the broker redelivers later.
@@ -319,10 +366,127 @@ impl<T: Tuple> Spout for BrokerSpout<T> {
         }
     }
 
+    fn snapshot_for(&mut self, checkpoint: u64) -> Result<Option<State>, ComponentError> {
+        match self.live.as_mut() {
+            Some(live) if self.exactly_once => {
+                let emitted = live.ledger.mark(checkpoint);
+                live.position(emitted)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn snapshot(&mut self) -> Result<Option<State>, ComponentError> {
+        match self.live.as_ref() {
+            Some(live) if self.exactly_once => live.position(live.ledger.position()),
+            _ => Ok(None),
+        }
+    }
+
+    fn restore(&mut self, state: State) -> Result<(), ComponentError> {
+        let replay = self.subscriber.replay();
+        match self.live.as_mut() {
+            Some(live) if self.exactly_once => {
+                live.rewind(state.decode()?, replay);
+                self.finished = false;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn commit(&mut self, checkpoint: u64) -> Result<(), ComponentError> {
+        if let Some(live) = self.live.as_mut() {
+            for id in live.ledger.commit(checkpoint) {
+                // A closed channel means the client stopped; the broker redelivers later.
+                let _ = live.settles.send(Settle::Ack(id));
+            }
+        }
+        Ok(())
+    }
+
+    /// Exactly-once, with nothing new to emit and emits not yet committed: the broker may be
+    /// holding messages back until they are acknowledged (its window is full), so a checkpoint
+    /// now beats waiting for the next interval.
+    fn awaits_commit(&self) -> bool {
+        self.exactly_once && self.live.as_ref().is_some_and(|l| !l.ledger.is_empty())
+    }
+
     fn close(&mut self) {
-        let Some(mut live) = self.live.take() else {
+        self.shutdown();
+    }
+
+    fn is_finished(&self) -> bool {
+        self.finished
+    }
+}
+
+impl<T> Drop for BrokerSpout<T> {
+    /// A spout dropped without `close` (its task crashed, or a rollback replaced it) settles
+    /// as `close` does, so that the next instance's client finds the broker settled.
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl<T> Live<T> {
+    /// The spout's state at `emitted`.
+    fn position(&self, emitted: u64) -> Result<Option<State>, ComponentError> {
+        let position = Position {
+            emitted,
+            received: self.received,
+        };
+        Ok(Some(State::encode(&position)?))
+    }
+
+    /// Exactly-once, rolled back to a complete checkpoint at `to`: acknowledge what came
+    /// before it, replay what came after.
+    fn rewind(&mut self, to: Position, replay: Replay) {
+        // A new instance restored from its predecessor's checkpoint counts from there.
+        self.received = self.received.max(to.received);
+        let (committed, rewound) = self.ledger.rewind(to.emitted);
+        for id in committed {
+            let _ = self.settles.send(Settle::Ack(id));
+        }
+        let mut again = Vec::with_capacity(rewound.len());
+        for (id, value) in rewound {
+            match (replay, value) {
+                (Replay::Local, Some(value)) => again.push((id, value)),
+                _ => {
+                    // The broker redelivers it, and it counts as received then.
+                    let _ = self.settles.send(Settle::Nak(id));
+                    self.received = self.received.saturating_sub(1);
+                }
+            }
+        }
+        // Emitted after the checkpoint go out again before what an earlier rewind left.
+        for item in again.into_iter().rev() {
+            self.rewound.push_front(item);
+        }
+        // The idle clock restarts: redeliveries are on their way.
+        self.last_input = Instant::now();
+    }
+}
+
+impl<T> BrokerSpout<T> {
+    /// Settles what can be settled and stops the client, waiting a bounded time for it.
+    /// Exactly-once, what was emitted and never committed stays unacknowledged: a JetStream
+    /// spout naks it (and what the client delivered and the spout never took), so the server
+    /// redelivers it at once rather than after the ack wait; MQTT and Redis redeliver it to the
+    /// next session of the same client id or consumer.
+    fn shutdown(&mut self) {
+        let Some(mut live) = self.live.take().map(|l| *l) else {
             return;
         };
+        if self.exactly_once && self.subscriber.replay() == Replay::Broker {
+            let held: Vec<MessageId> = live.ledger.drain().map(|(id, _)| id).collect();
+            for id in held {
+                let _ = live.settles.send(Settle::Nak(id));
+            }
+            while let Ok(d) = live.deliveries.try_recv() {
+                let _ = live.settles.send(Settle::Nak(d.id));
+            }
+        }
         // Closing the verdict channel tells the client to settle what is queued and return;
         // wait a bounded time for it so the last acks reach the broker before the process ends.
         drop(live.settles);
@@ -338,10 +502,6 @@ impl<T: Tuple> Spout for BrokerSpout<T> {
                 }
             }
         }
-    }
-
-    fn is_finished(&self) -> bool {
-        self.finished
     }
 }
 

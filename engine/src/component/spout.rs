@@ -61,9 +61,46 @@ pub trait Spout: 'static {
         Ok(None)
     }
 
+    /// The spout's position for checkpoint `checkpoint`: what the runtime calls when it
+    /// injects that checkpoint's barrier. The default returns [`Spout::snapshot`]; a spout that
+    /// settles with its source in [`Spout::commit`] overrides it to note which of its emits
+    /// precede the barrier. Checkpoints come in increasing order; one taken here may never
+    /// complete (a failure abandons it), and then no `commit` names it.
+    fn snapshot_for(&mut self, checkpoint: u64) -> Result<Option<State>, ComponentError> {
+        let _ = checkpoint;
+        self.snapshot()
+    }
+
     /// Rewinds to a position taken by [`Spout::snapshot`]; called on recovery, after `open`.
+    /// The checkpoint restored is complete: whatever was emitted before its snapshot counts as
+    /// committed, even if its `commit` did not arrive.
     fn restore(&mut self, state: State) -> Result<(), ComponentError> {
         let _ = state;
         Ok(())
+    }
+
+    /// Checkpoint `checkpoint` is complete in every task (Flink's "checkpoint complete"
+    /// notification, the spout's twin of [`crate::Bolt::commit`]): what this spout emitted
+    /// before its [`Spout::snapshot_for`] of that checkpoint, or of an earlier one, will never
+    /// be rolled back. A source that wants acknowledgements (a broker) gets them here under
+    /// exactly-once, where `ack` runs right after emit and so means nothing.
+    ///
+    /// Called in increasing order, at most once per checkpoint, never before the checkpoint
+    /// is complete, and never after `close`. A commit may be skipped when a later one follows
+    /// (or a rollback restores a later checkpoint). Under exactly-once a spout that finishes
+    /// (or is drained) is committed up to its last emit before its `close`: the runtime takes
+    /// one more checkpoint first, as Flink takes a final checkpoint.
+    fn commit(&mut self, checkpoint: u64) -> Result<(), ComponentError> {
+        let _ = checkpoint;
+        Ok(())
+    }
+
+    /// Exactly-once: true when this spout has nothing to emit and its source holds back more
+    /// until what it emitted is acknowledged in [`Spout::commit`] (a broker's window of
+    /// unacknowledged messages is full, or it may be). Asked when `next_tuple` emitted nothing;
+    /// the runtime then takes a checkpoint at once rather than at the next interval. The
+    /// default, false, suits sources that need no acknowledgement.
+    fn awaits_commit(&self) -> bool {
+        false
     }
 }

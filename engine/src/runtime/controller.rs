@@ -289,6 +289,12 @@ impl Controller {
                     self.next_checkpoint = Some(Instant::now());
                 }
             }
+            TaskEvent::AwaitingCommit => {
+                if self.pending_restart.is_none() {
+                    let now = Instant::now();
+                    self.next_checkpoint = Some(self.next_checkpoint.map_or(now, |t| t.min(now)));
+                }
+            }
             TaskEvent::Failed(error) => return Err(error),
         }
         Ok(())

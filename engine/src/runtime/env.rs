@@ -115,6 +115,11 @@ impl TaskEnv {
         let _ = self.events.send(TaskEvent::AwaitingAcks);
     }
 
+    /// Asks for one checkpoint now (see `TaskEvent::AwaitingCommit`).
+    pub(crate) fn report_awaiting_commit(&self) {
+        let _ = self.events.send(TaskEvent::AwaitingCommit);
+    }
+
     /// Reports the task's end with its counters.
     pub(crate) fn report_done(&self, gen: u64, stats: TaskStats, record: Option<TaskRecord>) {
         let _ = self.events.send(TaskEvent::Done {

@@ -26,6 +26,9 @@ enum Phase {
     Running,
     /// A hook failed; waiting for the supervisor's restart.
     Crashed,
+    /// Exactly-once: finished emitting (or told to drain), waiting for a checkpoint that
+    /// covers every emit to complete, so that the spout is committed before it closes.
+    Sealing,
     /// Finished emitting; waiting for credit to send what is left and end-of-stream.
     Draining,
     Done,
@@ -74,6 +77,13 @@ pub(crate) struct SpoutTask<S: Spout> {
     replayed: u64,
     /// The record taken when the spout finished, before `close`.
     final_record: Option<TaskRecord>,
+    /// Tuples emitted when the last committed snapshot was taken (or when the checkpoint
+    /// rolled back to was): exactly-once, a spout seals once this reaches `out.emitted`.
+    committed: u64,
+    /// Told to drain: after a rollback the spout seals again instead of running on.
+    drained: bool,
+    /// Asked the controller for a checkpoint since the last commit (exactly-once).
+    awaiting_commit: bool,
 }
 
 impl<S: Spout> SpoutTask<S> {
@@ -101,6 +111,9 @@ impl<S: Spout> SpoutTask<S> {
             gen_start: 0,
             replayed: 0,
             final_record: None,
+            committed: 0,
+            drained: false,
+            awaiting_commit: false,
         }
     }
 
@@ -130,10 +143,13 @@ impl<S: Spout> SpoutTask<S> {
         Ok(())
     }
 
-    fn record(&mut self, finished: bool) -> Result<TaskRecord, HookFailure> {
-        let state = match self.spout.as_mut() {
-            Some(spout) => hook::call(|| spout.snapshot())?,
-            None => None,
+    /// The task's record: for checkpoint `checkpoint`, or the final one when `None`.
+    fn record(&mut self, checkpoint: Option<u64>) -> Result<TaskRecord, HookFailure> {
+        let finished = checkpoint.is_none();
+        let state = match (self.spout.as_mut(), checkpoint) {
+            (Some(spout), Some(id)) => hook::call(|| spout.snapshot_for(id))?,
+            (Some(spout), None) => hook::call(|| spout.snapshot())?,
+            (None, _) => None,
         };
         Ok(TaskRecord {
             state,
@@ -143,11 +159,11 @@ impl<S: Spout> SpoutTask<S> {
     }
 
     fn checkpoint(&mut self, id: u64, ctx: &mut Context<Self>) {
-        if self.phase != Phase::Running {
+        if !matches!(self.phase, Phase::Running | Phase::Sealing) {
             // A finished spout's final record stands in for it.
             return;
         }
-        match self.record(false) {
+        match self.record(Some(id)) {
             Ok(record) => self.env.report_snapshot(self.gen, id, record),
             Err(f) => return self.fail("snapshot", f, ctx),
         }
@@ -174,6 +190,10 @@ impl<S: Spout> SpoutTask<S> {
             self.replayed += self.out.emitted.saturating_sub(base);
             self.emitted_at.clear();
             self.gen_start = self.out.emitted;
+            // The checkpoint restored is complete: nothing before this point is uncommitted.
+            self.committed = self.out.emitted;
+            // A request the controller dropped for the rollback is asked again when needed.
+            self.awaiting_commit = false;
         }
         if r.rollback && self.env.config.guarantee == Guarantee::AtLeastOnce {
             return self.recover_trees(r, ctx);
@@ -201,6 +221,10 @@ impl<S: Spout> SpoutTask<S> {
                     }));
                 }
             }
+        }
+        if self.drained {
+            // Told to drain before the failure: emit nothing more, seal what was restored.
+            return self.seal(ctx);
         }
         self.phase = Phase::Running;
         self.schedule_poll(ctx);
@@ -310,6 +334,13 @@ impl<S: Spout> SpoutTask<S> {
         }
     }
 
+    /// Exactly-once: the spout says its source waits for a commit, and one would help.
+    fn awaits_commit(&self) -> bool {
+        self.env.config.guarantee == Guarantee::ExactlyOnce
+            && self.committed < self.out.emitted
+            && self.spout.as_ref().is_some_and(|s| s.awaits_commit())
+    }
+
     /// True while `max_spout_pending` trees are open.
     fn at_pending_cap(&self) -> bool {
         self.env
@@ -379,7 +410,7 @@ impl<S: Spout> SpoutTask<S> {
             };
             if spout.is_finished() {
                 if self.pending.is_empty() {
-                    return self.finish(ctx);
+                    return self.seal(ctx);
                 }
                 // At least once: finish only when every tree is acked (a failed one may be
                 // replayed); checkpoints go on meanwhile, releasing stateful bolts' acks.
@@ -399,6 +430,9 @@ impl<S: Spout> SpoutTask<S> {
                 self.partial_since = None;
                 if !self.pending.is_empty() {
                     self.await_acks();
+                }
+                if self.awaits_commit() {
+                    self.await_commit();
                 }
                 self.poll_scheduled = true;
                 if self.env.config.idle_wait.is_zero() {
@@ -430,12 +464,60 @@ impl<S: Spout> SpoutTask<S> {
         self.schedule_poll(ctx);
     }
 
-    /// The spout is finished or told to drain: flush, send end-of-stream, close.
+    /// The spout is finished or told to drain. Exactly-once, every emit must be committed
+    /// before `close` (a broker spout acknowledges in `commit`): when some are not, ask for a
+    /// checkpoint at once and wait for it in `Sealing`; `committed` finishes the task.
+    fn seal(&mut self, ctx: &mut Context<Self>) {
+        if self.env.config.guarantee != Guarantee::ExactlyOnce || self.committed >= self.out.emitted
+        {
+            return self.finish(ctx);
+        }
+        self.phase = Phase::Sealing;
+        self.out.flush();
+        self.partial_since = None;
+        self.await_commit();
+    }
+
+    /// Exactly-once: asks for a checkpoint now, once per commit.
+    fn await_commit(&mut self) {
+        if !self.awaiting_commit {
+            self.awaiting_commit = true;
+            self.env.report_awaiting_commit();
+        }
+    }
+
+    /// Checkpoint `id` is complete everywhere: commit the spout, and finish a sealing task
+    /// once that covers every emit.
+    fn committed(&mut self, id: u64, ctx: &mut Context<Self>) {
+        if let Some(&(_, n)) = self.emitted_at.iter().find(|(c, _)| *c == id) {
+            self.committed = self.committed.max(n);
+        }
+        self.emitted_at.retain(|(c, _)| *c >= id);
+        if !matches!(self.phase, Phase::Running | Phase::Sealing) {
+            // Closed (or crashed): nothing to commit; a rollback restores a complete state.
+            return;
+        }
+        if let Some(spout) = self.spout.as_mut() {
+            if let Err(f) = hook::call(|| spout.commit(id)) {
+                return self.fail("commit", f, ctx);
+            }
+        }
+        self.awaiting_commit = false;
+        if self.phase == Phase::Sealing {
+            if self.committed >= self.out.emitted {
+                return self.finish(ctx);
+            }
+            // That checkpoint began before the last emit: ask for the next one at once.
+            self.await_commit();
+        }
+    }
+
+    /// The spout is finished or told to drain (and sealed): flush, send end-of-stream, close.
     fn finish(&mut self, ctx: &mut Context<Self>) {
         self.phase = Phase::Draining;
         self.out.finish();
         if self.env.checkpointing() {
-            match self.record(true) {
+            match self.record(None) {
                 Ok(r) => self.final_record = Some(r),
                 Err(f) => return self.fail("snapshot", f, ctx),
             }
@@ -533,17 +615,18 @@ impl<S: Spout> Handler<Control> for SpoutTask<S> {
     fn handle(&mut self, control: Control, ctx: &mut Context<Self>) {
         match control {
             Control::Drain => {
+                self.drained = true;
                 if self.phase == Phase::Running {
                     if let Some(spout) = self.spout.as_mut() {
                         if let Err(f) = hook::call_infallible(|| spout.deactivate()) {
                             return self.fail("deactivate", f, ctx);
                         }
                     }
-                    self.finish(ctx);
+                    self.seal(ctx);
                 }
             }
             Control::Checkpoint(id) => self.checkpoint(id, ctx),
-            Control::Committed(id) => self.emitted_at.retain(|(c, _)| *c >= id),
+            Control::Committed(id) => self.committed(id, ctx),
             Control::Restart(r) => self.restart(r, ctx),
         }
     }

@@ -60,6 +60,11 @@ pub(crate) enum TaskEvent {
     /// An at-least-once spout has nothing more to emit for now but trees still open, whose
     /// acks wait for a checkpoint: better take one now than at the next interval.
     AwaitingAcks,
+    /// An exactly-once spout waits on a commit: it is sealing (finished or drained, it closes
+    /// once a checkpoint covering its last emit completes), or its source holds back input
+    /// until what it emitted is acknowledged ([`crate::Spout::awaits_commit`]). Take a
+    /// checkpoint now; unlike `AwaitingAcks` this does not make later ones back to back.
+    AwaitingCommit,
     /// Something no restart can fix.
     Failed(RunError),
 }

@@ -3,6 +3,7 @@
 //! connector under test, and checks what arrived against what was sent.
 
 mod at_least_once;
+mod exactly_once;
 mod jetstream_acks;
 mod late_fail;
 mod live_sensor;
