@@ -56,8 +56,9 @@ impl Scheme {
         match self {
             // client: the MQTT client id (persistent session); qos: 0 or 1.
             Scheme::Mqtt => &["client", "qos"],
-            // stream: JetStream stream (absent: core NATS); consumer: durable consumer name.
-            Scheme::Nats => &["stream", "consumer"],
+            // stream: JetStream stream (absent: core NATS); consumer: durable consumer name; ack:
+            // the consumer's ack policy, all (cumulative) or explicit.
+            Scheme::Nats => &["stream", "consumer", "ack"],
             // group and consumer: the consumer group and this reader's name in it.
             Scheme::Redis => &["group", "consumer"],
             Scheme::Postgres => &["table", "password"],

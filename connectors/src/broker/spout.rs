@@ -361,6 +361,10 @@ impl<T: Tuple> Spout for BrokerSpout<T> {
             Replay::Broker => {
                 if live.pending.remove(&msg_id).is_some() {
                     let _ = live.settles.send(Settle::Nak(msg_id));
+                    // The redelivery is on its way and counts as received when it comes: the
+                    // limits must not end the spout before it does.
+                    live.received = live.received.saturating_sub(1);
+                    live.last_input = Instant::now();
                 }
             }
         }

@@ -136,20 +136,27 @@ fn a_jetstream_spout_replays_a_tree_that_times_out_after_it_went_idle() {
                 .unwrap();
         }
     });
-    let input: Endpoint = server.url("late?stream=LATE").parse().unwrap();
-    let spout = nats::spout::<u64>(&input)
-        .unwrap()
-        .with_idle_exit(IDLE_EXIT);
-    run_and_check(spout, "jetstream");
-    wait_until(10, "jetstream: nothing pending", || {
-        let info = rt.block_on(async {
-            let stream = js.get_stream("LATE").await.unwrap();
-            let mut c = stream
-                .get_consumer::<async_nats::jetstream::consumer::pull::Config>("squall")
-                .await
-                .unwrap();
-            c.info().await.unwrap().clone()
+    // Both ack policies: cumulative (the client delivers a failed message again) and explicit
+    // (the server redelivers a nak'ed one).
+    for ack in ["all", "explicit"] {
+        let input: Endpoint = server
+            .url(&format!("late?stream=LATE&consumer={ack}&ack={ack}"))
+            .parse()
+            .unwrap();
+        let spout = nats::spout::<u64>(&input)
+            .unwrap()
+            .with_idle_exit(IDLE_EXIT);
+        run_and_check(spout, &format!("jetstream, ack={ack}"));
+        wait_until(10, "jetstream: nothing pending", || {
+            let info = rt.block_on(async {
+                let stream = js.get_stream("LATE").await.unwrap();
+                let mut c = stream
+                    .get_consumer::<async_nats::jetstream::consumer::pull::Config>(ack)
+                    .await
+                    .unwrap();
+                c.info().await.unwrap().clone()
+            });
+            (info.num_ack_pending, info.num_pending) == (0, 0)
         });
-        (info.num_ack_pending, info.num_pending) == (0, 0)
-    });
+    }
 }
