@@ -1,6 +1,8 @@
 //! The JetStream sink's writer: de-duplicated publishes, confirmed by the server, one batch in
 //! flight while the next is written.
 
+use std::collections::VecDeque;
+
 use async_nats::jetstream::{self, context::PublishAckFuture, message::PublishMessage};
 use async_nats::Subject;
 use bytes::Bytes;
@@ -30,11 +32,35 @@ impl JetStreamPublisher {
     }
 }
 
-/// A connection with the batch written last and not yet confirmed.
+/// Publishes awaiting their acknowledgement, at most: async-nats refuses more than its
+/// context allows (5000 unless set), so the context is built for this many and the writer
+/// awaits the oldest before going past it.
+const MAX_IN_FLIGHT: usize = 16_384;
+
+/// A connection with the publishes not yet confirmed, oldest first.
 pub(crate) struct Conn {
     js: jetstream::Context,
     subject: Subject,
-    in_flight: Option<(Vec<Record>, Vec<PublishAckFuture>)>,
+    in_flight: VecDeque<(Record, Option<PublishAckFuture>)>,
+}
+
+impl Conn {
+    /// Awaits the oldest unconfirmed publishes until at most `keep` remain.
+    async fn confirm_to(&mut self, keep: usize, p: &JetStreamPublisher) -> Result<(), BrokerError> {
+        while self.in_flight.len() > keep {
+            let Some((record, ack)) = self.in_flight.pop_front() else {
+                break;
+            };
+            if let Some(ack) = ack {
+                if let Err(e) = ack.await {
+                    // Kept: after a failure it goes back to be written again.
+                    self.in_flight.push_front((record, None));
+                    return Err(p.lost(&e));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Publisher for JetStreamPublisher {
@@ -46,18 +72,22 @@ impl Publisher for JetStreamPublisher {
 
     async fn connect(&self) -> Result<Self::Conn, BrokerError> {
         let client = connect(&self.endpoint).await?;
-        let js = jetstream::new(client);
+        let js = jetstream::ContextBuilder::new()
+            .max_ack_inflight(MAX_IN_FLIGHT)
+            .build(client);
         ensure_stream(&js, &self.endpoint).await?;
         Ok(Conn {
             js,
             subject: Subject::from(self.endpoint.target.as_str()),
-            in_flight: None,
+            in_flight: VecDeque::new(),
         })
     }
 
     async fn publish(&self, c: &mut Self::Conn, batch: &[Record]) -> Result<(), BrokerError> {
-        let mut acks = Vec::with_capacity(batch.len());
         for r in batch {
+            if c.in_flight.len() >= MAX_IN_FLIGHT {
+                c.confirm_to(MAX_IN_FLIGHT - 1, self).await?;
+            }
             let message = PublishMessage::build()
                 .payload(Bytes::copy_from_slice(&r.payload))
                 .message_id(&r.key);
@@ -65,26 +95,17 @@ impl Publisher for JetStreamPublisher {
                 c.js.send_publish(c.subject.clone(), message)
                     .await
                     .map_err(|e| self.lost(&e))?;
-            acks.push(ack);
+            c.in_flight.push_back((r.clone(), Some(ack)));
         }
-        self.confirm(c).await?;
-        c.in_flight = Some((batch.to_vec(), acks));
-        Ok(())
+        // Everything written before this batch is confirmed; this batch may stay in flight.
+        c.confirm_to(batch.len(), self).await
     }
 
     async fn confirm(&self, c: &mut Self::Conn) -> Result<(), BrokerError> {
-        if let Some((_, acks)) = c.in_flight.as_mut() {
-            // Drained one by one: after a failure the records go back whole (re-sending a
-            // confirmed one is harmless, its id is known).
-            while let Some(ack) = acks.pop() {
-                ack.await.map_err(|e| self.lost(&e))?;
-            }
-        }
-        c.in_flight = None;
-        Ok(())
+        c.confirm_to(0, self).await
     }
 
     fn take_unconfirmed(&self, c: &mut Self::Conn) -> Vec<Record> {
-        c.in_flight.take().map(|(r, _)| r).unwrap_or_default()
+        c.in_flight.drain(..).map(|(r, _)| r).collect()
     }
 }

@@ -94,14 +94,15 @@ impl JetStreamSubscriber {
         }
     }
 
-    /// Opens (creating when missing) the consumer for a spout of `tasks` tasks. `fresh` is the
-    /// first open of a session: a cumulative consumer with unacked deliveries is recreated at
-    /// its ack floor.
+    /// Opens (creating when missing) the consumer for a spout of `tasks` tasks. With `recreate`
+    /// (the first open of a session, or a server found redelivering what a cumulative ack
+    /// already covered) a cumulative consumer with unacked deliveries is recreated at its ack
+    /// floor.
     async fn consumer(
         &self,
         js: &jetstream::Context,
         tasks: usize,
-        fresh: bool,
+        recreate: bool,
     ) -> Result<(Pull, bool), BrokerError> {
         let stream = ensure_stream(js, &self.endpoint).await?;
         let name = self.name();
@@ -130,10 +131,10 @@ impl JetStreamSubscriber {
                 ),
             ));
         }
-        if cumulative && fresh && info.num_ack_pending > 0 {
+        if cumulative && recreate && info.num_ack_pending > 0 {
             let from = info.ack_floor.stream_sequence + 1;
             eprintln!(
-                "{}: consumer {name} has {} messages delivered to an earlier session and not acked; redelivering from stream sequence {from}",
+                "{}: consumer {name} has {} messages delivered and not acked by this session; redelivering from stream sequence {from}",
                 self.endpoint, info.num_ack_pending
             );
             stream.delete_consumer(name).await.map_err(|e| lost(&e))?;
@@ -158,15 +159,30 @@ const ACK_EVERY: Duration = Duration::from_millis(20);
 enum Unsettled {
     /// One ack or nak per message.
     Explicit(HashMap<u64, Message>),
-    /// Cumulative acks past the completed prefix: the floor, the message to ack it with, and
-    /// how many deliveries that ack covers.
-    Cumulative(Floor<Message>, Option<Box<Message>>, u64),
+    /// Cumulative acks past the completed prefix.
+    Cumulative(Box<Cumulative>),
+}
+
+/// The state of cumulative acking.
+struct Cumulative {
+    floor: Floor<Message>,
+    /// The message the next cumulative ack is sent on.
+    last: Option<Message>,
+    /// Deliveries that ack covers.
+    covered: u64,
+    /// The highest stream sequence acked cumulatively.
+    acked: u64,
 }
 
 impl Unsettled {
     fn new(cumulative: bool, next: u64) -> Self {
         if cumulative {
-            Unsettled::Cumulative(Floor::new(next), None, 0)
+            Unsettled::Cumulative(Box::new(Cumulative {
+                floor: Floor::new(next),
+                last: None,
+                covered: 0,
+                acked: 0,
+            }))
         } else {
             Unsettled::Explicit(HashMap::new())
         }
@@ -180,8 +196,8 @@ impl Unsettled {
                 map.insert(*next, m);
                 *next
             }
-            Unsettled::Cumulative(floor, ..) => {
-                let id = floor.deliver(m);
+            Unsettled::Cumulative(c) => {
+                let id = c.floor.deliver(m);
                 *next = id;
                 id
             }
@@ -199,12 +215,12 @@ impl Unsettled {
                 ack(map.remove(&id), AckKind::Nak(None)).await;
                 None
             }
-            (Unsettled::Cumulative(floor, ..), Settle::Ack(id)) => {
-                floor.complete(id);
+            (Unsettled::Cumulative(c), Settle::Ack(id)) => {
+                c.floor.complete(id);
                 None
             }
-            (Unsettled::Cumulative(floor, ..), Settle::Nak(id)) => {
-                let (id, m) = floor.redeliver(id)?;
+            (Unsettled::Cumulative(c), Settle::Nak(id)) => {
+                let (id, m) = c.floor.redeliver(id)?;
                 Some(Delivery {
                     id,
                     payload: m.payload.to_vec(),
@@ -216,16 +232,34 @@ impl Unsettled {
     /// Moves the floor, and sends its cumulative ack once it covers [`ACK_BATCH`] deliveries,
     /// or at once when `now`.
     async fn ack_floor(&mut self, now: bool) {
-        if let Unsettled::Cumulative(floor, last, covered) = self {
-            let (moved, by) = floor.advance();
-            if let Some(m) = moved {
-                *last = Some(Box::new(m));
+        if let Unsettled::Cumulative(c) = self {
+            let (moved, by) = c.floor.advance();
+            if moved.is_some() {
+                c.last = moved;
             }
-            *covered += by;
-            if now || *covered >= ACK_BATCH {
-                *covered = 0;
-                ack(last.take().map(|m| *m), AckKind::Ack).await;
+            c.covered += by;
+            if now || c.covered >= ACK_BATCH {
+                c.covered = 0;
+                if let Some(m) = c.last.take() {
+                    if let Ok(info) = m.info() {
+                        c.acked = c.acked.max(info.stream_sequence);
+                    }
+                    ack(Some(m), AckKind::Ack).await;
+                }
             }
+        }
+    }
+
+    /// A cumulative ack already covered `m`, yet the server delivered it again: nats-server
+    /// 2.9 does so after a restart, for messages it held as pending when it went down, and
+    /// ignores every ack of them, so they would come back at each ack wait forever. Such a
+    /// message is dropped (it completed), and the consumer is to be recreated at its floor.
+    fn stale(&self, m: &Message) -> bool {
+        match (self, m.info()) {
+            (Unsettled::Cumulative(c), Ok(info)) => {
+                info.delivered > 1 && info.stream_sequence <= c.acked
+            }
+            _ => false,
         }
     }
 }
@@ -258,13 +292,15 @@ impl Subscriber for JetStreamSubscriber {
             let mut unsettled: Option<Unsettled> = None;
             let mut next_id = 0;
             let mut messages = None;
+            // The server redelivers what a cumulative ack covered: recreate the consumer.
+            let mut reset = false;
             let mut tick = tokio::time::interval(ACK_EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 let Some(stream) = messages.as_mut() else {
                     // (Re)open the pull stream; the server may be down or just restarted.
                     let fresh = unsettled.is_none();
-                    let opened = match self.consumer(&js, tasks, fresh).await {
+                    let opened = match self.consumer(&js, tasks, fresh || reset).await {
                         Ok((c, cumulative)) => {
                             if fresh {
                                 unsettled = Some(Unsettled::new(cumulative, next_id + 1));
@@ -280,6 +316,7 @@ impl Subscriber for JetStreamSubscriber {
                     match opened {
                         Ok(s) => {
                             backoff.reset();
+                            reset = false;
                             messages = Some(s);
                         }
                         Err(e) if !e.is_transient() => return Err(e),
@@ -315,6 +352,10 @@ impl Subscriber for JetStreamSubscriber {
                     },
                     _ = tick.tick() => u.ack_floor(true).await,
                     message = stream.next() => match message {
+                        Some(Ok(m)) if u.stale(&m) => {
+                            messages = None;
+                            reset = true;
+                        }
                         Some(Ok(m)) => {
                             let payload = m.payload.to_vec();
                             let id = u.deliver(&mut next_id, m);
