@@ -20,7 +20,10 @@ use squall_connectors::broker::{BrokerSpout, Endpoint};
 use squall_connectors::{mqtt, nats, redis as live};
 use squall_tests::servers::Server;
 
-use super::{assert_no_dead_letters, assert_same_values, runtime, wait_until, Collect};
+use super::{
+    assert_no_dead_letters, assert_same_values, consumer_info, jetstream_filled, runtime,
+    wait_until, Collect,
+};
 
 /// Values published per run.
 const N: u64 = 300;
@@ -197,26 +200,7 @@ fn a_jetstream_spout_replays_failed_and_crashed_tuples_and_leaves_nothing_unacke
     let Some(server) = Server::nats() else { return };
     let rt = runtime();
     let _entered = rt.enter();
-    let client = rt
-        .block_on(async_nats::connect(format!("127.0.0.1:{}", server.port)))
-        .unwrap();
-    let js = async_nats::jetstream::new(client.clone());
-    rt.block_on(async {
-        js.create_stream(async_nats::jetstream::stream::Config {
-            name: "IN".into(),
-            subjects: vec!["in".into()],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-        for v in 1..=N {
-            js.publish("in", v.to_string().into())
-                .await
-                .unwrap()
-                .await
-                .unwrap();
-        }
-    });
+    let js = jetstream_filled(&rt, server.port, "IN", "in", 1..=N);
     for p in PARALLELISMS {
         // A durable consumer per run, each reading the whole stream.
         let consumer = format!("alo-{p}");
@@ -237,14 +221,7 @@ fn a_jetstream_spout_replays_failed_and_crashed_tuples_and_leaves_nothing_unacke
             10,
             &format!("{what}: nothing pending in {consumer}"),
             || {
-                let info = rt.block_on(async {
-                    let stream = js.get_stream("IN").await.unwrap();
-                    let mut c = stream
-                        .get_consumer::<async_nats::jetstream::consumer::pull::Config>(&consumer)
-                        .await
-                        .unwrap();
-                    c.info().await.unwrap().clone()
-                });
+                let info = consumer_info(&rt, &js, "IN", &consumer);
                 (info.num_ack_pending, info.num_pending) == (0, 0)
             },
         );

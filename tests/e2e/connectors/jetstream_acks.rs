@@ -4,34 +4,14 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer};
+use async_nats::jetstream::consumer;
 use futures_util::StreamExt;
 use squall::{Config, LocalCluster, TopologyBuilder};
 use squall_connectors::broker::Endpoint;
 use squall_connectors::nats;
 use squall_tests::servers::Server;
 
-use super::{runtime, Collect};
-
-/// Publishes `1..=n` (as text) to a new stream IN on subject `in`, each confirmed.
-fn fill(rt: &tokio::runtime::Runtime, js: &jetstream::Context, n: u64) {
-    rt.block_on(async {
-        js.create_stream(jetstream::stream::Config {
-            name: "IN".into(),
-            subjects: vec!["in".into()],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-        let mut acks = Vec::new();
-        for i in 1..=n {
-            acks.push(js.publish("in", i.to_string().into()).await.unwrap());
-        }
-        for a in acks {
-            a.await.unwrap();
-        }
-    });
-}
+use super::{consumer_info, jetstream_filled, runtime, Collect};
 
 /// Runs `in -> seen` with a JetStream spout of `tasks` tasks on `consumer`; returns what the
 /// collector saw, sorted, or the run's error.
@@ -57,25 +37,14 @@ fn run(server: &Server, consumer: &str, tasks: usize) -> Result<Vec<u64>, String
     Ok(got)
 }
 
-fn info(rt: &tokio::runtime::Runtime, js: &jetstream::Context, name: &str) -> consumer::Info {
-    rt.block_on(async {
-        let stream = js.get_stream("IN").await.unwrap();
-        let mut c: consumer::PullConsumer = stream.get_consumer(name).await.unwrap();
-        c.info().await.unwrap().clone()
-    })
-}
-
 #[test]
 fn a_one_task_spout_acks_cumulatively_and_picks_up_what_a_crashed_session_left_unacked() {
     let Some(server) = Server::nats() else { return };
     let rt = runtime();
     let _entered = rt.enter();
-    let client = rt
-        .block_on(async_nats::connect(format!("127.0.0.1:{}", server.port)))
-        .unwrap();
-    let js = jetstream::new(client.clone());
     let n = 1000u64;
-    fill(&rt, &js, n);
+    let js = jetstream_filled(&rt, server.port, "IN", "in", 1..=n);
+    let client = js.client();
     // A session that read 300 messages, acked the first 100 cumulatively and died: 101..=300
     // stay delivered and unacked until the 30 s ack wait runs out.
     rt.block_on(async {
@@ -101,7 +70,7 @@ fn a_one_task_spout_acks_cumulatively_and_picks_up_what_a_crashed_session_left_u
         assert_eq!(read, 300);
         client.flush().await.unwrap();
     });
-    assert_eq!(info(&rt, &js, "squall").num_ack_pending, 200);
+    assert_eq!(consumer_info(&rt, &js, "IN", "squall").num_ack_pending, 200);
 
     // The new session stops after 1.5 s without input, long before the ack wait: only
     // recreating the consumer at its floor brings 101..=300 back in time, and an ack of a later
@@ -112,7 +81,7 @@ fn a_one_task_spout_acks_cumulatively_and_picks_up_what_a_crashed_session_left_u
         (101..=n).collect::<Vec<_>>(),
         "each unacked message once"
     );
-    let after = info(&rt, &js, "squall");
+    let after = consumer_info(&rt, &js, "IN", "squall");
     assert_eq!(after.config.ack_policy, consumer::AckPolicy::All);
     assert_eq!(after.num_ack_pending, 0, "everything acked");
     assert_eq!(after.num_pending, 0);
@@ -124,15 +93,11 @@ fn a_spout_of_several_tasks_acks_each_message_and_refuses_a_cumulative_consumer(
     let Some(server) = Server::nats() else { return };
     let rt = runtime();
     let _entered = rt.enter();
-    let client = rt
-        .block_on(async_nats::connect(format!("127.0.0.1:{}", server.port)))
-        .unwrap();
-    let js = jetstream::new(client);
     let n = 3000u64;
-    fill(&rt, &js, n);
+    let js = jetstream_filled(&rt, server.port, "IN", "in", 1..=n);
     let got = run(&server, "pair", 2).unwrap();
     assert_eq!(got, (1..=n).collect::<Vec<_>>(), "each message once");
-    let pair = info(&rt, &js, "pair");
+    let pair = consumer_info(&rt, &js, "IN", "pair");
     assert_eq!(pair.config.ack_policy, consumer::AckPolicy::Explicit);
     assert_eq!((pair.num_ack_pending, pair.num_pending), (0, 0));
 

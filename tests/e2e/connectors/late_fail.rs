@@ -16,7 +16,10 @@ use squall_connectors::broker::{BrokerSpout, Endpoint};
 use squall_connectors::{mqtt, nats, redis as live};
 use squall_tests::servers::Server;
 
-use super::{assert_no_dead_letters, assert_same_values, runtime, wait_until, Collect};
+use super::{
+    assert_no_dead_letters, assert_same_values, consumer_info, jetstream_filled, runtime,
+    wait_until, Collect,
+};
 
 /// Values published.
 const N: u64 = 20;
@@ -116,26 +119,7 @@ fn a_jetstream_spout_replays_a_tree_that_times_out_after_it_went_idle() {
     let Some(server) = Server::nats() else { return };
     let rt = runtime();
     let _entered = rt.enter();
-    let client = rt
-        .block_on(async_nats::connect(format!("127.0.0.1:{}", server.port)))
-        .unwrap();
-    let js = async_nats::jetstream::new(client);
-    rt.block_on(async {
-        js.create_stream(async_nats::jetstream::stream::Config {
-            name: "LATE".into(),
-            subjects: vec!["late".into()],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-        for v in 1..=N {
-            js.publish("late", v.to_string().into())
-                .await
-                .unwrap()
-                .await
-                .unwrap();
-        }
-    });
+    let js = jetstream_filled(&rt, server.port, "LATE", "late", 1..=N);
     // Both ack policies: cumulative (the client delivers a failed message again) and explicit
     // (the server redelivers a nak'ed one).
     for ack in ["all", "explicit"] {
@@ -148,14 +132,7 @@ fn a_jetstream_spout_replays_a_tree_that_times_out_after_it_went_idle() {
             .with_idle_exit(IDLE_EXIT);
         run_and_check(spout, &format!("jetstream, ack={ack}"));
         wait_until(10, "jetstream: nothing pending", || {
-            let info = rt.block_on(async {
-                let stream = js.get_stream("LATE").await.unwrap();
-                let mut c = stream
-                    .get_consumer::<async_nats::jetstream::consumer::pull::Config>(ack)
-                    .await
-                    .unwrap();
-                c.info().await.unwrap().clone()
-            });
+            let info = consumer_info(&rt, &js, "LATE", ack);
             (info.num_ack_pending, info.num_pending) == (0, 0)
         });
     }

@@ -101,3 +101,54 @@ pub fn assert_no_dead_letters(report: &RunReport, what: &str) {
         report.dead_letters.len()
     );
 }
+
+/// A JetStream context on the server at `port`, with stream `stream` capturing `subject` made
+/// and holding `values` as text, each publish confirmed.
+pub fn jetstream_filled(
+    rt: &tokio::runtime::Runtime,
+    port: u16,
+    stream: &str,
+    subject: &str,
+    values: impl IntoIterator<Item = u64>,
+) -> async_nats::jetstream::Context {
+    rt.block_on(async {
+        let client = async_nats::connect(format!("127.0.0.1:{port}"))
+            .await
+            .unwrap();
+        let js = async_nats::jetstream::new(client);
+        js.create_stream(async_nats::jetstream::stream::Config {
+            name: stream.into(),
+            subjects: vec![subject.into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let mut acks = Vec::new();
+        for v in values {
+            acks.push(
+                js.publish(subject.to_string(), v.to_string().into())
+                    .await
+                    .unwrap(),
+            );
+        }
+        for a in acks {
+            a.await.unwrap();
+        }
+        js
+    })
+}
+
+/// The server's view of durable consumer `name` on `stream`.
+pub fn consumer_info(
+    rt: &tokio::runtime::Runtime,
+    js: &async_nats::jetstream::Context,
+    stream: &str,
+    name: &str,
+) -> async_nats::jetstream::consumer::Info {
+    rt.block_on(async {
+        let stream = js.get_stream(stream).await.unwrap();
+        let mut c: async_nats::jetstream::consumer::PullConsumer =
+            stream.get_consumer(name).await.unwrap();
+        c.info().await.unwrap().clone()
+    })
+}
