@@ -15,6 +15,9 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+/// Readings per simulated sensor in the demo.
+pub const DEMO_SAMPLES: u64 = 500_000;
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -28,6 +31,12 @@ pub enum Command {
     },
     /// Run a topology open-loop at a fixed rate and report its latency.
     Bench(BenchArgs),
+    /// The sensor alarm demo (what `squall` with no arguments runs), on fewer readings if asked.
+    Demo {
+        /// Readings per simulated sensor.
+        #[arg(long, default_value_t = DEMO_SAMPLES)]
+        samples: u64,
+    },
     /// Run a MapReduce job.
     Mapreduce {
         /// The job.

@@ -12,8 +12,10 @@ use crate::sensor::EventOutput;
 /// Alarms printed in full before the demo only counts them.
 const SHOWN: u64 = 10;
 
-/// Runs a few seconds of simulated sensors and prints alarms and the latency table.
-pub(crate) fn run() -> Result<(), CliError> {
+/// Runs `samples` readings of each of 32 simulated sensors (a few seconds at the default) and
+/// prints alarms and the latency table.
+pub(crate) fn run(samples: u64) -> Result<(), CliError> {
+    let samples = samples.to_string();
     let cli = Cli::parse_from([
         "squall",
         "run",
@@ -21,7 +23,7 @@ pub(crate) fn run() -> Result<(), CliError> {
         "--sensors",
         "32",
         "--samples",
-        "500000",
+        samples.as_str(),
         "--faulty-pct",
         "45",
     ]);

@@ -79,7 +79,8 @@ pub fn main_with(args: impl IntoIterator<Item = String>) -> ExitCode {
         Err(e) => return args::report_usage_error(e),
     };
     let result = match cli.command {
-        None => demo::run(),
+        None => demo::run(args::DEMO_SAMPLES),
+        Some(Command::Demo { samples }) => demo::run(samples),
         Some(Command::List) => {
             for (name, what) in CATALOGUE {
                 println!("{name:<26} {what}");
