@@ -271,15 +271,7 @@ fn killed_and_restarted(ack: &str) {
     publish(&rt, server.port, n / 2 + 1, n);
     run.join().unwrap().unwrap();
 
-    let client = rt
-        .block_on(async_nats::connect(format!("127.0.0.1:{}", server.port)))
-        .unwrap();
-    let mut got: Vec<u64> = rt
-        .block_on(stream_contents(&client, "OUT"))
-        .iter()
-        .map(|p| std::str::from_utf8(p).unwrap().parse().unwrap())
-        .collect();
-    got.sort_unstable();
+    let got = stored_numbers(&rt, server.port, "OUT");
     assert_eq!(
         got,
         (1..=n).collect::<Vec<_>>(),
@@ -308,14 +300,20 @@ fn a_jetstream_sink_writes_batches_larger_than_the_clients_ack_window() {
     LocalCluster::new(Config::default())
         .run(b.build().unwrap())
         .unwrap();
+    let got = stored_numbers(&rt, server.port, "BIG");
+    assert_eq!(got, (1..=n).collect::<Vec<_>>());
+}
+
+/// The text numbers stored in JetStream stream `stream`, sorted.
+fn stored_numbers(rt: &tokio::runtime::Runtime, port: u16, stream: &str) -> Vec<u64> {
     let client = rt
-        .block_on(async_nats::connect(format!("127.0.0.1:{}", server.port)))
+        .block_on(async_nats::connect(format!("127.0.0.1:{port}")))
         .unwrap();
     let mut got: Vec<u64> = rt
-        .block_on(stream_contents(&client, "BIG"))
+        .block_on(stream_contents(&client, stream))
         .iter()
         .map(|p| std::str::from_utf8(p).unwrap().parse().unwrap())
         .collect();
     got.sort_unstable();
-    assert_eq!(got, (1..=n).collect::<Vec<_>>());
+    got
 }

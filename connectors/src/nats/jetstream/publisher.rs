@@ -41,20 +41,27 @@ const MAX_IN_FLIGHT: usize = 16_384;
 pub(crate) struct Conn {
     js: jetstream::Context,
     subject: Subject,
-    in_flight: VecDeque<(Record, Option<PublishAckFuture>)>,
+    in_flight: VecDeque<Sent>,
+}
+
+/// A record written and not yet confirmed; its payload is shared with the message sent.
+struct Sent {
+    key: String,
+    payload: Bytes,
+    ack: Option<PublishAckFuture>,
 }
 
 impl Conn {
     /// Awaits the oldest unconfirmed publishes until at most `keep` remain.
     async fn confirm_to(&mut self, keep: usize, p: &JetStreamPublisher) -> Result<(), BrokerError> {
         while self.in_flight.len() > keep {
-            let Some((record, ack)) = self.in_flight.pop_front() else {
+            let Some(mut sent) = self.in_flight.pop_front() else {
                 break;
             };
-            if let Some(ack) = ack {
+            if let Some(ack) = sent.ack.take() {
                 if let Err(e) = ack.await {
                     // Kept: after a failure it goes back to be written again.
-                    self.in_flight.push_front((record, None));
+                    self.in_flight.push_front(sent);
                     return Err(p.lost(&e));
                 }
             }
@@ -88,14 +95,19 @@ impl Publisher for JetStreamPublisher {
             if c.in_flight.len() >= MAX_IN_FLIGHT {
                 c.confirm_to(MAX_IN_FLIGHT - 1, self).await?;
             }
+            let payload = Bytes::copy_from_slice(&r.payload);
             let message = PublishMessage::build()
-                .payload(Bytes::copy_from_slice(&r.payload))
+                .payload(payload.clone())
                 .message_id(&r.key);
             let ack =
                 c.js.send_publish(c.subject.clone(), message)
                     .await
                     .map_err(|e| self.lost(&e))?;
-            c.in_flight.push_back((r.clone(), Some(ack)));
+            c.in_flight.push_back(Sent {
+                key: r.key.clone(),
+                payload,
+                ack: Some(ack),
+            });
         }
         // Everything written before this batch is confirmed; this batch may stay in flight.
         c.confirm_to(batch.len(), self).await
@@ -106,6 +118,12 @@ impl Publisher for JetStreamPublisher {
     }
 
     fn take_unconfirmed(&self, c: &mut Self::Conn) -> Vec<Record> {
-        c.in_flight.drain(..).map(|(r, _)| r).collect()
+        c.in_flight
+            .drain(..)
+            .map(|sent| Record {
+                key: sent.key,
+                payload: sent.payload.to_vec(),
+            })
+            .collect()
     }
 }
