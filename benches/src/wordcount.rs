@@ -1,6 +1,6 @@
 //! Shared pieces of the word-count benchmark binaries (`wc_loop`, `wc_timely`, `wc_renoir`).
 //!
-//! Words are as DESIGN section 8 defines them for `squall mapreduce wordcount`: a maximal run of
+//! Words are as `docs/cli.md` defines them for `squall mapreduce wordcount`: a maximal run of
 //! characters for which [`char::is_alphanumeric`] holds, lowercased with [`str::to_lowercase`].
 //! ASCII words take a fast path with identical results. Every binary prints the same summary line
 //! on stderr and writes `word\tcount` lines sorted by word (byte order), so outputs can be diffed.

@@ -1,4 +1,4 @@
-//! Failure injection (DESIGN.md sections 4 and 8): word count and the sensor pipeline with
+//! Failure injection (`docs/guarantees.md`, `docs/cli.md`): word count and the sensor pipeline with
 //! seeded chaos panics in every bolt, at several rates and parallelisms, checked against the
 //! oracles of `word_count` and `sensor`. Exactly-once gives the oracle; at-least-once never
 //! counts less and never misses an event; at-most-once never counts more and never emits an

@@ -16,7 +16,7 @@ use squall_topologies::sensor::{
     EventCounts, EventOutput, Reading, ReadingSource, SensorAlarm, SimulatedSensors, Simulation,
 };
 
-/// The contract of DESIGN.md section 8, computed the plain sequential way over `readings` in
+/// The contract of `docs/cli.md`, computed the plain sequential way over `readings` in
 /// input order (each sensor's readings ascend by seq).
 pub(crate) fn oracle(readings: &[Reading], sensors: u32, k: u32, level: f64) -> Vec<Value> {
     let mut events = Vec::new();

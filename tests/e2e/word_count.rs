@@ -13,7 +13,7 @@ use squall_topologies::word_count::{CountsOutput, WordCountJob};
 /// The split bolt's combiner limit (`split::COMBINE_LIMIT`, 65536 distinct words; not exported).
 const COMBINE_LIMIT: usize = 1 << 16;
 
-/// DESIGN.md's definition of a word, the slow obvious way.
+/// The definition of a word in `docs/cli.md`, the slow obvious way.
 pub(crate) fn oracle<'a>(texts: impl IntoIterator<Item = &'a String>) -> BTreeMap<String, u64> {
     let mut counts = BTreeMap::new();
     for text in texts {

@@ -1,4 +1,4 @@
-//! The `squall` command's contract (DESIGN.md section 8), run as a process and checked against
+//! The `squall` command's contract (`docs/cli.md`), run as a process and checked against
 //! oracles computed here.
 #![allow(clippy::unwrap_used)]
 
@@ -46,7 +46,7 @@ fn assert_no_panic(stderr: &str) {
 /// One `(sensor, seq, value)` reading.
 type Reading = (u32, u64, f64);
 
-/// DESIGN.md section 8's events, computed sequentially over readings in input order.
+/// The events of `docs/cli.md`, computed sequentially over readings in input order.
 fn sensor_oracle(readings: &[Reading], sensors: u32, k: u32, level: f64) -> Vec<Value> {
     let mut events = Vec::new();
     let mut runs: BTreeMap<u32, u32> = BTreeMap::new();
@@ -392,7 +392,7 @@ fn word_count_under_chaos_keeps_each_guarantee() {
                 assert!(high.is_empty(), "at-most-once counted more: {high:?}");
             }
         }
-        // DESIGN.md section 8: stderr says how many restarts and replays the run took.
+        // docs/cli.md: stderr says how many restarts and replays the run took.
         let stderr = text(&out.stderr);
         let recovery = stderr
             .lines()

@@ -1,4 +1,4 @@
-//! `squall mapreduce` as a process (DESIGN.md section 8): outputs against oracles computed
+//! `squall mapreduce` as a process (`docs/cli.md`): outputs against oracles computed
 //! here, and the user mistakes that must be one sentence on stderr and a non-zero exit.
 #![allow(clippy::unwrap_used)]
 

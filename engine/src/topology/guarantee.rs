@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Processing guarantee of a topology (DESIGN.md section 4).
+/// Processing guarantee of a topology (`docs/guarantees.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Guarantee {
@@ -67,7 +67,7 @@ impl Default for Supervision {
 
 impl Supervision {
     /// Chaos runs: no intensity limit and a backoff capped at a few milliseconds
-    /// (DESIGN.md section 8), so a run under injected failures always completes.
+    /// (`docs/cli.md`), so a run under injected failures always completes.
     pub fn for_chaos() -> Self {
         Supervision {
             max_restarts: u32::MAX,

@@ -1,7 +1,8 @@
 //! MessagePack (rmp-serde) encoding of batches: the wire format at every byte boundary.
 //!
 //! Structs are encoded as arrays (rmp-serde's compact default), not maps: smaller and about
-//! twice as fast, as measured in NOTES.md.
+//! twice as fast (a 24-byte reading measured ~20 M encode+decode/s per core as an array with a
+//! reused buffer, ~9 M/s as a named-field map).
 
 use serde::{de::DeserializeOwned, Serialize};
 

@@ -73,7 +73,7 @@ pub(super) fn corpus(dir: &Path, seed: u64) -> Vec<(PathBuf, String)> {
     files
 }
 
-/// DESIGN.md's words, the slow obvious way.
+/// The words of `docs/cli.md`, the slow obvious way.
 pub(super) fn words(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())

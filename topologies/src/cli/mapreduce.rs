@@ -1,4 +1,4 @@
-//! `squall mapreduce JOB`: the MapReduce jobs of DESIGN.md section 8, with progress lines and
+//! `squall mapreduce JOB`: the MapReduce jobs of `docs/cli.md`, with progress lines and
 //! the counters on stderr.
 
 use std::io::IsTerminal;

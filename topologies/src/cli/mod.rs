@@ -1,6 +1,6 @@
 //! The `squall` command: argument parsing and the subcommands.
 //!
-//! Output contract (DESIGN.md section 8): results go to stdout (or `--output`); progress,
+//! Output contract (`docs/cli.md`): results go to stdout (or `--output`); progress,
 //! summaries, latency tables and errors go to stderr, except in the no-argument demo, which
 //! prints its alarms and latency table on stdout for a person to read, and in `bench`, whose
 //! result is the rates and the latency table (stdout).

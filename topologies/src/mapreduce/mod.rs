@@ -1,4 +1,4 @@
-//! The reference MapReduce jobs (DESIGN.md section 8), built on [`squall::mapreduce`]:
+//! The reference MapReduce jobs (`docs/cli.md`), built on [`squall::mapreduce`]:
 //!
 //! - [`wordcount`]: `word<TAB>count`, words as [`crate::words`] defines them.
 //! - [`inverted_index`]: `word<TAB>doc1,doc2,...`, documents as paths relative to the input
