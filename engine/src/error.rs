@@ -41,6 +41,18 @@ pub enum BuildError {
         /// The producer's output type.
         found: &'static str,
     },
+    /// A bolt subscribes to a named stream its producer never declared.
+    #[error(
+        "component `{consumer}` subscribes to stream `{stream}` of `{producer}`, which declares no such stream"
+    )]
+    UndeclaredStream {
+        /// The subscribing bolt.
+        consumer: String,
+        /// The producer it subscribes to.
+        producer: String,
+        /// The stream name it asked for.
+        stream: String,
+    },
     /// The topology declares no spout, so nothing would ever run.
     #[error("the topology declares no spout")]
     NoSpout,

@@ -92,7 +92,7 @@ pub mod transport;
 
 pub use component::{
     Anchor, Bolt, BoltCollector, DirectEmitError, MessageId, Source, Spout, SpoutCollector, State,
-    TaskContext, Tuple,
+    TaskContext, Tuple, UndeclaredStream,
 };
 pub use error::{BuildError, ComponentError, RunError, TaskId};
 pub use runtime::{

@@ -473,8 +473,9 @@ impl Bolt for Splitter {
         item: Item,
         out: &mut BoltCollector<'_, Item>,
     ) -> Result<(), ComponentError> {
-        out.emit_to(if item.n % 2 == 0 { "evens" } else { "odds" }, item);
-        out.emit_to("nobody", item);
+        out.emit_to(if item.n % 2 == 0 { "evens" } else { "odds" }, item)?;
+        // Declared but not subscribed: dropped, as in Storm.
+        out.emit_to("nobody", item)?;
         Ok(())
     }
 }
@@ -485,13 +486,14 @@ fn named_streams_reach_only_their_subscribers() {
     let odds = Arc::new(Mutex::new(Vec::new()));
     let mut b = TopologyBuilder::new("streams");
     let numbers_stream = b.set_spout("numbers", 1, || Numbers::new(1000, Mode::Plain));
-    let splitter = b
+    let mut splitter = b
         .set_bolt("splitter", 2, || Splitter)
         .shuffle_grouping(&numbers_stream);
     let (even_stream, odd_stream) = (
-        splitter.named_stream("evens"),
-        splitter.named_stream("odds"),
+        splitter.declare_stream("evens"),
+        splitter.declare_stream("odds"),
     );
+    splitter.declare_stream("nobody");
     assert_eq!(even_stream.name(), "evens");
     b.set_bolt("even-sink", 2, Recorder::factory(&evens))
         .shuffle_grouping(&even_stream);
@@ -514,4 +516,41 @@ fn named_streams_reach_only_their_subscribers() {
     }
     assert_eq!(report.component("even-sink").map(|c| c.executed), Some(500));
     assert_eq!(report.component("odd-sink").map(|c| c.executed), Some(500));
+}
+
+/// Emits every tuple on a stream nobody declared: a typo that must not vanish silently.
+struct Misspelled;
+
+impl Bolt for Misspelled {
+    type Input = Item;
+    type Output = Item;
+
+    fn execute(
+        &mut self,
+        item: Item,
+        out: &mut BoltCollector<'_, Item>,
+    ) -> Result<(), ComponentError> {
+        out.emit_to("evnets", item)?;
+        Ok(())
+    }
+}
+
+#[test]
+fn emitting_on_an_undeclared_stream_fails_the_tuple() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut b = TopologyBuilder::new("typo");
+    let numbers_stream = b.set_spout("numbers", 1, || Numbers::new(100, Mode::Plain));
+    let mut typo = b
+        .set_bolt("typo", 1, || Misspelled)
+        .shuffle_grouping(&numbers_stream);
+    let events = typo.declare_stream("events");
+    b.set_bolt("sink", 1, Recorder::factory(&seen))
+        .shuffle_grouping(&events);
+    let report = LocalCluster::new(Config::default())
+        .run(b.build().unwrap())
+        .unwrap();
+    assert!(seen.lock().unwrap().is_empty());
+    assert_eq!(report.component("typo").map(|c| c.failed), Some(100));
+    let letter = report.dead_letters.first().expect("a dead letter");
+    assert!(letter.error.contains("evnets"), "{letter:?}");
 }

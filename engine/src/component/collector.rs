@@ -100,10 +100,18 @@ impl<T: Tuple> SpoutCollector<'_, T> {
         self.out.emit(0, value, origin);
     }
 
-    /// Emits on a named stream.
-    pub fn emit_to(&mut self, stream: &str, value: T) {
-        if let Some(s) = self.out.stream_index(stream) {
-            self.out.emit(s, value, self.origin);
+    /// Emits on a named stream declared with [`crate::TopologyBuilder::declare_stream`]. A
+    /// declared stream no consumer subscribed to drops the tuple, as in Storm; an undeclared
+    /// one is an error.
+    pub fn emit_to(&mut self, stream: &str, value: T) -> Result<(), UndeclaredStream> {
+        match self.out.stream_index(stream) {
+            Some(s) => {
+                self.out.emit(s, value, self.origin);
+                Ok(())
+            }
+            None => Err(UndeclaredStream {
+                stream: stream.to_string(),
+            }),
         }
     }
 
@@ -117,6 +125,14 @@ impl<T: Tuple> SpoutCollector<'_, T> {
     pub fn emitted(&self) -> u64 {
         self.out.emitted
     }
+}
+
+/// An emit on a stream the component never declared (the tuple is not sent).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("emit on stream `{stream}`, which this component never declared")]
+pub struct UndeclaredStream {
+    /// The stream name that was asked for.
+    pub stream: String,
 }
 
 /// Emits from a bolt's `execute` or `finish`.
@@ -134,10 +150,19 @@ impl<T: Tuple> BoltCollector<'_, T> {
         self.out.emit(0, value, self.origin);
     }
 
-    /// Emits on a named stream. A stream no consumer subscribed to drops the tuple, as in Storm.
-    pub fn emit_to(&mut self, stream: &str, value: T) {
-        if let Some(s) = self.out.stream_index(stream) {
-            self.out.emit(s, value, self.origin);
+    /// Emits on a named stream declared with [`crate::BoltDeclarer::declare_stream`],
+    /// descending from the input being executed. A declared stream no consumer subscribed to
+    /// drops the tuple, as in Storm; an undeclared one is an error (returned with `?` from
+    /// `execute`, it fails the input).
+    pub fn emit_to(&mut self, stream: &str, value: T) -> Result<(), UndeclaredStream> {
+        match self.out.stream_index(stream) {
+            Some(s) => {
+                self.out.emit(s, value, self.origin);
+                Ok(())
+            }
+            None => Err(UndeclaredStream {
+                stream: stream.to_string(),
+            }),
         }
     }
 

@@ -13,7 +13,7 @@ mod state;
 
 pub use anchor::Anchor;
 pub use bolt::Bolt;
-pub use collector::{BoltCollector, DirectEmitError, Source, SpoutCollector};
+pub use collector::{BoltCollector, DirectEmitError, Source, SpoutCollector, UndeclaredStream};
 pub use context::TaskContext;
 pub use spout::{MessageId, Spout};
 pub use state::State;

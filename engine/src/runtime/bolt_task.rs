@@ -601,6 +601,7 @@ impl<B: Bolt> Handler<Wire<B::Output>> for BoltTask<B> {
             config.max_batches_in_flight,
             config.always_serialize,
         );
+        self.out.declare(&wire.streams);
         if self.env.tracking() {
             self.out.tracking = Some(Tracking::new(self.env.seed()));
         }

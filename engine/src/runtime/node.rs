@@ -66,6 +66,10 @@ pub(crate) trait Node: Send + Sync + 'static {
     fn is_spout(&self) -> bool;
     fn output_type(&self) -> (TypeId, &'static str);
     fn inputs(&self) -> Vec<InputInfo>;
+    /// The named output streams declared besides the default one.
+    fn streams(&self) -> &[Arc<str>];
+    /// Declares one more named output stream.
+    fn declare_stream(&mut self, name: Arc<str>);
     fn as_any_mut(&mut self) -> &mut dyn Any;
     /// Starts every task on its worker; tasks wait for their wiring.
     fn start(&self, env: &LaunchEnv, node: usize, workers: Vec<usize>) -> Started;
@@ -130,6 +134,7 @@ pub(crate) struct SpoutNode<S: Spout> {
     pub id: Arc<str>,
     pub parallelism: usize,
     pub factory: SpoutFactory<S>,
+    pub streams: Vec<Arc<str>>,
 }
 
 impl<S: Spout> Node for SpoutNode<S> {
@@ -150,6 +155,14 @@ impl<S: Spout> Node for SpoutNode<S> {
     }
     fn inputs(&self) -> Vec<InputInfo> {
         Vec::new()
+    }
+    fn streams(&self) -> &[Arc<str>] {
+        &self.streams
+    }
+    fn declare_stream(&mut self, name: Arc<str>) {
+        if !self.streams.contains(&name) {
+            self.streams.push(name);
+        }
     }
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
@@ -191,10 +204,12 @@ impl<S: Spout> Node for SpoutNode<S> {
             .addrs
             .downcast_ref::<Vec<Addr<SpoutTask<S>>>>()
             .ok_or_else(|| RunError::Runtime(format!("spout `{}` lost its tasks", self.id)))?;
+        let streams: Arc<[Arc<str>]> = self.streams.clone().into();
         for addr in addrs {
             addr.do_send(Wire {
                 edges: edges.clone(),
                 inputs: Vec::new(),
+                streams: streams.clone(),
             });
         }
         Ok(())
@@ -207,6 +222,7 @@ pub(crate) struct BoltNode<B: Bolt> {
     pub parallelism: usize,
     pub factory: BoltFactory<B>,
     pub inputs: Vec<Subscription<B::Input>>,
+    pub streams: Vec<Arc<str>>,
 }
 
 impl<B: Bolt> Node for BoltNode<B> {
@@ -235,6 +251,14 @@ impl<B: Bolt> Node for BoltNode<B> {
                 type_name: std::any::type_name::<B::Input>(),
             })
             .collect()
+    }
+    fn streams(&self) -> &[Arc<str>] {
+        &self.streams
+    }
+    fn declare_stream(&mut self, name: Arc<str>) {
+        if !self.streams.contains(&name) {
+            self.streams.push(name);
+        }
     }
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
@@ -290,10 +314,12 @@ impl<B: Bolt> Node for BoltNode<B> {
             .addrs
             .downcast_ref::<Vec<Addr<BoltTask<B>>>>()
             .ok_or_else(|| RunError::Runtime(format!("bolt `{}` lost its tasks", self.id)))?;
+        let streams: Arc<[Arc<str>]> = self.streams.clone().into();
         for (addr, inputs) in addrs.iter().zip(inputs) {
             addr.do_send(Wire {
                 edges: edges.clone(),
                 inputs,
+                streams: streams.clone(),
             });
         }
         Ok(())

@@ -156,7 +156,17 @@ impl<T: Tuple> Output<T> {
         out
     }
 
-    /// The index of a named stream, if anyone subscribed to it.
+    /// Gives each declared stream an index, subscribed or not: emitting on a declared stream
+    /// nobody subscribed to drops the tuple (as in Storm), on an undeclared one is an error.
+    pub(crate) fn declare(&mut self, declared: &[Arc<str>]) {
+        for name in declared {
+            if !self.streams.iter().any(|(n, _)| n == name) {
+                self.streams.push((name.clone(), Vec::new()));
+            }
+        }
+    }
+
+    /// The index of a declared or subscribed stream.
     pub(crate) fn stream_index(&self, name: &str) -> Option<usize> {
         self.streams.iter().position(|(n, _)| &**n == name)
     }

@@ -567,6 +567,7 @@ impl<S: Spout> Handler<Wire<S::Output>> for SpoutTask<S> {
             config.max_batches_in_flight,
             config.always_serialize,
         );
+        self.out.declare(&wire.streams);
         if self.env.tracking() {
             self.out.tracking = Some(super::output::Tracking::new(self.env.seed()));
         }

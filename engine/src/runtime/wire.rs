@@ -1,5 +1,7 @@
 //! The one-time message that connects a started task to its neighbours.
 
+use std::sync::Arc;
+
 use actix::{Message, Recipient};
 
 use super::output::EdgeSpec;
@@ -19,6 +21,9 @@ pub(crate) struct InputLink {
 pub(crate) struct Wire<T: Tuple> {
     pub edges: Vec<EdgeSpec<T>>,
     pub inputs: Vec<InputLink>,
+    /// The named streams the component declared, so an emit to any other name is an error
+    /// rather than a silent drop.
+    pub streams: Arc<[Arc<str>]>,
 }
 
 impl<T: Tuple> Message for Wire<T> {

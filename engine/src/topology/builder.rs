@@ -108,9 +108,47 @@ impl TopologyBuilder {
                 id: id.into(),
                 parallelism,
                 factory: Arc::new(factory),
+                streams: Vec::new(),
             }));
         }
         Stream::named(id, DEFAULT_STREAM)
+    }
+
+    /// Declares a named output stream of the component behind `of` (any handle of it, usually
+    /// the one [`TopologyBuilder::set_spout`] returned) and returns a handle to it. A component
+    /// emits on a named stream with `emit_to`; subscribing to, or emitting on, a stream the
+    /// component never declared is an error ([`BuildError::UndeclaredStream`] at `build()`, an
+    /// `Err` from `emit_to` at run time), never a silent drop. Bolts declare theirs with
+    /// [`BoltDeclarer::declare_stream`].
+    ///
+    /// ```
+    /// # use squall::{ComponentError, Spout, SpoutCollector, TopologyBuilder};
+    /// # struct Numbers;
+    /// # impl Spout for Numbers {
+    /// #     type Output = u32;
+    /// #     fn next_tuple(&mut self, out: &mut SpoutCollector<'_, u32>) -> Result<(), ComponentError> {
+    /// #         out.emit_to("odd", 1)?;
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # fn main() -> Result<(), squall::BuildError> {
+    /// let mut builder = TopologyBuilder::new("t");
+    /// let numbers = builder.set_spout("numbers", 1, || Numbers);
+    /// let odd = builder.declare_stream(&numbers, "odd");
+    /// assert_eq!(odd.name(), "odd");
+    /// # builder.build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn declare_stream<T>(&mut self, of: &Stream<T>, name: &str) -> Stream<T> {
+        match self.nodes.iter_mut().find(|n| n.id() == of.component()) {
+            Some(node) => node.declare_stream(name.into()),
+            None => self.errors.push(BuildError::UnknownComponent {
+                consumer: format!("stream `{name}`"),
+                producer: of.component().to_string(),
+            }),
+        }
+        Stream::named(of.component(), name)
     }
 
     /// Declares a bolt with `parallelism` tasks, each built by `factory`. Subscribe it to its
@@ -159,6 +197,7 @@ impl TopologyBuilder {
                 parallelism,
                 factory: Arc::new(factory),
                 inputs: Vec::new(),
+                streams: Vec::new(),
             }));
             Some(self.nodes.len() - 1)
         } else {
@@ -218,6 +257,16 @@ impl TopologyBuilder {
                         producer: input.component.to_string(),
                         expected: input.type_name,
                         found,
+                    });
+                }
+                let stream = input.stream.as_ref();
+                if stream != DEFAULT_STREAM
+                    && !self.nodes[p].streams().iter().any(|s| &**s == stream)
+                {
+                    return Err(BuildError::UndeclaredStream {
+                        consumer: node.id().to_string(),
+                        producer: input.component.to_string(),
+                        stream: stream.to_string(),
                     });
                 }
                 if producers.insert(p) {
@@ -585,9 +634,49 @@ impl<B: Bolt> BoltDeclarer<'_, B> {
         Stream::named(&self.id, DEFAULT_STREAM)
     }
 
-    /// A handle to one of this bolt's named output streams (see
-    /// [`crate::BoltCollector::emit_to`]).
-    pub fn named_stream(&self, name: &str) -> Stream<B::Output> {
+    /// Declares a named output stream of this bolt and returns a handle to it; the bolt emits
+    /// on it with [`crate::BoltCollector::emit_to`]. Subscribing to a stream the bolt did not
+    /// declare fails `build()` with [`BuildError::UndeclaredStream`]; emitting on one is an
+    /// `Err` from `emit_to`.
+    ///
+    /// ```
+    /// # use squall::{Bolt, BoltCollector, ComponentError, Spout, SpoutCollector, TopologyBuilder};
+    /// # struct S;
+    /// # impl Spout for S {
+    /// #     type Output = u32;
+    /// #     fn next_tuple(&mut self, out: &mut SpoutCollector<'_, u32>) -> Result<(), ComponentError> { Ok(()) }
+    /// # }
+    /// # struct Split;
+    /// # impl Bolt for Split {
+    /// #     type Input = u32;
+    /// #     type Output = u32;
+    /// #     fn execute(&mut self, n: u32, out: &mut BoltCollector<'_, u32>) -> Result<(), ComponentError> {
+    /// #         out.emit_to(if n % 2 == 0 { "even" } else { "odd" }, n)?;
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # struct Sink;
+    /// # impl Bolt for Sink {
+    /// #     type Input = u32;
+    /// #     type Output = ();
+    /// #     fn execute(&mut self, _: u32, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> { Ok(()) }
+    /// # }
+    /// # fn main() -> Result<(), squall::BuildError> {
+    /// let mut builder = TopologyBuilder::new("t");
+    /// let numbers = builder.set_spout("numbers", 1, || S);
+    /// let mut split = builder.set_bolt("split", 2, || Split).shuffle_grouping(&numbers);
+    /// let even = split.declare_stream("even");
+    /// let odd = split.declare_stream("odd");
+    /// builder.set_bolt("evens", 1, || Sink).shuffle_grouping(&even);
+    /// builder.set_bolt("odds", 1, || Sink).shuffle_grouping(&odd);
+    /// builder.build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn declare_stream(&mut self, name: &str) -> Stream<B::Output> {
+        if let Some(i) = self.index {
+            self.builder.nodes[i].declare_stream(name.into());
+        }
         Stream::named(&self.id, name)
     }
 }
@@ -703,6 +792,35 @@ mod tests {
         b.set_bolt("text", 1, || Text)
             .shuffle_grouping(&Stream::named("src", DEFAULT_STREAM));
         assert!(matches!(b.build(), Err(BuildError::TypeMismatch { .. })));
+    }
+
+    #[test]
+    fn subscribing_to_an_undeclared_stream_is_rejected() {
+        let mut b = TopologyBuilder::new("t");
+        let src = b.set_spout("src", 1, || Src);
+        let mut pass = b.set_bolt("pass", 1, || Pass).shuffle_grouping(&src);
+        let _events = pass.declare_stream("events");
+        b.set_bolt("typo", 1, || Pass)
+            .shuffle_grouping(&Stream::named("pass", "evnets"));
+        assert_eq!(
+            b.build().err(),
+            Some(BuildError::UndeclaredStream {
+                consumer: "typo".into(),
+                producer: "pass".into(),
+                stream: "evnets".into(),
+            })
+        );
+    }
+
+    #[test]
+    fn subscribing_to_a_declared_stream_builds() {
+        let mut b = TopologyBuilder::new("t");
+        let src = b.set_spout("src", 1, || Src);
+        let odd = b.declare_stream(&src, "odd");
+        let mut pass = b.set_bolt("pass", 1, || Pass).shuffle_grouping(&odd);
+        let events = pass.declare_stream("events");
+        b.set_bolt("sink", 1, || Pass).shuffle_grouping(&events);
+        assert!(b.build().is_ok());
     }
 
     #[test]

@@ -146,15 +146,15 @@ impl Bolt for AlarmBolt {
     ) -> Result<(), ComponentError> {
         let (status, events) = self.runs.observe(&r, self.threshold, self.level);
         for event in events {
-            out.emit_to(EVENTS_STREAM, Signal::Event(event));
+            out.emit_to(EVENTS_STREAM, Signal::Event(event))?;
         }
-        out.emit_to(STATUS_STREAM, status);
+        out.emit_to(STATUS_STREAM, status)?;
         Ok(())
     }
 
     fn finish(&mut self, out: &mut BoltCollector<'_, Signal>) -> Result<(), ComponentError> {
         if self.runs.blind {
-            out.emit_to(STATUS_STREAM, Signal::Lost);
+            out.emit_to(STATUS_STREAM, Signal::Lost)?;
         }
         Ok(())
     }

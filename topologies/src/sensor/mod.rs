@@ -122,11 +122,11 @@ impl SensorAlarm {
             ReadingSource::Csv { path, .. } => distinct_sensors(path).unwrap_or(sensors),
             ReadingSource::Live(_) => sensors,
         };
-        let alarm = b
+        let mut alarm = b
             .set_bolt("alarm", self.parallelism, alarm)
             .fields_grouping(&readings, |r: &Reading| r.sensor);
-        let events = alarm.named_stream(EVENTS_STREAM);
-        let status = alarm.named_stream(STATUS_STREAM);
+        let events = alarm.declare_stream(EVENTS_STREAM);
+        let status = alarm.declare_stream(STATUS_STREAM);
         let leaks = b
             .set_bolt("leak", 1, move || {
                 LeakBolt::new(sensors, threshold).with_population(population)
