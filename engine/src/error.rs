@@ -1,6 +1,8 @@
 //! Errors at the engine's boundaries: building a topology and running one.
 
 use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
 
 /// The error type user hooks return: any error, boxed, so `?` works on anything a spout or
 /// bolt calls. An `Err` from `execute` fails the tuple; from any other hook it fails the task.
@@ -101,7 +103,26 @@ pub enum RunError {
         /// The last panic message or error text.
         message: String,
     },
-    /// The runtime itself could not start or stopped unexpectedly.
+    /// The drain (after `shutdown`, a signal or the end of a bounded input) did not finish in
+    /// time (`Config::drain_timeout`).
+    #[error("the drain did not finish within {timeout:?}")]
+    DrainTimeout {
+        /// The time the drain was given.
+        timeout: Duration,
+    },
+    /// A checkpoint could not be written to the state backend.
+    #[error("cannot store checkpoint{}: {message}", path.as_ref().map(|p| format!(" file {}", p.display())).unwrap_or_default())]
+    Checkpoint {
+        /// The file that could not be written, for an I/O failure.
+        path: Option<PathBuf>,
+        /// What went wrong.
+        message: String,
+    },
+    /// The topology was rejected before it ran.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// The runtime's threads could not start, or every task vanished (the actor system
+    /// stopped under the run).
     #[error("the runtime failed: {0}")]
     Runtime(String),
 }

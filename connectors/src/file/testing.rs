@@ -85,9 +85,7 @@ where
     let mut builder = TopologyBuilder::new("file-test");
     let stream = builder.set_spout("source", parallelism, move || spout.clone());
     builder.set_bolt("sink", 1, bolt).shuffle_grouping(&stream);
-    let topology = builder
-        .build()
-        .map_err(|e| RunError::Runtime(e.to_string()))?;
+    let topology = builder.build()?;
     LocalCluster::new(config()).run(topology)
 }
 

@@ -45,6 +45,17 @@ pub(crate) enum BackendError {
     Encode(#[from] rmp_serde::encode::Error),
 }
 
+impl From<BackendError> for crate::RunError {
+    fn from(e: BackendError) -> Self {
+        let message = e.to_string();
+        let path = match e {
+            BackendError::Io { path, .. } => Some(path),
+            BackendError::Encode(_) => None,
+        };
+        crate::RunError::Checkpoint { path, message }
+    }
+}
+
 pub(crate) struct Coordinator {
     backend: StateBackend,
     topology: String,

@@ -215,10 +215,7 @@ impl Controller {
                 }
                 self.stats[i] = Some(stats);
                 if let Some(record) = record {
-                    let completed = self
-                        .coordinator
-                        .finished(i, record)
-                        .map_err(|e| RunError::Runtime(e.to_string()))?;
+                    let completed = self.coordinator.finished(i, record)?;
                     self.on_completed(completed);
                 }
             }
@@ -232,10 +229,7 @@ impl Controller {
                     return Ok(());
                 }
                 let i = self.flat(task);
-                let completed = self
-                    .coordinator
-                    .record(checkpoint, i, record)
-                    .map_err(|e| RunError::Runtime(e.to_string()))?;
+                let completed = self.coordinator.record(checkpoint, i, record)?;
                 self.on_completed(completed);
             }
             TaskEvent::Crashed {

@@ -3,7 +3,8 @@
 //! Tasks start first (each on its worker, placed round-robin in topological order), then every
 //! task receives one `Wire` message with its consumers' addresses and its producers' credit
 //! addresses. A task does nothing before its wiring, so no tuple can reach an unwired task's
-//! output.
+//! output, and whatever `before_wire` sets up (the ackers' table of spout tasks) is in place
+//! before the first tuple exists.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -12,10 +13,15 @@ use super::node::{LaunchEnv, Started};
 use super::wire::InputLink;
 use crate::component::Source;
 use crate::transport::message::Credit;
-use crate::{RunError, Topology};
+use crate::Topology;
 
-/// Starts and wires every task; returns the started nodes in declaration order.
-pub(crate) fn launch(topology: &Topology, env: &LaunchEnv) -> Result<Vec<Started>, RunError> {
+/// Starts every task, calls `before_wire` with the started nodes (in declaration order), then
+/// wires them; returns the started nodes.
+pub(crate) fn launch(
+    topology: &Topology,
+    env: &LaunchEnv,
+    before_wire: impl FnOnce(&[Started]),
+) -> Vec<Started> {
     let nodes = &topology.nodes;
     let workers = env.workers.len().max(1);
     let mut started: Vec<Option<Started>> = nodes.iter().map(|_| None).collect();
@@ -26,10 +32,8 @@ pub(crate) fn launch(topology: &Topology, env: &LaunchEnv) -> Result<Vec<Started
         next_worker = (next_worker + p) % workers;
         started[i] = Some(nodes[i].start(env, i, placement));
     }
+    // `order` holds every node (build() checked), so every node started.
     let started: Vec<Started> = started.into_iter().flatten().collect();
-    if started.len() != nodes.len() {
-        return Err(RunError::Runtime("a component was not started".into()));
-    }
     let index: HashMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id(), i)).collect();
 
     let mut outgoing: Vec<Vec<Box<dyn Any + Send>>> = nodes.iter().map(|_| Vec::new()).collect();
@@ -40,9 +44,9 @@ pub(crate) fn launch(topology: &Topology, env: &LaunchEnv) -> Result<Vec<Started
     for (c, consumer) in nodes.iter().enumerate() {
         let mut link_base = 0u32;
         for (s, info) in consumer.inputs().iter().enumerate() {
-            let &p = index.get(info.component.as_ref()).ok_or_else(|| {
-                RunError::Runtime(format!("unknown component `{}`", info.component))
-            })?;
+            let &p = index
+                .get(info.component.as_ref())
+                .expect("invariant: build() rejected subscriptions to unknown components");
             let edge = outgoing[p].len() as u32;
             outgoing[p].push(consumer.edge_spec(&started[c], s, link_base));
             let producer_id: std::sync::Arc<str> = nodes[p].id().into();
@@ -65,10 +69,11 @@ pub(crate) fn launch(topology: &Topology, env: &LaunchEnv) -> Result<Vec<Started
             link_base += nodes[p].parallelism() as u32;
         }
     }
+    before_wire(&started);
     for (i, node) in nodes.iter().enumerate() {
         let edges = std::mem::take(&mut outgoing[i]);
         let links = std::mem::take(&mut inputs[i]);
-        node.wire(&started[i], edges, links)?;
+        node.wire(&started[i], edges, links);
     }
-    Ok(started)
+    started
 }

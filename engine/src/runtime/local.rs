@@ -131,17 +131,17 @@ impl LocalCluster {
                         ackers: Arc::new(ackers.iter().map(|a| a.clone().recipient()).collect()),
                         spout_bases,
                     };
-                    let controls = launch(&topology, &env).map(|started| {
+                    // The ackers learn where every spout task is before any task is wired,
+                    // so no tree can complete for a spout they do not know yet.
+                    let started = launch(&topology, &env, |started| {
                         let table: Vec<_> =
                             started.iter().flat_map(|s| s.tree_done.clone()).collect();
                         for acker in &ackers {
                             acker.do_send(SpoutTable(table.clone()));
                         }
-                        started
-                            .iter()
-                            .map(|s| s.control.clone())
-                            .collect::<Vec<Vec<Recipient<Control>>>>()
                     });
+                    let controls: Vec<Vec<Recipient<Control>>> =
+                        started.iter().map(|s| s.control.clone()).collect();
                     (arbiters, controls)
                 });
                 let _ = ready_tx.send((System::current(), launched));
@@ -158,13 +158,7 @@ impl LocalCluster {
             arbiters,
             drain_timeout,
         };
-        match controls {
-            Ok(c) => running.controller.set_controls(c),
-            Err(e) => {
-                running.teardown();
-                return Err(e);
-            }
-        }
+        running.controller.set_controls(controls);
         Ok(running)
     }
 }
@@ -224,10 +218,9 @@ impl RunningTopology {
         self.controller.drain();
         if !self.wait_for(self.drain_timeout)? {
             self.teardown();
-            return Err(RunError::Runtime(format!(
-                "the drain did not finish within {:?}",
-                self.drain_timeout
-            )));
+            return Err(RunError::DrainTimeout {
+                timeout: self.drain_timeout,
+            });
         }
         Ok(self.finish())
     }

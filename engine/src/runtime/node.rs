@@ -18,7 +18,7 @@ use super::wire::{InputLink, Wire};
 use crate::component::{Bolt, Spout, TaskContext};
 use crate::topology::Grouping;
 use crate::transport::message::{Control, Credit, Inbound};
-use crate::{Config, RunError};
+use crate::Config;
 
 /// One subscription of a bolt.
 pub(crate) struct Subscription<T> {
@@ -76,12 +76,7 @@ pub(crate) trait Node: Send + Sync + 'static {
     /// The edge of input `input`, as its producer needs it (an `EdgeSpec<Input>`).
     fn edge_spec(&self, started: &Started, input: usize, link_base: u32) -> Box<dyn Any + Send>;
     /// Sends each task its outgoing edges (`EdgeSpec<Output>`s) and input links.
-    fn wire(
-        &self,
-        started: &Started,
-        edges: Vec<Box<dyn Any + Send>>,
-        inputs: Vec<Vec<InputLink>>,
-    ) -> Result<(), RunError>;
+    fn wire(&self, started: &Started, edges: Vec<Box<dyn Any + Send>>, inputs: Vec<Vec<InputLink>>);
 }
 
 fn task_env(
@@ -115,16 +110,14 @@ fn worker_handle(env: &LaunchEnv, worker: usize) -> ArbiterHandle {
     env.workers[worker % env.workers.len().max(1)].clone()
 }
 
-fn downcast_edges<T: crate::Tuple>(
-    edges: Vec<Box<dyn Any + Send>>,
-    id: &str,
-) -> Result<Vec<EdgeSpec<T>>, RunError> {
+/// The edges a producer of `T` was given. `build()` checked every subscription's type against
+/// its producer's output type, so a mismatch here is a bug in the launcher, not a user error.
+fn downcast_edges<T: crate::Tuple>(edges: Vec<Box<dyn Any + Send>>) -> Vec<EdgeSpec<T>> {
     edges
         .into_iter()
         .map(|e| {
-            e.downcast::<EdgeSpec<T>>().map(|b| *b).map_err(|_| {
-                RunError::Runtime(format!("an edge from `{id}` has the wrong tuple type"))
-            })
+            *e.downcast::<EdgeSpec<T>>()
+                .expect("invariant: build() checked that every edge carries its producer's type")
         })
         .collect()
 }
@@ -193,17 +186,12 @@ impl<S: Spout> Node for SpoutNode<S> {
         Box::new(())
     }
 
-    fn wire(
-        &self,
-        started: &Started,
-        edges: Vec<Box<dyn Any + Send>>,
-        _: Vec<Vec<InputLink>>,
-    ) -> Result<(), RunError> {
-        let edges = downcast_edges::<S::Output>(edges, &self.id)?;
+    fn wire(&self, started: &Started, edges: Vec<Box<dyn Any + Send>>, _: Vec<Vec<InputLink>>) {
+        let edges = downcast_edges::<S::Output>(edges);
         let addrs = started
             .addrs
             .downcast_ref::<Vec<Addr<SpoutTask<S>>>>()
-            .ok_or_else(|| RunError::Runtime(format!("spout `{}` lost its tasks", self.id)))?;
+            .expect("invariant: a spout node's Started holds the addresses its start() made");
         let streams: Arc<[Arc<str>]> = self.streams.clone().into();
         for addr in addrs {
             addr.do_send(Wire {
@@ -212,7 +200,6 @@ impl<S: Spout> Node for SpoutNode<S> {
                 streams: streams.clone(),
             });
         }
-        Ok(())
     }
 }
 
@@ -308,12 +295,12 @@ impl<B: Bolt> Node for BoltNode<B> {
         started: &Started,
         edges: Vec<Box<dyn Any + Send>>,
         inputs: Vec<Vec<InputLink>>,
-    ) -> Result<(), RunError> {
-        let edges = downcast_edges::<B::Output>(edges, &self.id)?;
+    ) {
+        let edges = downcast_edges::<B::Output>(edges);
         let addrs = started
             .addrs
             .downcast_ref::<Vec<Addr<BoltTask<B>>>>()
-            .ok_or_else(|| RunError::Runtime(format!("bolt `{}` lost its tasks", self.id)))?;
+            .expect("invariant: a bolt node's Started holds the addresses its start() made");
         let streams: Arc<[Arc<str>]> = self.streams.clone().into();
         for (addr, inputs) in addrs.iter().zip(inputs) {
             addr.do_send(Wire {
@@ -322,6 +309,5 @@ impl<B: Bolt> Node for BoltNode<B> {
                 streams: streams.clone(),
             });
         }
-        Ok(())
     }
 }
