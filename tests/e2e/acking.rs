@@ -222,6 +222,26 @@ fn an_explicit_fail_replays_the_tuple() {
     assert_eq!(report.component("numbers").unwrap().replayed, 2);
 }
 
+#[test]
+fn a_spout_whose_fail_drops_the_tuple_counts_no_replay() {
+    let log = Arc::new(Mutex::new(Log::default()));
+    let seen = Arc::new(Mutex::new(BTreeSet::new()));
+    let mut b = TopologyBuilder::new("fail-no-replay");
+    let numbers = b.set_spout("numbers", 1, Tracked::factory(200, false, &log));
+    let passed = b
+        .set_bolt("picky", 2, move || Picky {
+            bad: vec![7, 150],
+            seen: seen.clone(),
+        })
+        .shuffle_grouping(&numbers)
+        .stream();
+    b.set_bolt("drop", 1, || Drop).shuffle_grouping(&passed);
+    let report = run(b, config());
+    let numbers = report.component("numbers").unwrap();
+    assert_eq!(numbers.failed, 2);
+    assert_eq!(numbers.replayed, 0, "nothing was emitted again");
+}
+
 /// Takes the anchor of number 3 and never acks it.
 struct Forgetful(Vec<Anchor>);
 

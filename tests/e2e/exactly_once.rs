@@ -22,6 +22,20 @@ struct Numbers {
     end: u64,
     pending: BTreeSet<u64>,
     replay: Vec<u64>,
+    /// Every number any instance of this spout emitted, and how many emits repeated one: the
+    /// ground truth for the run's `replayed` counter.
+    seen: Arc<Mutex<(BTreeSet<u64>, u64)>>,
+}
+
+impl Numbers {
+    fn emit(&mut self, n: u64, out: &mut SpoutCollector<'_, u64>) {
+        out.emit_with_id(n, n);
+        self.pending.insert(n);
+        let mut seen = self.seen.lock().unwrap();
+        if !seen.0.insert(n) {
+            seen.1 += 1;
+        }
+    }
 }
 
 impl Spout for Numbers {
@@ -33,16 +47,14 @@ impl Spout for Numbers {
     }
     fn next_tuple(&mut self, out: &mut SpoutCollector<'_, u64>) -> Result<(), ComponentError> {
         if let Some(n) = self.replay.pop() {
-            out.emit_with_id(n, n);
-            self.pending.insert(n);
+            self.emit(n, out);
             return Ok(());
         }
         for _ in 0..64 {
             if self.next >= self.end {
                 break;
             }
-            out.emit_with_id(self.next, self.next);
-            self.pending.insert(self.next);
+            self.emit(self.next, out);
             self.next += self.step;
         }
         Ok(())
@@ -141,8 +153,10 @@ fn run(
     guarantee: Guarantee,
     chaos: f64,
     backend: StateBackend,
-) -> (BTreeMap<u64, u64>, RunReport) {
+) -> (BTreeMap<u64, u64>, RunReport, u64) {
     let output = Arc::new(Mutex::new(BTreeMap::new()));
+    let seen = Arc::new(Mutex::new((BTreeSet::new(), 0)));
+    let spout_seen = seen.clone();
     let mut b = TopologyBuilder::new("sums");
     let numbers = b.set_spout("numbers", parallelism, move || Numbers {
         next: 0,
@@ -150,6 +164,7 @@ fn run(
         end,
         pending: BTreeSet::new(),
         replay: Vec::new(),
+        seen: spout_seen.clone(),
     });
     let sums = b
         .set_bolt("sum", parallelism, Sum::default)
@@ -176,7 +191,8 @@ fn run(
     }
     let report = LocalCluster::new(config).run(b.build().unwrap()).unwrap();
     let result = output.lock().unwrap().clone();
-    (result, report)
+    let reemits = seen.lock().unwrap().1;
+    (result, report, reemits)
 }
 
 #[test]
@@ -187,7 +203,7 @@ fn without_failures_every_mode_is_exact() {
         Guarantee::AtLeastOnce,
         Guarantee::ExactlyOnce,
     ] {
-        let (sums, report) = run(end, 3, guarantee, 0.0, StateBackend::Memory);
+        let (sums, report, _) = run(end, 3, guarantee, 0.0, StateBackend::Memory);
         assert_eq!(sums, oracle(end), "{guarantee:?}");
         assert_eq!(report.restarts(), 0);
         if guarantee != Guarantee::AtMostOnce {
@@ -204,7 +220,7 @@ fn exactly_once_under_chaos_equals_the_oracle() {
     // Failures far apart against the queues (a few thousand tuples) and close together.
     let end = 100_000;
     for (parallelism, rate) in [(1, 0.0001), (3, 0.0002), (2, 0.001)] {
-        let (sums, report) = run(
+        let (sums, report, _) = run(
             end,
             parallelism,
             Guarantee::ExactlyOnce,
@@ -224,7 +240,7 @@ fn exactly_once_under_chaos_equals_the_oracle() {
 fn exactly_once_with_the_directory_backend() {
     let dir = tempfile::tempdir().unwrap();
     let backend = StateBackend::Directory(dir.path().to_path_buf());
-    let (sums, report) = run(100_000, 2, Guarantee::ExactlyOnce, 0.0002, backend);
+    let (sums, report, _) = run(100_000, 2, Guarantee::ExactlyOnce, 0.0002, backend);
     assert_eq!(sums, oracle(100_000));
     assert!(report.checkpoints > 0);
     let marker = std::fs::read_dir(dir.path().join("sums"))
@@ -239,7 +255,7 @@ fn at_least_once_is_never_below_and_at_most_once_never_above() {
     let end = 100_000;
     let exact = oracle(end);
     for parallelism in [1, 3] {
-        let (sums, report) = run(
+        let (sums, report, _) = run(
             end,
             parallelism,
             Guarantee::AtLeastOnce,
@@ -253,7 +269,7 @@ fn at_least_once_is_never_below_and_at_most_once_never_above() {
                 "at least once lost from key {k}"
             );
         }
-        let (sums, report) = run(
+        let (sums, report, _) = run(
             end,
             parallelism,
             Guarantee::AtMostOnce,
@@ -264,5 +280,19 @@ fn at_least_once_is_never_below_and_at_most_once_never_above() {
         for (k, v) in &sums {
             assert!(*v <= exact[k], "at most once added to key {k}");
         }
+    }
+}
+
+#[test]
+fn replayed_counts_the_tuples_the_spout_emitted_again() {
+    for guarantee in [Guarantee::ExactlyOnce, Guarantee::AtLeastOnce] {
+        let (_, report, reemits) = run(50_000, 2, guarantee, 0.001, StateBackend::Memory);
+        assert!(report.restarts() > 0, "{guarantee:?}: chaos never struck");
+        assert!(reemits > 0, "{guarantee:?}: nothing was emitted again");
+        assert_eq!(
+            report.component("numbers").unwrap().replayed,
+            reemits,
+            "{guarantee:?}"
+        );
     }
 }

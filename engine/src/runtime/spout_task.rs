@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use actix::fut::ActorFutureExt;
 use actix::{Actor, AsyncContext, Context, Handler, Message};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::acker::{AckOp, TreeDone};
 use super::checkpoint::TaskRecord;
@@ -71,10 +71,19 @@ pub(crate) struct SpoutTask<S: Spout> {
     gen: u64,
     /// Tuples emitted when each uncommitted checkpoint was taken: a rollback to one of them
     /// counts what came after as replayed.
-    emitted_at: Vec<(u64, u64)>,
-    /// Tuples emitted when this generation began.
+    emitted_at: Vec<Mark>,
+    /// The position when this generation began.
     gen_start: u64,
+    /// Tuples emitted again: counted when they are emitted, not when their replay is decided,
+    /// so a spout whose `fail` drops the tuple counts nothing.
     replayed: u64,
+    /// How far into its input the spout is, in emits: rewound with the spout, so an emit at a
+    /// position at or below `high_water` repeats one made before.
+    position: u64,
+    /// The furthest position reached.
+    high_water: u64,
+    /// Message ids failed back to the spout: emitting one again is a replay.
+    replay_ids: FxHashSet<MessageId>,
     /// The record taken when the spout finished, before `close`.
     final_record: Option<TaskRecord>,
     /// Tuples emitted when the last committed snapshot was taken (or when the checkpoint
@@ -84,6 +93,15 @@ pub(crate) struct SpoutTask<S: Spout> {
     drained: bool,
     /// Asked the controller for a checkpoint since the last commit (exactly-once).
     awaiting_commit: bool,
+}
+
+/// Where a spout task stood when it took part in a checkpoint.
+struct Mark {
+    checkpoint: u64,
+    /// Tuples emitted so far.
+    emitted: u64,
+    /// Its position in its input (see `SpoutTask::position`).
+    position: u64,
 }
 
 impl<S: Spout> SpoutTask<S> {
@@ -110,6 +128,9 @@ impl<S: Spout> SpoutTask<S> {
             emitted_at: Vec::new(),
             gen_start: 0,
             replayed: 0,
+            position: 0,
+            high_water: 0,
+            replay_ids: FxHashSet::default(),
             final_record: None,
             committed: 0,
             drained: false,
@@ -167,7 +188,11 @@ impl<S: Spout> SpoutTask<S> {
             Ok(record) => self.env.report_snapshot(self.gen, id, record),
             Err(f) => return self.fail("snapshot", f, ctx),
         }
-        self.emitted_at.push((id, self.out.emitted));
+        self.emitted_at.push(Mark {
+            checkpoint: id,
+            emitted: self.out.emitted,
+            position: self.position,
+        });
         self.out.barrier(id);
         self.partial_since = None;
     }
@@ -183,13 +208,16 @@ impl<S: Spout> SpoutTask<S> {
             self.partial_since = None;
             // What was emitted since the checkpoint rolled back to (or since this generation
             // began) goes out again.
-            let base = r
+            let position = r
                 .checkpoint
-                .and_then(|c| self.emitted_at.iter().find(|(id, _)| *id == c))
-                .map_or(self.gen_start, |&(_, n)| n.max(self.gen_start));
-            self.replayed += self.out.emitted.saturating_sub(base);
+                .and_then(|c| self.emitted_at.iter().find(|m| m.checkpoint == c))
+                .map_or(self.gen_start, |m| m.position.max(self.gen_start));
+            if self.env.config.guarantee != Guarantee::AtLeastOnce {
+                // The spout is rewound to the checkpoint: its next emits repeat earlier ones.
+                self.position = position;
+            }
             self.emitted_at.clear();
-            self.gen_start = self.out.emitted;
+            self.gen_start = self.position;
             // The checkpoint restored is complete: nothing before this point is uncommitted.
             self.committed = self.out.emitted;
             // A request the controller dropped for the rollback is asked again when needed.
@@ -236,7 +264,6 @@ impl<S: Spout> SpoutTask<S> {
     fn recover_trees(&mut self, r: Restart, ctx: &mut Context<Self>) {
         let failed: Vec<MessageId> = self.pending.drain().map(|(_, (id, _))| id).collect();
         self.failed += failed.len() as u64;
-        self.replayed += failed.len() as u64;
         let closed = matches!(self.phase, Phase::Draining | Phase::Done);
         if closed && failed.is_empty() {
             // Finished with every tree acked: all of it is in the checkpoint rolled back to.
@@ -248,11 +275,14 @@ impl<S: Spout> SpoutTask<S> {
         }
         if r.fresh || self.spout.is_none() || closed {
             // A new instance starts over from the beginning: more duplicates, nothing lost.
+            self.replay_ids.clear();
+            self.position = 0;
             self.spout = None;
             if let Err((hook, f)) = self.build() {
                 return self.fail(hook, f, ctx);
             }
         } else if let Some(spout) = self.spout.as_mut() {
+            self.replay_ids.extend(failed.iter().copied());
             if let Err(f) =
                 hook::call_infallible(|| failed.into_iter().for_each(|id| spout.fail(id)))
             {
@@ -282,10 +312,10 @@ impl<S: Spout> SpoutTask<S> {
             .collect();
         self.acked += acked.len() as u64;
         self.failed += failed.len() as u64;
-        self.replayed += failed.len() as u64;
+        self.replay_ids.extend(failed.iter().copied());
         self.awaiting_acks = false;
         let (a, f) = (acked.len() as u64, failed.len() as u64);
-        self.metrics.add_outcomes(a, f, f, 0);
+        self.metrics.add_outcomes(a, f, 0, 0);
         if let Some(spout) = self.spout.as_mut() {
             let called = hook::call_infallible(|| {
                 acked.into_iter().for_each(|id| spout.ack(id));
@@ -349,9 +379,23 @@ impl<S: Spout> SpoutTask<S> {
             .is_some_and(|cap| self.pending.len() >= cap)
     }
 
+    fn count_replays(&mut self, n: u64) {
+        if n > 0 {
+            self.replayed += n;
+            self.metrics.add_outcomes(0, 0, n, 0);
+        }
+    }
+
     /// Registers the trees `next_tuple` opened; acks at once what is not tracked.
     fn register(&mut self, origin: u64) -> Result<(), HookFailure> {
         let mut now = Vec::new();
+        let mut replays = 0;
+        for &(msg_id, _, _) in &self.tracked {
+            if self.replay_ids.remove(&msg_id) {
+                replays += 1;
+            }
+        }
+        self.count_replays(replays);
         for (msg_id, root, xor) in self.tracked.drain(..) {
             if root == 0 || xor == 0 {
                 // Untracked, or nobody subscribed: the tree is complete as it is.
@@ -399,6 +443,13 @@ impl<S: Spout> SpoutTask<S> {
             }
             if let Some(msg) = self.out.failure.take() {
                 return self.fail("next_tuple", HookFailure::Error(msg), ctx);
+            }
+            let new = self.out.emitted - before;
+            if new > 0 {
+                let again = new.min(self.high_water.saturating_sub(self.position));
+                self.position += new;
+                self.high_water = self.high_water.max(self.position);
+                self.count_replays(again);
             }
             if !self.tracked.is_empty() {
                 if let Err(f) = self.register(origin) {
@@ -489,10 +540,10 @@ impl<S: Spout> SpoutTask<S> {
     /// Checkpoint `id` is complete everywhere: commit the spout, and finish a sealing task
     /// once that covers every emit.
     fn committed(&mut self, id: u64, ctx: &mut Context<Self>) {
-        if let Some(&(_, n)) = self.emitted_at.iter().find(|(c, _)| *c == id) {
-            self.committed = self.committed.max(n);
+        if let Some(m) = self.emitted_at.iter().find(|m| m.checkpoint == id) {
+            self.committed = self.committed.max(m.emitted);
         }
-        self.emitted_at.retain(|(c, _)| *c >= id);
+        self.emitted_at.retain(|m| m.checkpoint >= id);
         if !matches!(self.phase, Phase::Running | Phase::Sealing) {
             // Closed (or crashed): nothing to commit; a rollback restores a complete state.
             return;
