@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::{Anchor, MessageId, Tuple};
-use crate::runtime::{AckOp, Output};
+use crate::runtime::{AckTracker, Output};
 
 /// Where the tuple being executed came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,15 +43,14 @@ pub struct SpoutCollector<'a, T: Tuple> {
     pub(crate) out: &'a mut Output<T>,
     pub(crate) origin: u64,
     pub(crate) epoch: Instant,
-    /// Message ids emitted in this call, with their root and the XOR of the edges sent
-    /// (root 0: not tracked, ack at once).
-    pub(crate) tracked: &'a mut Vec<(MessageId, u64, u64)>,
+    /// Opens the tuple trees of emits with a message id and stamps their tuples.
+    pub(crate) acks: &'a mut AckTracker,
 }
 
 impl<T: Tuple> SpoutCollector<'_, T> {
     /// Emits on the default stream, untracked (no acking, no replay).
     pub fn emit(&mut self, value: T) {
-        self.out.emit(0, value, self.origin);
+        self.out.emit(0, value, self.origin, self.acks.stamp(None));
     }
 
     /// Emits on the default stream with a message id (consecutive emits with the same id in
@@ -61,35 +60,9 @@ impl<T: Tuple> SpoutCollector<'_, T> {
     /// replays in `fail`. Without acking (the other guarantees, or zero ackers), `ack(msg_id)`
     /// runs right after `next_tuple` returns, as in Storm with zero ackers.
     pub fn emit_with_id(&mut self, value: T, msg_id: MessageId) {
-        let Some(tracking) = self.out.tracking.as_mut() else {
-            self.out.emit(0, value, self.origin);
-            // One ack per message id, however many tuples it named.
-            if self.tracked.last().is_none_or(|&(id, _, _)| id != msg_id) {
-                self.tracked.push((msg_id, 0, 0));
-            }
-            return;
-        };
-        // Consecutive emits with the same message id in one call join one tree.
-        let (root, prev) = match self.tracked.last() {
-            Some(&(id, root, xor)) if id == msg_id && root != 0 => {
-                self.tracked.pop();
-                (root, xor)
-            }
-            _ => (tracking.id(), 0),
-        };
-        tracking.current.clear();
-        tracking.current.push(Anchor {
-            ids: vec![(root, 0)],
-            ack_val: prev,
-        });
-        self.out.emit(0, value, self.origin);
-        let xor = self
-            .out
-            .tracking
-            .as_mut()
-            .and_then(|t| t.current.pop())
-            .map_or(0, |a| a.ack_val);
-        self.tracked.push((msg_id, root, xor));
+        self.acks.open_tree(msg_id);
+        self.out.emit(0, value, self.origin, self.acks.stamp(None));
+        self.acks.close_tree(msg_id);
     }
 
     /// Emits on the default stream, measuring end-to-end latency from `intended` instead of now:
@@ -97,7 +70,7 @@ impl<T: Tuple> SpoutCollector<'_, T> {
     /// charged to every tuple it delayed (no coordinated omission).
     pub fn emit_at(&mut self, value: T, intended: Instant) {
         let origin = origin_of(self.epoch, intended);
-        self.out.emit(0, value, origin);
+        self.out.emit(0, value, origin, self.acks.stamp(None));
     }
 
     /// Emits on a named stream declared with [`crate::TopologyBuilder::declare_stream`]. A
@@ -106,7 +79,7 @@ impl<T: Tuple> SpoutCollector<'_, T> {
     pub fn emit_to(&mut self, stream: &str, value: T) -> Result<(), UndeclaredStream> {
         match self.out.stream_index(stream) {
             Some(s) => {
-                self.out.emit(s, value, self.origin);
+                self.out.emit(s, value, self.origin, self.acks.stamp(None));
                 Ok(())
             }
             None => Err(UndeclaredStream {
@@ -118,7 +91,8 @@ impl<T: Tuple> SpoutCollector<'_, T> {
     /// Emits to one chosen task of every consumer that subscribed to the default stream with a
     /// direct grouping.
     pub fn emit_direct(&mut self, task: usize, value: T) -> Result<(), DirectEmitError> {
-        self.out.emit_direct(0, task, value, self.origin)
+        self.out
+            .emit_direct(0, task, value, self.origin, self.acks.stamp(None))
     }
 
     /// How many tuples this task has emitted so far.
@@ -140,14 +114,14 @@ pub struct BoltCollector<'a, T: Tuple> {
     pub(crate) out: &'a mut Output<T>,
     pub(crate) origin: u64,
     pub(crate) source: Option<&'a Source>,
-    /// Explicit acks and fails, for the ackers.
-    pub(crate) acks: &'a mut Vec<AckOp>,
+    /// Anchors emits to the input being executed, and takes explicit acks and fails.
+    pub(crate) acks: &'a mut AckTracker,
 }
 
 impl<T: Tuple> BoltCollector<'_, T> {
     /// Emits on the default stream, descending from the input being executed.
     pub fn emit(&mut self, value: T) {
-        self.out.emit(0, value, self.origin);
+        self.out.emit(0, value, self.origin, self.acks.stamp(None));
     }
 
     /// Emits on a named stream declared with [`crate::BoltDeclarer::declare_stream`],
@@ -157,7 +131,7 @@ impl<T: Tuple> BoltCollector<'_, T> {
     pub fn emit_to(&mut self, stream: &str, value: T) -> Result<(), UndeclaredStream> {
         match self.out.stream_index(stream) {
             Some(s) => {
-                self.out.emit(s, value, self.origin);
+                self.out.emit(s, value, self.origin, self.acks.stamp(None));
                 Ok(())
             }
             None => Err(UndeclaredStream {
@@ -169,7 +143,8 @@ impl<T: Tuple> BoltCollector<'_, T> {
     /// Emits to one chosen task of every consumer that subscribed to the default stream with a
     /// direct grouping.
     pub fn emit_direct(&mut self, task: usize, value: T) -> Result<(), DirectEmitError> {
-        self.out.emit_direct(0, task, value, self.origin)
+        self.out
+            .emit_direct(0, task, value, self.origin, self.acks.stamp(None))
     }
 
     /// Takes the input tuple's anchor: the runtime will not ack the input when `execute`
@@ -177,35 +152,25 @@ impl<T: Tuple> BoltCollector<'_, T> {
     /// Emits after this call, until the next input, are not anchored unless made with
     /// [`BoltCollector::emit_anchored`]. Without acking the anchor is empty.
     pub fn anchor(&mut self) -> Anchor {
-        self.out
-            .tracking
-            .as_mut()
-            .and_then(|t| t.current.pop())
-            .unwrap_or_default()
+        self.acks.take_anchor()
     }
 
     /// Emits `value` on the default stream anchored to every anchor in `anchors`
     /// (multi-anchoring): a failure downstream fails, and replays, every root they belong to.
     pub fn emit_anchored(&mut self, anchors: &mut [Anchor], value: T) {
-        self.out.emit_anchored(0, value, self.origin, anchors);
+        self.out
+            .emit(0, value, self.origin, self.acks.stamp(Some(anchors)));
     }
 
     /// Acks a tuple taken with [`BoltCollector::anchor`]: its tree completes once every tuple
     /// anchored to it is acked too.
     pub fn ack(&mut self, anchor: Anchor) {
-        for (root, edge) in anchor.ids {
-            self.acks.push(AckOp::Ack {
-                root,
-                xor: edge ^ anchor.ack_val,
-            });
-        }
+        self.acks.ack(anchor);
     }
 
     /// Fails a tuple taken with [`BoltCollector::anchor`]: its spouts' `fail` runs at once.
     pub fn fail(&mut self, anchor: Anchor) {
-        for (root, _) in anchor.ids {
-            self.acks.push(AckOp::Fail { root });
-        }
+        self.acks.fail(anchor);
     }
 
     /// Where the tuple being executed came from; `None` inside `finish`.

@@ -14,18 +14,18 @@ use std::time::Instant;
 use actix::{Actor, AsyncContext, Context, Handler, Message};
 use rustc_hash::FxHashMap;
 
-use super::acker::AckOp;
 use super::chaos::{ChaosMemory, ChaosMonkey};
 use super::checkpoint::TaskRecord;
+use super::core::AckTracker;
 use super::env::TaskEnv;
 use super::hook::{self, HookFailure};
 use super::inbox::{Alignment, Arrival, Inbox, Item};
 use super::metrics::TaskMetrics;
-use super::output::{Output, Tracking};
+use super::output::Output;
 use super::run_report::DeadLetter;
 use super::stats::TaskStats;
 use super::wire::{InputLink, Wire};
-use crate::component::{collector::origin_of, Anchor, Bolt, BoltCollector};
+use crate::component::{collector::origin_of, Bolt, BoltCollector};
 use crate::transport::codec::decode_batch;
 use crate::transport::message::{Control, Credit, Inbound, Payload, Restart};
 use crate::transport::Batch;
@@ -75,16 +75,8 @@ pub(crate) struct BoltTask<B: Bolt> {
     started: Instant,
     /// Counters, gauges, execute time and end-to-end latency.
     metrics: TaskMetrics,
-    /// Ops the collector recorded for the tuple being executed.
-    explicit: Vec<AckOp>,
-    /// Ops to send to the ackers at the end of this wake-up.
-    acks: Vec<AckOp>,
-    /// The bolt keeps state: its acks wait for the checkpoint holding their effect.
-    stateful: bool,
-    /// Acks of inputs executed since the last snapshot.
-    held: Vec<AckOp>,
-    /// Acks of inputs in a snapshot, by checkpoint, released when it completes.
-    awaiting: Vec<(u64, Vec<AckOp>)>,
+    /// Anchors, edge ids and the acks for the ackers (held back for stateful bolts).
+    acks: AckTracker,
     /// The task saw an `Err` and fingerprints its inputs.
     careful: bool,
     /// Failures per input fingerprint (at least once).
@@ -99,6 +91,7 @@ impl<B: Bolt> BoltTask<B> {
             .config
             .chaos
             .map(|c| ChaosMonkey::new(c, &env.ctx.component, chaos_memory));
+        let acks = AckTracker::new(env.tracking(), env.seed());
         BoltTask {
             env,
             factory,
@@ -116,11 +109,7 @@ impl<B: Bolt> BoltTask<B> {
             dead_letters: Vec::new(),
             started: Instant::now(),
             metrics,
-            explicit: Vec::new(),
-            acks: Vec::new(),
-            stateful: false,
-            held: Vec::new(),
-            awaiting: Vec::new(),
+            acks,
             careful: false,
             attempts: FxHashMap::default(),
         }
@@ -149,9 +138,10 @@ impl<B: Bolt> BoltTask<B> {
         hook::call(|| bolt.prepare(&task_ctx)).map_err(|f| ("prepare", f))?;
         if self.env.tracking() {
             // Whether the bolt keeps state decides when its acks may go out.
-            self.stateful = hook::call(|| bolt.snapshot())
+            let stateful = hook::call(|| bolt.snapshot())
                 .map_err(|f| ("snapshot", f))?
                 .is_some();
+            self.acks.set_stateful(stateful);
         }
         self.bolt = Some(Box::new(bolt));
         Ok(())
@@ -165,7 +155,7 @@ impl<B: Bolt> BoltTask<B> {
 
     fn drain(&mut self, ctx: &mut Context<Self>) {
         self.drain_inbox(ctx);
-        self.env.send_acks(&mut self.acks);
+        self.env.send_acks(self.acks.outgoing());
     }
 
     fn drain_inbox(&mut self, ctx: &mut Context<Self>) {
@@ -276,9 +266,7 @@ impl<B: Bolt> BoltTask<B> {
         };
         let record = self.record(false)?;
         self.env.report_snapshot(self.gen, id, record);
-        if !self.held.is_empty() {
-            self.awaiting.push((id, std::mem::take(&mut self.held)));
-        }
+        self.acks.snapshot_taken(id);
         self.out.barrier(id);
         self.inbox.release();
         Ok(())
@@ -320,7 +308,7 @@ impl<B: Bolt> BoltTask<B> {
         let count = batch.values.len() as u64;
         let trees = std::mem::take(&mut batch.trees);
         let tree_ends = std::mem::take(&mut batch.tree_ends);
-        let tracking = self.out.tracking.is_some();
+        let tracking = self.acks.is_on();
         let mut tuples = batch.values.into_iter().zip(batch.origins).enumerate();
         while let Some((i, (value, origin))) = tuples.next() {
             if let Some(chaos) = self.chaos.as_mut() {
@@ -332,19 +320,17 @@ impl<B: Bolt> BoltTask<B> {
                     return Err(("execute", f));
                 }
             }
-            if let Some(t) = self.out.tracking.as_mut() {
+            if tracking {
                 let start = if i == 0 { 0 } else { tree_ends[i - 1] as usize };
                 let end = tree_ends.get(i).map_or(start, |&e| e as usize);
-                t.current.clear();
-                t.current
-                    .push(Anchor::new(trees.get(start..end).unwrap_or(&[])));
+                self.acks.begin_input(trees.get(start..end).unwrap_or(&[]));
             }
             let before = self.out.emitted;
             let mut collector = BoltCollector {
                 out: &mut self.out,
                 origin,
                 source: Some(&input.source),
-                acks: &mut self.explicit,
+                acks: &mut self.acks,
             };
             // A task that has seen an `Err` fingerprints its inputs from then on, to count a
             // replayed tuple's attempts and keep its payload; encoding every tuple of every
@@ -355,13 +341,8 @@ impl<B: Bolt> BoltTask<B> {
                 None
             };
             let result = hook::call(|| bolt.execute(value, &mut collector));
-            let anchor = self.out.tracking.as_mut().and_then(|t| t.current.pop());
             match result {
-                Ok(()) => {
-                    if let Some(a) = anchor {
-                        acks_of(a, &mut self.explicit);
-                    }
-                }
+                Ok(()) => self.acks.end_input(true),
                 Err(HookFailure::Error(error)) => {
                     self.careful = true;
                     self.failed += 1;
@@ -389,21 +370,10 @@ impl<B: Bolt> BoltTask<B> {
                                 attempts,
                             });
                         }
-                        if let Some(a) = anchor {
-                            acks_of(a, &mut self.explicit);
-                        }
-                    } else if let Some(a) = anchor {
-                        // Storm's `fail`: the spout replays the tree.
-                        for (root, _) in a.ids {
-                            self.explicit.push(AckOp::Fail { root });
-                        }
                     }
-                    route_acks(
-                        &mut self.explicit,
-                        &mut self.acks,
-                        &mut self.held,
-                        self.stateful,
-                    );
+                    // Given up on, the tree is acked so the spout stops replaying it; else
+                    // Storm's `fail`: the spout replays the tree.
+                    self.acks.end_input(give_up);
                     continue;
                 }
                 Err(panic) => {
@@ -413,12 +383,6 @@ impl<B: Bolt> BoltTask<B> {
                     return Err(("execute", panic));
                 }
             }
-            route_acks(
-                &mut self.explicit,
-                &mut self.acks,
-                &mut self.held,
-                self.stateful,
-            );
             self.executed += 1;
             // Without acking, a tuple that caused no emit ends its branch of the tree here;
             // with acking the spout records the latency when the whole tree completes.
@@ -442,7 +406,7 @@ impl<B: Bolt> BoltTask<B> {
                 out: &mut self.out,
                 origin: 0,
                 source: None,
-                acks: &mut self.explicit,
+                acks: &mut self.acks,
             };
             if let Err(f) = hook::call(|| bolt.finish(&mut collector)) {
                 return self.crash("finish", f);
@@ -504,11 +468,7 @@ impl<B: Bolt> BoltTask<B> {
             for link in self.inbox.drop_older_than(r.gen) {
                 self.return_credit(link);
             }
-            // Acks not sent belong to trees the spouts fail and replay now.
-            self.acks.clear();
-            self.held.clear();
-            self.awaiting.clear();
-            self.explicit.clear();
+            self.acks.rollback();
             let closed = r.record.as_ref().map_or(&[][..], |rec| &rec.closed[..]);
             self.inbox.reopen(self.inputs.len(), closed);
             self.partial_since = None;
@@ -549,35 +509,6 @@ fn stash_rest<T>(inbox: &mut Inbox<T>, link: u32, gen: u64, rest: impl Iterator<
     }
 }
 
-/// The ack ops of a tuple: its edge id XOR the edges anchored to it, per root.
-fn acks_of(anchor: Anchor, ops: &mut Vec<AckOp>) {
-    for (root, edge) in anchor.ids {
-        ops.push(AckOp::Ack {
-            root,
-            xor: edge ^ anchor.ack_val,
-        });
-    }
-}
-
-/// Sorts the ops of the last tuple: fails go out at once; acks of a stateful bolt wait for
-/// the checkpoint that holds their effect (at least once), others go out with the next send.
-fn route_acks(
-    explicit: &mut Vec<AckOp>,
-    acks: &mut Vec<AckOp>,
-    held: &mut Vec<AckOp>,
-    stateful: bool,
-) {
-    if explicit.is_empty() {
-        return;
-    }
-    for op in explicit.drain(..) {
-        match op {
-            AckOp::Ack { .. } if stateful => held.push(op),
-            _ => acks.push(op),
-        }
-    }
-}
-
 fn fingerprint(bytes: &[u8]) -> u64 {
     let mut h = rustc_hash::FxHasher::default();
     bytes.hash(&mut h);
@@ -602,9 +533,6 @@ impl<B: Bolt> Handler<Wire<B::Output>> for BoltTask<B> {
             config.always_serialize,
         );
         self.out.declare(&wire.streams);
-        if self.env.tracking() {
-            self.out.tracking = Some(Tracking::new(self.env.seed()));
-        }
         self.inbox.reopen(wire.inputs.len(), &[]);
         self.inputs = wire.inputs;
         self.started = Instant::now();
@@ -680,12 +608,8 @@ impl<B: Bolt> Handler<Control> for BoltTask<B> {
             Control::Restart(r) => self.restart(r, ctx),
             Control::Committed(id) => {
                 // The checkpoint holds the effect of these inputs: their acks may go out.
-                let (ready, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.awaiting)
-                    .into_iter()
-                    .partition(|(c, _)| *c <= id);
-                self.awaiting = later;
-                self.acks.extend(ready.into_iter().flat_map(|(_, ops)| ops));
-                self.env.send_acks(&mut self.acks);
+                self.acks.committed(id);
+                self.env.send_acks(self.acks.outgoing());
                 if let Some(bolt) = self.bolt.as_mut() {
                     if let Err(f) = hook::call(|| bolt.commit(id)) {
                         self.crash("commit", f);

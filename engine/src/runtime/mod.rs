@@ -8,6 +8,10 @@
 //!   `supervisor` (which tasks restart after a failure, restart intensity, backoff) and the
 //!   `checkpoint` coordinator (barriers, the records of every task, the state backend).
 //! - `acker`: Storm's XOR ledger of tuple trees (at-least-once), as actors beside the tasks.
+//! - `core`: the task core, plain structs without actix that a test can drive. Its
+//!   `AckTracker` is one task's side of the tuple trees: anchors, edge ids, the XOR of each
+//!   ack, and the acks a stateful bolt holds until a checkpoint; collectors and executors call
+//!   it instead of touching anchors themselves.
 //! - `inbox`: a bolt task's queued input, with generations and barrier alignment.
 //! - `chaos`: failure injection inside the executor.
 //! - `launch` and `node`: start every task, then wire it to its neighbours.
@@ -43,6 +47,7 @@ mod bolt_task;
 mod chaos;
 mod checkpoint;
 mod controller;
+mod core;
 mod env;
 mod hook;
 mod inbox;
@@ -62,6 +67,7 @@ mod wire;
 
 pub(crate) use acker::AckOp;
 pub(crate) use checkpoint::TaskRecord;
+pub(crate) use core::AckTracker;
 pub use live::LiveCounters;
 pub use local::{LocalCluster, RunningTopology};
 pub(crate) use node::{BoltNode, Node, SpoutNode, Subscription};

@@ -9,11 +9,10 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use actix::Recipient;
-use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
 
+use super::core::Stamp;
 use super::router::Router;
-use crate::component::{Anchor, DirectEmitError, Tuple};
+use crate::component::{DirectEmitError, Tuple};
 use crate::topology::{Grouping, DEFAULT_STREAM};
 use crate::transport::codec::encode_batch;
 use crate::transport::message::{Inbound, Payload};
@@ -63,40 +62,6 @@ pub(crate) struct Output<T: Tuple> {
     /// Stamped on everything sent, so consumers can drop what a rolled-back generation left
     /// in flight.
     gen: u64,
-    /// Acking is on: every tuple sent carries its (root, edge) pairs.
-    pub(crate) tracking: Option<Tracking>,
-}
-
-/// What anchors the tuples emitted now (at-least-once).
-pub(crate) struct Tracking {
-    /// The anchors of the current emits: the input being executed (basic bolts) or a new root
-    /// (a spout's `emit_with_id`); empty for untracked emits.
-    pub current: Vec<Anchor>,
-    rng: SmallRng,
-    /// Scratch for one child's pairs.
-    child: Vec<(u64, u64)>,
-}
-
-impl Tracking {
-    pub(crate) fn new(seed: u64) -> Self {
-        Tracking {
-            current: Vec::new(),
-            rng: SmallRng::seed_from_u64(seed),
-            child: Vec::new(),
-        }
-    }
-
-    /// A fresh nonzero random id (a root or an edge).
-    pub(crate) fn id(&mut self) -> u64 {
-        self.rng.gen::<u64>() | 1
-    }
-}
-
-/// Borrowed tracking state for one emit.
-struct Track<'a> {
-    anchors: &'a mut [Anchor],
-    rng: &'a mut SmallRng,
-    child: &'a mut Vec<(u64, u64)>,
 }
 
 impl<T: Tuple> Output<T> {
@@ -113,7 +78,6 @@ impl<T: Tuple> Output<T> {
             failure: None,
             emitted: 0,
             gen: 0,
-            tracking: None,
         }
     }
 
@@ -171,43 +135,20 @@ impl<T: Tuple> Output<T> {
         self.streams.iter().position(|(n, _)| &**n == name)
     }
 
-    /// Routes one tuple to every edge of `stream`, anchored to the current anchors.
+    /// Routes one tuple to every edge of `stream`; `stamp` (acking on) gives each copy its
+    /// place in the tuple trees.
     #[inline]
-    pub(crate) fn emit(&mut self, stream: usize, value: T, origin: u64) {
-        self.route(stream, value, origin, None);
-    }
-
-    /// Routes one tuple anchored to `anchors` instead of the current ones.
-    pub(crate) fn emit_anchored(
-        &mut self,
-        stream: usize,
-        value: T,
-        origin: u64,
-        anchors: &mut [Anchor],
-    ) {
-        self.route(stream, value, origin, Some(anchors));
-    }
-
-    fn route(&mut self, stream: usize, value: T, origin: u64, explicit: Option<&mut [Anchor]>) {
+    pub(crate) fn emit(&mut self, stream: usize, value: T, origin: u64, stamp: Option<Stamp<'_>>) {
         self.emitted += 1;
         let Output {
             edges,
             streams,
             many,
-            tracking,
             ..
         } = self;
         let Some((_, subscribed)) = streams.get(stream) else {
             return;
         };
-        let track = tracking.as_mut().map(|t| Track {
-            anchors: match explicit {
-                Some(a) => a,
-                None => &mut t.current[..],
-            },
-            rng: &mut t.rng,
-            child: &mut t.child,
-        });
         let mut sink = Shipper {
             batch_size: self.batch_size,
             encode: self.encode,
@@ -215,7 +156,7 @@ impl<T: Tuple> Output<T> {
             buffered: &mut self.buffered,
             failure: &mut self.failure,
             gen: self.gen,
-            track,
+            stamp,
         };
         let mut value = Some(value);
         let last = subscribed.len().saturating_sub(1);
@@ -251,6 +192,7 @@ impl<T: Tuple> Output<T> {
         task: usize,
         value: T,
         origin: u64,
+        stamp: Option<Stamp<'_>>,
     ) -> Result<(), DirectEmitError> {
         let name = self
             .streams
@@ -280,11 +222,6 @@ impl<T: Tuple> Output<T> {
             });
         }
         self.emitted += 1;
-        let track = self.tracking.as_mut().map(|t| Track {
-            anchors: &mut t.current[..],
-            rng: &mut t.rng,
-            child: &mut t.child,
-        });
         let mut sink = Shipper {
             batch_size: self.batch_size,
             encode: self.encode,
@@ -292,7 +229,7 @@ impl<T: Tuple> Output<T> {
             buffered: &mut self.buffered,
             failure: &mut self.failure,
             gen: self.gen,
-            track,
+            stamp,
         };
         for &e in &direct {
             sink.push(&mut self.edges[e].targets[task], value.clone(), origin);
@@ -323,7 +260,7 @@ impl<T: Tuple> Output<T> {
             buffered: &mut self.buffered,
             failure: &mut self.failure,
             gen: self.gen,
-            track: None,
+            stamp: None,
         };
         for edge in &mut self.edges {
             for target in &mut edge.targets {
@@ -435,29 +372,16 @@ struct Shipper<'a> {
     buffered: &'a mut usize,
     failure: &'a mut Option<String>,
     gen: u64,
-    track: Option<Track<'a>>,
+    /// Stamps each copy with its tuple trees (acking on).
+    stamp: Option<Stamp<'a>>,
 }
 
 impl Shipper<'_> {
     /// Appends one tuple to `target`'s open batch and sends the batch when it is full.
     #[inline]
     fn push<T: Tuple>(&mut self, target: &mut Target<T>, value: T, origin: u64) {
-        if let Some(t) = self.track.as_mut() {
-            // One new edge per (copy, anchor), XORed into every root of that anchor: Storm's
-            // anchoring, so each edge id enters the ledger twice (here and when acked).
-            t.child.clear();
-            for anchor in t.anchors.iter_mut() {
-                let edge = t.rng.gen::<u64>() | 1;
-                for &(root, _) in &anchor.ids {
-                    match t.child.iter_mut().find(|c| c.0 == root) {
-                        Some(c) => c.1 ^= edge,
-                        None => t.child.push((root, edge)),
-                    }
-                }
-                anchor.ack_val ^= edge;
-            }
-            target.buf.trees.extend_from_slice(t.child);
-            target.buf.tree_ends.push(target.buf.trees.len() as u32);
+        if let Some(stamp) = self.stamp.as_mut() {
+            stamp.stamp(&mut target.buf);
         }
         target.buf.push(value, origin);
         *self.buffered += 1;

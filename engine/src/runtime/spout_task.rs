@@ -7,8 +7,9 @@ use actix::fut::ActorFutureExt;
 use actix::{Actor, AsyncContext, Context, Handler, Message};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::acker::{AckOp, TreeDone};
+use super::acker::TreeDone;
 use super::checkpoint::TaskRecord;
+use super::core::AckTracker;
 use super::env::TaskEnv;
 use super::hook::{self, HookFailure};
 use super::metrics::TaskMetrics;
@@ -52,12 +53,11 @@ pub(crate) struct SpoutTask<S: Spout> {
     phase: Phase,
     /// A `Poll` is queued or timed; never queue two.
     poll_scheduled: bool,
-    /// Message ids emitted during the current `next_tuple` call: (id, root, xor of edges).
-    tracked: Vec<(MessageId, u64, u64)>,
+    /// Root ids, edge ids and the trees opened by `next_tuple`, with the `Init` ops not yet
+    /// sent to the ackers.
+    acks: AckTracker,
     /// Trees opened and not yet completed or failed: root -> (message id, emit time).
     pending: FxHashMap<u64, (MessageId, u64)>,
-    /// `Init` ops not yet sent to the ackers.
-    inits: Vec<AckOp>,
     /// Asked the controller for a checkpoint since the last emit.
     awaiting_acks: bool,
     acked: u64,
@@ -108,6 +108,7 @@ impl<S: Spout> SpoutTask<S> {
     pub(crate) fn new(env: TaskEnv, factory: SpoutFactory<S>) -> Self {
         let batch_size = env.config.batch_size;
         let metrics = TaskMetrics::spout(&env);
+        let acks = AckTracker::new(env.tracking(), env.seed());
         SpoutTask {
             env,
             factory,
@@ -115,9 +116,8 @@ impl<S: Spout> SpoutTask<S> {
             out: Output::unwired(batch_size),
             phase: Phase::Unwired,
             poll_scheduled: false,
-            tracked: Vec::new(),
+            acks,
             pending: FxHashMap::default(),
-            inits: Vec::new(),
             awaiting_acks: false,
             acked: 0,
             failed: 0,
@@ -352,7 +352,7 @@ impl<S: Spout> SpoutTask<S> {
     fn poll(&mut self, ctx: &mut Context<Self>) {
         self.metrics.spout_emitted(self.out.emitted);
         self.poll_spout(ctx);
-        self.env.send_acks(&mut self.inits);
+        self.env.send_acks(self.acks.outgoing());
     }
 
     /// Asks the controller for a checkpoint, once per stretch of waiting: the open trees'
@@ -388,27 +388,19 @@ impl<S: Spout> SpoutTask<S> {
 
     /// Registers the trees `next_tuple` opened; acks at once what is not tracked.
     fn register(&mut self, origin: u64) -> Result<(), HookFailure> {
+        let replays = self
+            .acks
+            .opened()
+            .iter()
+            .filter(|&&(msg_id, _, _)| self.replay_ids.remove(&msg_id))
+            .count();
+        self.count_replays(replays as u64);
         let mut now = Vec::new();
-        let mut replays = 0;
-        for &(msg_id, _, _) in &self.tracked {
-            if self.replay_ids.remove(&msg_id) {
-                replays += 1;
-            }
-        }
-        self.count_replays(replays);
-        for (msg_id, root, xor) in self.tracked.drain(..) {
-            if root == 0 || xor == 0 {
-                // Untracked, or nobody subscribed: the tree is complete as it is.
-                now.push(msg_id);
-            } else {
-                self.pending.insert(root, (msg_id, origin));
-                self.inits.push(AckOp::Init {
-                    root,
-                    xor,
-                    spout: self.env.spout_index,
-                });
-            }
-        }
+        let pending = &mut self.pending;
+        self.acks
+            .register_opened(self.env.spout_index, &mut now, |root, msg_id| {
+                pending.insert(root, (msg_id, origin));
+            });
         if let (false, Some(spout)) = (now.is_empty(), self.spout.as_mut()) {
             hook::call_infallible(|| now.into_iter().for_each(|id| spout.ack(id)))?;
         }
@@ -436,7 +428,7 @@ impl<S: Spout> SpoutTask<S> {
                 out: &mut self.out,
                 origin,
                 epoch,
-                tracked: &mut self.tracked,
+                acks: &mut self.acks,
             };
             if let Err(f) = hook::call(|| spout.next_tuple(&mut collector)) {
                 return self.fail("next_tuple", f, ctx);
@@ -451,7 +443,7 @@ impl<S: Spout> SpoutTask<S> {
                 self.high_water = self.high_water.max(self.position);
                 self.count_replays(again);
             }
-            if !self.tracked.is_empty() {
+            if !self.acks.opened().is_empty() {
                 if let Err(f) = self.register(origin) {
                     return self.fail("ack", f, ctx);
                 }
@@ -619,9 +611,6 @@ impl<S: Spout> Handler<Wire<S::Output>> for SpoutTask<S> {
             config.always_serialize,
         );
         self.out.declare(&wire.streams);
-        if self.env.tracking() {
-            self.out.tracking = Some(super::output::Tracking::new(self.env.seed()));
-        }
         self.started = Instant::now();
         if let Err((hook, f)) = self.build() {
             return self.fail(hook, f, ctx);
