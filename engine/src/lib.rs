@@ -10,8 +10,9 @@
 //!   groupings, [`Config`].
 //! - [`component`]: what users implement: [`Spout`], [`Bolt`], and the collectors they emit
 //!   through.
-//! - [`runtime`]: how it runs: executors (one actix actor per task), the launcher, the
-//!   controller ([`LocalCluster`]) and the [`RunReport`].
+//! - [`runtime`]: how it runs: a task core without actix (the outbox's layers: route, batch,
+//!   credited link; the ack tracker), the executors that run it (one actix actor per task),
+//!   the launcher, the controller ([`LocalCluster`]) and the [`RunReport`].
 //! - [`transport`]: how tuples move: batches, credits (backpressure), the MessagePack codec.
 //! - [`mapreduce`]: batch MapReduce jobs as bounded topologies on the same runtime.
 //! - [`report`]: latency reports: percentile tables, `.hgrm` files, plots, `summary.json`

@@ -17,11 +17,11 @@ use rustc_hash::FxHashMap;
 use super::chaos::{ChaosMemory, ChaosMonkey};
 use super::checkpoint::TaskRecord;
 use super::core::AckTracker;
+use super::core::Output;
 use super::env::TaskEnv;
 use super::hook::{self, HookFailure};
 use super::inbox::{Alignment, Arrival, Inbox, Item};
 use super::metrics::TaskMetrics;
-use super::output::Output;
 use super::run_report::DeadLetter;
 use super::stats::TaskStats;
 use super::wire::{InputLink, Wire};
@@ -67,7 +67,6 @@ pub(crate) struct BoltTask<B: Bolt> {
     phase: Phase,
     /// A `Drain` is queued; never queue two.
     drain_scheduled: bool,
-    partial_since: Option<Instant>,
     chaos: Option<ChaosMonkey>,
     executed: u64,
     failed: u64,
@@ -102,7 +101,6 @@ impl<B: Bolt> BoltTask<B> {
             gen: 0,
             phase: Phase::Unwired,
             drain_scheduled: false,
-            partial_since: None,
             chaos,
             executed: 0,
             failed: 0,
@@ -126,7 +124,6 @@ impl<B: Bolt> BoltTask<B> {
     fn crash(&mut self, hook: &'static str, failure: HookFailure) {
         self.phase = Phase::Crashed;
         self.bolt = None;
-        self.partial_since = None;
         self.env.report_crash(self.gen, hook, &failure);
     }
 
@@ -221,19 +218,9 @@ impl<B: Bolt> BoltTask<B> {
             // batches now. The next arrival schedules a drain; rescheduling here would spin
             // without yielding the worker to the tasks that send what we wait for.
             self.out.flush();
-            self.partial_since = None;
             return;
         }
-        if self.out.has_partial() {
-            match self.partial_since {
-                None => self.partial_since = Some(wake),
-                Some(since) if since.elapsed() >= self.env.config.linger => {
-                    self.out.flush();
-                    self.partial_since = None;
-                }
-                Some(_) => {}
-            }
-        }
+        self.out.linger(wake, self.env.config.linger);
         if !self.out.is_blocked() {
             self.schedule_drain(ctx);
         }
@@ -305,18 +292,36 @@ impl<B: Bolt> BoltTask<B> {
             0
         };
         let timer = self.metrics.batch_started();
-        let count = batch.values.len() as u64;
+        let mut count = batch.values.len() as u64;
         let trees = std::mem::take(&mut batch.trees);
         let tree_ends = std::mem::take(&mut batch.tree_ends);
         let tracking = self.acks.is_on();
         let mut tuples = batch.values.into_iter().zip(batch.origins).enumerate();
         while let Some((i, (value, origin))) = tuples.next() {
+            if self.out.is_blocked() {
+                // A fan-out filled a link: the rest of the batch waits for credit, so what
+                // waits in the outbox stays bounded by one tuple's emits.
+                count = i as u64;
+                let rest = std::iter::once((i, (value, origin))).chain(tuples);
+                stash_rest(
+                    &mut self.inbox,
+                    (link, self.gen),
+                    rest,
+                    (&trees, &tree_ends),
+                );
+                break;
+            }
             if let Some(chaos) = self.chaos.as_mut() {
                 if chaos.strikes(&value) {
                     let f = HookFailure::Panic("chaos: injected panic".into());
                     // As with a real panic, the tuple in hand is lost (unless a rollback or a
                     // replay brings it back); the rest of the batch waits.
-                    stash_rest(&mut self.inbox, link, self.gen, tuples.map(|(_, t)| t));
+                    stash_rest(
+                        &mut self.inbox,
+                        (link, self.gen),
+                        tuples,
+                        (&trees, &tree_ends),
+                    );
                     return Err(("execute", f));
                 }
             }
@@ -379,7 +384,12 @@ impl<B: Bolt> BoltTask<B> {
                 Err(panic) => {
                     // The rest of the batch waits for the fresh instance (without a rollback
                     // nothing else would bring it back).
-                    stash_rest(&mut self.inbox, link, self.gen, tuples.map(|(_, t)| t));
+                    stash_rest(
+                        &mut self.inbox,
+                        (link, self.gen),
+                        tuples,
+                        (&trees, &tree_ends),
+                    );
                     return Err(("execute", panic));
                 }
             }
@@ -471,7 +481,6 @@ impl<B: Bolt> BoltTask<B> {
             self.acks.rollback();
             let closed = r.record.as_ref().map_or(&[][..], |rec| &rec.closed[..]);
             self.inbox.reopen(self.inputs.len(), closed);
-            self.partial_since = None;
         }
         if r.fresh || self.bolt.is_none() {
             self.bolt = None;
@@ -500,12 +509,29 @@ impl<B: Bolt> BoltTask<B> {
     }
 }
 
-/// Puts what is left of a batch back in front of the inbox, for the fresh instance.
-fn stash_rest<T>(inbox: &mut Inbox<T>, link: u32, gen: u64, rest: impl Iterator<Item = (T, u64)>) {
-    let (values, origins) = rest.unzip();
-    let rest = Batch::from_parts(values, origins);
-    if !rest.is_empty() {
-        inbox.unpop((link, gen, Item::Remainder(rest)));
+/// Puts what is left of a batch (tuple `i` onwards, with its trees) back in front of the
+/// inbox, for a fresh instance or for when the outputs have credit again. Its credit went
+/// back when the batch was taken.
+fn stash_rest<T>(
+    inbox: &mut Inbox<T>,
+    (link, gen): (u32, u64),
+    rest: impl Iterator<Item = (usize, (T, u64))>,
+    (trees, tree_ends): (&[(u64, u64)], &[u32]),
+) {
+    let mut batch = Batch::with_capacity(0);
+    for (i, (value, origin)) in rest {
+        if !tree_ends.is_empty() {
+            let start = if i == 0 { 0 } else { tree_ends[i - 1] as usize };
+            let end = tree_ends.get(i).map_or(start, |&e| e as usize);
+            batch
+                .trees
+                .extend_from_slice(trees.get(start..end).unwrap_or(&[]));
+            batch.tree_ends.push(batch.trees.len() as u32);
+        }
+        batch.push(value, origin);
+    }
+    if !batch.is_empty() {
+        inbox.unpop((link, gen, Item::Remainder(batch)));
     }
 }
 
@@ -524,8 +550,12 @@ impl<B: Bolt> Handler<Wire<B::Output>> for BoltTask<B> {
 
     fn handle(&mut self, wire: Wire<B::Output>, ctx: &mut Context<Self>) {
         let config = &self.env.config;
+        let task = self.env.ctx.task;
         self.out = Output::new(
-            wire.edges,
+            wire.edges
+                .into_iter()
+                .map(|e| e.into_out_edge(task))
+                .collect(),
             self.env.ctx.task,
             self.env.ctx.worker,
             config.batch_size,

@@ -8,17 +8,23 @@
 //!   `supervisor` (which tasks restart after a failure, restart intensity, backoff) and the
 //!   `checkpoint` coordinator (barriers, the records of every task, the state backend).
 //! - `acker`: Storm's XOR ledger of tuple trees (at-least-once), as actors beside the tasks.
-//! - `core`: the task core, plain structs without actix that a test can drive. Its
-//!   `AckTracker` is one task's side of the tuple trees: anchors, edge ids, the XOR of each
-//!   ack, and the acks a stateful bolt holds until a checkpoint; collectors and executors call
-//!   it instead of touching anchors themselves.
+//! - `core`: the task core, plain structs without actix that a test can drive:
+//!   - `core::ack_tracker`: one task's side of the tuple trees: anchors, edge ids, the XOR of
+//!     each ack, and the acks a stateful bolt holds until a checkpoint. Collectors and
+//!     executors call it instead of touching anchors themselves.
+//!   - `core::outbox`: everything a task emits, in layers: route (groupings, `router`) ->
+//!     batch (one lazily allocated open batch per consumer task, sent when full or after the
+//!     linger) -> credited link (at most `max_batches_in_flight` batches in flight per link,
+//!     the rest pending, barriers and end-of-stream queued behind data) over a `Link`.
+//! - `actix`: what ties the core to actors: `LocalLink`, the in-process `Link` into a consumer
+//!   task's mailbox. A link to another process is another `Link`, with nothing above it
+//!   changed.
 //! - `inbox`: a bolt task's queued input, with generations and barrier alignment.
 //! - `chaos`: failure injection inside the executor.
 //! - `launch` and `node`: start every task, then wire it to its neighbours.
 //! - `spout_task` and `bolt_task`: the executors. A spout task polls `next_tuple` while it has
 //!   credit; a bolt task executes its inbox while its outputs have credit and returns one credit
 //!   per executed batch.
-//! - `output` and `router`: the output side of a task: groupings, per-target batches, credits.
 //! - `hook`: user code runs under `catch_unwind`; a panic becomes an error naming the task.
 //! - `metrics` and `live`: what a task measures about itself (metrics facade, execute latency,
 //!   capacity, end-to-end latency) and the counters progress displays read.
@@ -43,6 +49,7 @@
 //! order and a bounded topology completes by itself.
 
 mod acker;
+mod actix;
 mod bolt_task;
 mod chaos;
 mod checkpoint;
@@ -57,8 +64,6 @@ mod live;
 mod local;
 mod metrics;
 mod node;
-mod output;
-mod router;
 mod run_report;
 mod spout_task;
 mod stats;
@@ -68,8 +73,8 @@ mod wire;
 pub(crate) use acker::AckOp;
 pub(crate) use checkpoint::TaskRecord;
 pub(crate) use core::AckTracker;
+pub(crate) use core::Output;
 pub use live::LiveCounters;
 pub use local::{LocalCluster, RunningTopology};
 pub(crate) use node::{BoltNode, Node, SpoutNode, Subscription};
-pub(crate) use output::Output;
 pub use run_report::{ComponentReport, DeadLetter, RunReport};

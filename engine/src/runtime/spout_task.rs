@@ -10,10 +10,10 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::acker::TreeDone;
 use super::checkpoint::TaskRecord;
 use super::core::AckTracker;
+use super::core::Output;
 use super::env::TaskEnv;
 use super::hook::{self, HookFailure};
 use super::metrics::TaskMetrics;
-use super::output::Output;
 use super::stats::TaskStats;
 use super::wire::Wire;
 use crate::component::{collector::origin_of, MessageId, Spout, SpoutCollector};
@@ -64,8 +64,6 @@ pub(crate) struct SpoutTask<S: Spout> {
     failed: u64,
     /// Counters and gauges, and the completion latency of the trees acked here.
     metrics: TaskMetrics,
-    /// When the oldest tuple of the open batches was emitted (linger).
-    partial_since: Option<Instant>,
     started: Instant,
     /// The generation this task is in (see `Output::reset`).
     gen: u64,
@@ -122,7 +120,6 @@ impl<S: Spout> SpoutTask<S> {
             acked: 0,
             failed: 0,
             metrics,
-            partial_since: None,
             started: Instant::now(),
             gen: 0,
             emitted_at: Vec::new(),
@@ -149,7 +146,6 @@ impl<S: Spout> SpoutTask<S> {
     fn fail(&mut self, hook: &'static str, failure: HookFailure, _ctx: &mut Context<Self>) {
         self.phase = Phase::Crashed;
         self.spout = None;
-        self.partial_since = None;
         self.env.report_crash(self.gen, hook, &failure);
     }
 
@@ -194,7 +190,6 @@ impl<S: Spout> SpoutTask<S> {
             position: self.position,
         });
         self.out.barrier(id);
-        self.partial_since = None;
     }
 
     fn restart(&mut self, r: Restart, ctx: &mut Context<Self>) {
@@ -205,7 +200,6 @@ impl<S: Spout> SpoutTask<S> {
         if r.rollback {
             self.gen = r.gen;
             self.out.reset(r.gen);
-            self.partial_since = None;
             // What was emitted since the checkpoint rolled back to (or since this generation
             // began) goes out again.
             let position = r
@@ -458,19 +452,16 @@ impl<S: Spout> SpoutTask<S> {
                 // At least once: finish only when every tree is acked (a failed one may be
                 // replayed); checkpoints go on meanwhile, releasing stateful bolts' acks.
                 self.out.flush();
-                self.partial_since = None;
                 self.await_acks();
                 return;
             }
             if self.at_pending_cap() {
                 self.out.flush();
-                self.partial_since = None;
                 return;
             }
             if self.out.emitted == before {
                 // Nothing ready: send what we have now, and look again after the idle wait.
                 self.out.flush();
-                self.partial_since = None;
                 if !self.pending.is_empty() {
                     self.await_acks();
                 }
@@ -494,16 +485,7 @@ impl<S: Spout> SpoutTask<S> {
                 return;
             }
         }
-        if self.out.has_partial() {
-            match self.partial_since {
-                None => self.partial_since = Some(wake),
-                Some(since) if since.elapsed() >= self.env.config.linger => {
-                    self.out.flush();
-                    self.partial_since = None;
-                }
-                Some(_) => {}
-            }
-        }
+        self.out.linger(wake, self.env.config.linger);
         self.schedule_poll(ctx);
     }
 
@@ -517,7 +499,6 @@ impl<S: Spout> SpoutTask<S> {
         }
         self.phase = Phase::Sealing;
         self.out.flush();
-        self.partial_since = None;
         self.await_commit();
     }
 
@@ -602,8 +583,12 @@ impl<S: Spout> Handler<Wire<S::Output>> for SpoutTask<S> {
 
     fn handle(&mut self, wire: Wire<S::Output>, ctx: &mut Context<Self>) {
         let config = &self.env.config;
+        let task = self.env.ctx.task;
         self.out = Output::new(
-            wire.edges,
+            wire.edges
+                .into_iter()
+                .map(|e| e.into_out_edge(task))
+                .collect(),
             self.env.ctx.task,
             self.env.ctx.worker,
             config.batch_size,

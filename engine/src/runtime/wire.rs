@@ -4,9 +4,11 @@ use std::sync::Arc;
 
 use actix::{Message, Recipient};
 
-use super::output::EdgeSpec;
+use super::actix::LocalLink;
+use super::core::{Link, OutEdge};
 use crate::component::{Source, Tuple};
-use crate::transport::message::Credit;
+use crate::topology::Grouping;
+use crate::transport::message::{Credit, Inbound};
 
 /// One input link of a consumer task: whom to return credit to, and where tuples come from.
 #[derive(Clone)]
@@ -28,6 +30,34 @@ pub(crate) struct Wire<T: Tuple> {
 
 impl<T: Tuple> Message for Wire<T> {
     type Result = ();
+}
+
+/// The consumer side of one subscription, as the launcher hands it to every producer task.
+pub(crate) struct EdgeSpec<T: Tuple> {
+    pub stream: Arc<str>,
+    pub grouping: Grouping<T>,
+    /// The consumer tasks' mailboxes, in task order.
+    pub targets: Vec<Recipient<Inbound<T>>>,
+    pub target_workers: Vec<usize>,
+    /// The consumer's link index for producer task 0; task `p` uses `link_base + p`.
+    pub link_base: u32,
+}
+
+impl<T: Tuple> EdgeSpec<T> {
+    /// The edge as producer task `task`'s outbox needs it: a local link to each consumer.
+    pub(crate) fn into_out_edge(self, task: usize) -> OutEdge<T> {
+        let link = self.link_base + task as u32;
+        OutEdge {
+            stream: self.stream,
+            grouping: self.grouping,
+            links: self
+                .targets
+                .into_iter()
+                .map(|to| Box::new(LocalLink::new(to, link)) as Box<dyn Link<T>>)
+                .collect(),
+            target_workers: self.target_workers,
+        }
+    }
 }
 
 impl<T: Tuple> Clone for EdgeSpec<T> {

@@ -1,7 +1,10 @@
 //! The task core: plain structs that know nothing of actix, so a test can drive them.
 //!
 //! - `ack_tracker`: one task's side of the tuple trees (anchors, edge ids, held acks).
+//! - `outbox`: everything a task emits, in layers: route, batch, credited [`Link`].
 
 mod ack_tracker;
+mod outbox;
 
 pub(crate) use ack_tracker::{AckTracker, Stamp};
+pub(crate) use outbox::{Link, OutEdge, Output};

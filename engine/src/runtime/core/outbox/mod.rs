@@ -1,46 +1,55 @@
-//! The output side of a task: per-target batches, credits and pending queues.
+//! The outbox: everything a task emits, in three layers.
 //!
-//! Every link (this task to one consumer task) holds one open batch, a credit count and a
-//! pending queue. A full batch is sent if the link has credit, else it waits in `pending` and
-//! the task counts as *blocked*: its owner stops taking input until a credit comes back.
-//! End-of-stream waits in the same queue, so it never overtakes data.
+//! 1. Route (`router`): per edge (one subscription), the grouping picks the consumer tasks.
+//! 2. Batch (`lane`): per consumer task, one open batch, sent when full, or when the task
+//!    flushes because its input ran dry or the linger passed.
+//! 3. Credited link (`credited`, over a [`Link`]): a batch goes out only against credit; one
+//!    without waits in a pending queue, and the task counts as *blocked* until credit returns.
+//!    Barriers and end-of-stream wait in the same queue, so they never overtake data.
+//!
+//! # Memory bound
+//!
+//! Per link, at most `credits` batches are in flight, and the pending queue holds what one
+//! emit call made past that: a task checks [`Output::is_blocked`] after every input tuple (a
+//! bolt) or `next_tuple` call (a spout) and takes no more input while it is blocked. So a
+//! link holds at most `credits + ceil(f / batch_size) + 1` batches, where `f` is the most
+//! tuples one input sends to that link, whatever the consumer's speed.
 
-use std::collections::VecDeque;
+mod credited;
+mod lane;
+mod link;
+mod router;
+#[cfg(test)]
+mod tests;
+
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use actix::Recipient;
-
-use super::core::Stamp;
-use super::router::Router;
+use super::Stamp;
 use crate::component::{DirectEmitError, Tuple};
 use crate::topology::{Grouping, DEFAULT_STREAM};
-use crate::transport::codec::encode_batch;
-use crate::transport::message::{Inbound, Payload};
+use credited::Credited;
+use lane::{Lane, Shipper};
+pub(crate) use link::Link;
+use router::Router;
+
+use crate::transport::message::Payload;
 use crate::transport::Batch;
 
-/// The consumer side of one subscription, as a producer task needs it.
-pub(crate) struct EdgeSpec<T: Tuple> {
+/// One subscription to this task's output, with a link to each consumer task.
+pub(crate) struct OutEdge<T> {
+    /// The stream subscribed to.
     pub stream: Arc<str>,
     pub grouping: Grouping<T>,
-    pub targets: Vec<Recipient<Inbound<T>>>,
+    /// One link per consumer task, in task order.
+    pub links: Vec<Box<dyn Link<T>>>,
+    /// The worker each consumer task runs on (for `local_or_shuffle`).
     pub target_workers: Vec<usize>,
-    /// The consumer's link index for producer task 0; task `p` uses `link_base + p`.
-    pub link_base: u32,
 }
 
-struct Target<T: Tuple> {
-    tx: Recipient<Inbound<T>>,
-    link: u32,
-    buf: Batch<T>,
-    credits: usize,
-    /// Batches waiting for credit, with the barriers and end-of-stream queued behind them
-    /// (those need no credit but must not overtake data).
-    pending: VecDeque<Payload<T>>,
-}
-
-struct Edge<T: Tuple> {
+struct Edge<T> {
     router: Router<T>,
-    targets: Vec<Target<T>>,
+    lanes: Vec<Lane<T>>,
 }
 
 /// Everything a task emits goes through here.
@@ -50,10 +59,13 @@ pub(crate) struct Output<T: Tuple> {
     streams: Vec<(Arc<str>, Vec<usize>)>,
     batch_size: usize,
     encode: bool,
-    /// Targets whose pending queue is not empty.
+    /// Lanes whose link is blocked.
     blocked: usize,
     /// Tuples sitting in open batches.
     buffered: usize,
+    /// When the open batches started waiting to be sent (for the linger).
+    partial_since: Option<Instant>,
+    /// Scratch for a grouping that picks several consumer tasks.
     many: Vec<usize>,
     /// A batch that could not be encoded; the task reports it and fails.
     pub(crate) failure: Option<String>,
@@ -74,6 +86,7 @@ impl<T: Tuple> Output<T> {
             encode: false,
             blocked: 0,
             buffered: 0,
+            partial_since: None,
             many: Vec::new(),
             failure: None,
             emitted: 0,
@@ -82,9 +95,9 @@ impl<T: Tuple> Output<T> {
     }
 
     /// Builds the output of producer task `task` (on `worker`) from its edges, in the order the
-    /// consumers' credits refer to them.
+    /// consumers' credits refer to them; each link starts with `credits` batches of credit.
     pub(crate) fn new(
-        specs: Vec<EdgeSpec<T>>,
+        edges: Vec<OutEdge<T>>,
         task: usize,
         worker: usize,
         batch_size: usize,
@@ -93,28 +106,21 @@ impl<T: Tuple> Output<T> {
     ) -> Self {
         let mut out = Output::unwired(batch_size);
         out.encode = encode;
-        for (e, spec) in specs.into_iter().enumerate() {
-            let router = Router::new(&spec.grouping, task, worker, &spec.target_workers);
-            let link = spec.link_base + task as u32;
-            let targets = spec
-                .targets
+        for (e, edge) in edges.into_iter().enumerate() {
+            let router = Router::new(&edge.grouping, task, worker, &edge.target_workers);
+            let lanes = edge
+                .links
                 .into_iter()
-                .map(|tx| Target {
-                    tx,
-                    link,
-                    buf: Batch::with_capacity(batch_size),
-                    credits,
-                    pending: VecDeque::new(),
-                })
+                .map(|link| Lane::new(Credited::new(link, credits)))
                 .collect();
-            out.edges.push(Edge { router, targets });
+            out.edges.push(Edge { router, lanes });
             match out
                 .streams
                 .iter_mut()
-                .find(|(name, _)| *name == spec.stream)
+                .find(|(name, _)| *name == edge.stream)
             {
                 Some((_, edges)) => edges.push(e),
-                None => out.streams.push((spec.stream, vec![e])),
+                None => out.streams.push((edge.stream, vec![e])),
             }
         }
         out
@@ -169,15 +175,15 @@ impl<T: Tuple> Output<T> {
             let Some(v) = v else { return };
             let edge = &mut edges[e];
             many.clear();
-            match edge.router.choose(&v, edge.targets.len(), many) {
-                Some(t) => sink.push(&mut edge.targets[t], v, origin),
+            match edge.router.choose(&v, edge.lanes.len(), many) {
+                Some(t) => sink.push(&mut edge.lanes[t], v, origin),
                 None => {
                     let mut v = Some(v);
                     let k = many.len();
                     for (j, &t) in many.iter().enumerate() {
                         let item = if j + 1 == k { v.take() } else { v.clone() };
                         if let Some(item) = item {
-                            sink.push(&mut edge.targets[t], item, origin);
+                            sink.push(&mut edge.lanes[t], item, origin);
                         }
                     }
                 }
@@ -212,13 +218,10 @@ impl<T: Tuple> Output<T> {
         if direct.is_empty() {
             return Err(DirectEmitError::NoDirectConsumer(name));
         }
-        if let Some(&e) = direct
-            .iter()
-            .find(|&&e| task >= self.edges[e].targets.len())
-        {
+        if let Some(&e) = direct.iter().find(|&&e| task >= self.edges[e].lanes.len()) {
             return Err(DirectEmitError::TaskOutOfRange {
                 task,
-                tasks: self.edges[e].targets.len(),
+                tasks: self.edges[e].lanes.len(),
             });
         }
         self.emitted += 1;
@@ -232,7 +235,7 @@ impl<T: Tuple> Output<T> {
             stamp,
         };
         for &e in &direct {
-            sink.push(&mut self.edges[e].targets[task], value.clone(), origin);
+            sink.push(&mut self.edges[e].lanes[task], value.clone(), origin);
         }
         Ok(())
     }
@@ -243,13 +246,9 @@ impl<T: Tuple> Output<T> {
         self.blocked > 0
     }
 
-    /// True when open batches hold tuples not yet sent.
-    pub(crate) fn has_partial(&self) -> bool {
-        self.buffered > 0
-    }
-
     /// Sends every open batch (as far as credit allows; the rest waits in pending).
     pub(crate) fn flush(&mut self) {
+        self.partial_since = None;
         if self.buffered == 0 {
             return;
         }
@@ -263,11 +262,25 @@ impl<T: Tuple> Output<T> {
             stamp: None,
         };
         for edge in &mut self.edges {
-            for target in &mut edge.targets {
-                if !target.buf.is_empty() {
-                    sink.ship(target);
+            for lane in &mut edge.lanes {
+                if !lane.buf.is_empty() {
+                    sink.ship(lane);
                 }
             }
+        }
+    }
+
+    /// At the end of a wake-up that left open batches: they wait for more tuples at most
+    /// `linger` after `now` first saw them, then go out part full.
+    pub(crate) fn linger(&mut self, now: Instant, linger: Duration) {
+        if self.buffered == 0 {
+            self.partial_since = None;
+            return;
+        }
+        match self.partial_since {
+            None => self.partial_since = Some(now),
+            Some(since) if now.saturating_duration_since(since) >= linger => self.flush(),
+            Some(_) => {}
         }
     }
 
@@ -286,18 +299,9 @@ impl<T: Tuple> Output<T> {
     /// Sends a control payload (no credit needed) on every link, or queues it behind the
     /// link's pending batches.
     fn broadcast(&mut self, payload: impl Fn() -> Payload<T>) {
-        let gen = self.gen;
         for edge in &mut self.edges {
-            for target in &mut edge.targets {
-                if target.pending.is_empty() {
-                    target.tx.do_send(Inbound {
-                        link: target.link,
-                        gen,
-                        payload: payload(),
-                    });
-                } else {
-                    target.pending.push_back(payload());
-                }
+            for lane in &mut edge.lanes {
+                lane.link.send_control(self.gen, payload());
             }
         }
     }
@@ -309,11 +313,12 @@ impl<T: Tuple> Output<T> {
         self.gen = gen;
         self.blocked = 0;
         self.buffered = 0;
+        self.partial_since = None;
         self.failure = None;
         for edge in &mut self.edges {
-            for target in &mut edge.targets {
-                target.buf = Batch::with_capacity(self.batch_size);
-                target.pending.clear();
+            for lane in &mut edge.lanes {
+                lane.buf = Batch::with_capacity(0);
+                lane.link.clear();
             }
         }
     }
@@ -326,98 +331,38 @@ impl<T: Tuple> Output<T> {
 
     /// A consumer returned one credit. Returns true if that unblocked the task.
     pub(crate) fn credit(&mut self, edge: u32, target: u32) -> bool {
-        let was_blocked = self.blocked > 0;
-        let Some(t) = self
+        let Some(lane) = self
             .edges
             .get_mut(edge as usize)
-            .and_then(|e| e.targets.get_mut(target as usize))
+            .and_then(|e| e.lanes.get_mut(target as usize))
         else {
             return false;
         };
-        t.credits += 1;
-        if !t.pending.is_empty() {
-            loop {
-                let needs_credit = match t.pending.front() {
-                    Some(Payload::Batch(_) | Payload::Encoded(_)) => true,
-                    Some(Payload::Barrier(_) | Payload::Eos) => false,
-                    None => break,
-                };
-                if needs_credit {
-                    if t.credits == 0 {
-                        break;
-                    }
-                    t.credits -= 1;
-                }
-                if let Some(payload) = t.pending.pop_front() {
-                    t.tx.do_send(Inbound {
-                        link: t.link,
-                        gen: self.gen,
-                        payload,
-                    });
-                }
-            }
-            if t.pending.is_empty() {
-                self.blocked -= 1;
-            }
+        let was_blocked = lane.link.is_blocked();
+        if lane.link.credit(self.gen) && was_blocked {
+            self.blocked -= 1;
+            return self.blocked == 0;
         }
-        was_blocked && self.blocked == 0
-    }
-}
-
-/// The shared counters a push or a send updates, borrowed apart from the edges.
-struct Shipper<'a> {
-    batch_size: usize,
-    encode: bool,
-    blocked: &'a mut usize,
-    buffered: &'a mut usize,
-    failure: &'a mut Option<String>,
-    gen: u64,
-    /// Stamps each copy with its tuple trees (acking on).
-    stamp: Option<Stamp<'a>>,
-}
-
-impl Shipper<'_> {
-    /// Appends one tuple to `target`'s open batch and sends the batch when it is full.
-    #[inline]
-    fn push<T: Tuple>(&mut self, target: &mut Target<T>, value: T, origin: u64) {
-        if let Some(stamp) = self.stamp.as_mut() {
-            stamp.stamp(&mut target.buf);
-        }
-        target.buf.push(value, origin);
-        *self.buffered += 1;
-        if target.buf.len() >= self.batch_size {
-            self.ship(target);
-        }
+        false
     }
 
-    /// Sends the open batch of `target`, or queues it when the link has no credit.
-    fn ship<T: Tuple>(&mut self, target: &mut Target<T>) {
-        let batch = std::mem::replace(&mut target.buf, Batch::with_capacity(self.batch_size));
-        *self.buffered -= batch.len();
-        let payload = if self.encode {
-            let mut bytes = Vec::new();
-            match encode_batch(&batch, &mut bytes) {
-                Ok(()) => Payload::Encoded(bytes),
-                Err(e) => {
-                    *self.failure = Some(e.to_string());
-                    return;
-                }
-            }
-        } else {
-            Payload::Batch(batch)
-        };
-        if target.credits > 0 && target.pending.is_empty() {
-            target.credits -= 1;
-            target.tx.do_send(Inbound {
-                link: target.link,
-                gen: self.gen,
-                payload,
-            });
-        } else {
-            if target.pending.is_empty() {
-                *self.blocked += 1;
-            }
-            target.pending.push_back(payload);
-        }
+    /// Batches and control payloads waiting for credit, over every link.
+    #[cfg(test)]
+    pub(crate) fn pending(&self) -> usize {
+        self.edges
+            .iter()
+            .flat_map(|e| &e.lanes)
+            .map(|l| l.link.pending())
+            .sum()
+    }
+
+    /// Lanes holding an allocated open batch.
+    #[cfg(test)]
+    pub(crate) fn allocated_lanes(&self) -> usize {
+        self.edges
+            .iter()
+            .flat_map(|e| &e.lanes)
+            .filter(|l| l.buf.values.capacity() > 0)
+            .count()
     }
 }

@@ -1,0 +1,196 @@
+//! The outbox driven through fake links: credits, linger, ordering, memory.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::*;
+
+/// What a fake link saw: batch sizes, barriers and end-of-stream, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Sent {
+    Batch(usize),
+    Barrier(u64),
+    Eos,
+}
+
+/// A link that records what it is given (shared with the test).
+struct FakeLink(Arc<Mutex<Vec<Sent>>>);
+
+impl Link<u64> for FakeLink {
+    fn send(&mut self, _gen: u64, payload: Payload<u64>) {
+        let sent = match payload {
+            Payload::Batch(b) => Sent::Batch(b.len()),
+            Payload::Encoded(_) => Sent::Batch(0),
+            Payload::Barrier(id) => Sent::Barrier(id),
+            Payload::Eos => Sent::Eos,
+        };
+        self.0.lock().expect("test lock").push(sent);
+    }
+}
+
+type Log = Arc<Mutex<Vec<Sent>>>;
+
+/// An output of `consumers` tasks behind one edge with `grouping`; the logs of their links.
+fn output(
+    grouping: Grouping<u64>,
+    consumers: usize,
+    batch_size: usize,
+    credits: usize,
+) -> (Output<u64>, Vec<Log>) {
+    let logs: Vec<Log> = (0..consumers).map(|_| Log::default()).collect();
+    let links = logs
+        .iter()
+        .map(|l| Box::new(FakeLink(l.clone())) as Box<dyn Link<u64>>)
+        .collect();
+    let edge = OutEdge {
+        stream: DEFAULT_STREAM.into(),
+        grouping,
+        links,
+        target_workers: vec![0; consumers],
+    };
+    let out = Output::new(vec![edge], 0, 0, batch_size, credits, false);
+    (out, logs)
+}
+
+fn sent(log: &Log) -> Vec<Sent> {
+    log.lock().expect("test lock").clone()
+}
+
+fn emit(out: &mut Output<u64>, n: u64) {
+    for v in 0..n {
+        out.emit(0, v, 0, None);
+    }
+}
+
+#[test]
+fn credits_block_and_release() {
+    let (mut out, logs) = output(Grouping::Global, 1, 2, 1);
+    emit(&mut out, 2);
+    assert_eq!(sent(&logs[0]), vec![Sent::Batch(2)], "the credit sends it");
+    assert!(!out.is_blocked());
+    emit(&mut out, 4);
+    assert!(out.is_blocked(), "two full batches and no credit left");
+    assert_eq!(out.pending(), 2);
+    assert_eq!(sent(&logs[0]).len(), 1);
+    assert!(!out.credit(0, 0), "one credit drains one of two batches");
+    assert!(out.is_blocked());
+    assert!(out.credit(0, 0), "the second credit unblocks the task");
+    assert_eq!(sent(&logs[0]), vec![Sent::Batch(2); 3]);
+    assert!(
+        !out.credit(0, 1) && !out.credit(5, 0),
+        "unknown links are ignored"
+    );
+}
+
+#[test]
+fn linger_flushes_a_partial_batch() {
+    let (mut out, logs) = output(Grouping::Global, 1, 8, 4);
+    let t0 = Instant::now();
+    let linger = Duration::from_millis(5);
+    emit(&mut out, 3);
+    out.linger(t0, linger);
+    out.linger(t0 + Duration::from_millis(4), linger);
+    assert!(
+        sent(&logs[0]).is_empty(),
+        "within the linger the batch waits"
+    );
+    out.linger(t0 + linger, linger);
+    assert_eq!(sent(&logs[0]), vec![Sent::Batch(3)]);
+    // A fresh partial batch waits a full linger again.
+    emit(&mut out, 1);
+    out.linger(t0 + Duration::from_millis(6), linger);
+    assert_eq!(sent(&logs[0]).len(), 1);
+    out.linger(t0 + Duration::from_millis(11), linger);
+    assert_eq!(sent(&logs[0]), vec![Sent::Batch(3), Sent::Batch(1)]);
+}
+
+#[test]
+fn barriers_and_end_of_stream_queue_behind_data() {
+    let (mut out, logs) = output(Grouping::All, 2, 4, 1);
+    emit(&mut out, 4);
+    emit(&mut out, 2);
+    out.barrier(7);
+    emit(&mut out, 1);
+    out.finish();
+    // Each link sent its first batch; the partial batch, the barrier, the next batch and
+    // end-of-stream wait for credit, in that order.
+    for log in &logs {
+        assert_eq!(sent(log), vec![Sent::Batch(4)]);
+    }
+    assert!(!out.is_drained());
+    out.credit(0, 0);
+    assert!(!out.is_drained(), "the other link still waits");
+    out.credit(0, 0);
+    out.credit(0, 1);
+    assert!(out.credit(0, 1));
+    assert!(out.is_drained());
+    let want = vec![
+        Sent::Batch(4),
+        Sent::Batch(2),
+        Sent::Barrier(7),
+        Sent::Batch(1),
+        Sent::Eos,
+    ];
+    for log in &logs {
+        assert_eq!(sent(log), want);
+    }
+}
+
+#[test]
+fn a_fan_out_into_a_consumer_without_credit_stays_within_the_bound() {
+    // One input emits 1,000 tuples; the consumer never returns a credit. A task takes no
+    // more input once its output is blocked (the executors' contract), so what waits is one
+    // input's fan-out, however large the input batch.
+    const FAN_OUT: usize = 1_000;
+    let (batch_size, credits) = (64, 2);
+    let (mut out, _logs) = output(Grouping::Global, 1, batch_size, credits);
+    let mut taken = 0;
+    for _input in 0..1_024 {
+        if out.is_blocked() {
+            break;
+        }
+        taken += 1;
+        emit(&mut out, FAN_OUT as u64);
+    }
+    let bound = FAN_OUT.div_ceil(batch_size) + 1;
+    assert_eq!(taken, 1, "blocked after the first input's fan-out");
+    assert!(out.pending() <= bound, "{} > {bound}", out.pending());
+    // Flushing (the task going idle) adds at most the open batch.
+    out.flush();
+    assert!(out.pending() <= bound, "{} > {bound}", out.pending());
+}
+
+#[test]
+fn batch_buffers_are_allocated_only_for_links_in_use() {
+    let (mut out, logs) = output(Grouping::Global, 100, 16, 4);
+    assert_eq!(
+        out.allocated_lanes(),
+        0,
+        "nothing allocated before the first tuple"
+    );
+    emit(&mut out, 3);
+    assert_eq!(
+        out.allocated_lanes(),
+        1,
+        "a global grouping uses one of 100 links"
+    );
+    out.flush();
+    assert_eq!(
+        out.allocated_lanes(),
+        0,
+        "a sent batch leaves no buffer behind"
+    );
+    assert_eq!(sent(&logs[0]), vec![Sent::Batch(3)]);
+    assert!(logs[1..].iter().all(|l| sent(l).is_empty()));
+}
+
+#[test]
+fn a_rollback_drops_what_waits_and_unblocks() {
+    let (mut out, logs) = output(Grouping::Global, 1, 2, 0);
+    emit(&mut out, 5);
+    assert!(out.is_blocked());
+    out.reset(1);
+    assert!(!out.is_blocked() && out.pending() == 0);
+    out.flush();
+    assert!(sent(&logs[0]).is_empty(), "the open batch was dropped too");
+}
