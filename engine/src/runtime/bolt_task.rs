@@ -400,7 +400,7 @@ impl<B: Bolt> BoltTask<B> {
                 self.metrics.record_latency(now, origin);
             }
         }
-        if let Some(msg) = self.out.failure.take() {
+        if let Some(msg) = self.out.take_failure() {
             return Err(("emit", HookFailure::Error(msg)));
         }
         let queued = self.inbox.len();
@@ -421,7 +421,7 @@ impl<B: Bolt> BoltTask<B> {
             if let Err(f) = hook::call(|| bolt.finish(&mut collector)) {
                 return self.crash("finish", f);
             }
-            if let Some(msg) = self.out.failure.take() {
+            if let Some(msg) = self.out.take_failure() {
                 return self.crash("finish", HookFailure::Error(msg));
             }
             if let Err(f) = hook::call_infallible(|| bolt.cleanup()) {

@@ -427,7 +427,7 @@ impl<S: Spout> SpoutTask<S> {
             if let Err(f) = hook::call(|| spout.next_tuple(&mut collector)) {
                 return self.fail("next_tuple", f, ctx);
             }
-            if let Some(msg) = self.out.failure.take() {
+            if let Some(msg) = self.out.take_failure() {
                 return self.fail("next_tuple", HookFailure::Error(msg), ctx);
             }
             let new = self.out.emitted - before;

@@ -24,18 +24,26 @@ impl<T> Lane<T> {
     }
 }
 
-/// The settings and counters of the task's outbox that a push or a send updates, borrowed
-/// apart from its lanes so one emit can reach several lanes.
-pub(super) struct Shipper<'a> {
+/// The settings and counters every lane's pushes and sends share: the task's outbox as a
+/// whole, apart from its lanes so one emit can reach several lanes.
+pub(super) struct Shared {
     pub batch_size: usize,
     /// Send MessagePack bytes instead of typed batches (`always_serialize`).
     pub encode: bool,
     /// Lanes whose link is blocked.
-    pub blocked: &'a mut usize,
+    pub blocked: usize,
     /// Tuples sitting in open batches.
-    pub buffered: &'a mut usize,
-    pub failure: &'a mut Option<String>,
+    pub buffered: usize,
+    /// A batch that could not be encoded; the task reports it and fails.
+    pub failure: Option<String>,
+    /// Stamped on everything sent, so consumers can drop what a rolled-back generation left
+    /// in flight.
     pub gen: u64,
+}
+
+/// Pushes tuples into lanes and ships their batches, for one emit or one flush.
+pub(super) struct Shipper<'a> {
+    pub shared: &'a mut Shared,
     /// Stamps each copy with its tuple trees (acking on).
     pub stamp: Option<Stamp<'a>>,
 }
@@ -45,14 +53,14 @@ impl Shipper<'_> {
     #[inline]
     pub fn push<T: crate::Tuple>(&mut self, lane: &mut Lane<T>, value: T, origin: u64) {
         if lane.buf.values.capacity() == 0 {
-            lane.buf = Batch::with_capacity(self.batch_size);
+            lane.buf = Batch::with_capacity(self.shared.batch_size);
         }
         if let Some(stamp) = self.stamp.as_mut() {
             stamp.stamp(&mut lane.buf);
         }
         lane.buf.push(value, origin);
-        *self.buffered += 1;
-        if lane.buf.len() >= self.batch_size {
+        self.shared.buffered += 1;
+        if lane.buf.len() >= self.shared.batch_size {
             self.ship(lane);
         }
     }
@@ -60,21 +68,21 @@ impl Shipper<'_> {
     /// Sends `lane`'s open batch, or queues it when the link has no credit.
     pub fn ship<T: crate::Tuple>(&mut self, lane: &mut Lane<T>) {
         let batch = std::mem::replace(&mut lane.buf, Batch::with_capacity(0));
-        *self.buffered -= batch.len();
-        let payload = if self.encode {
+        self.shared.buffered -= batch.len();
+        let payload = if self.shared.encode {
             let mut bytes = Vec::new();
             match encode_batch(&batch, &mut bytes) {
                 Ok(()) => Payload::Encoded(bytes),
                 Err(e) => {
-                    *self.failure = Some(e.to_string());
+                    self.shared.failure = Some(e.to_string());
                     return;
                 }
             }
         } else {
             Payload::Batch(batch)
         };
-        if lane.link.send_data(self.gen, payload) {
-            *self.blocked += 1;
+        if lane.link.send_data(self.shared.gen, payload) {
+            self.shared.blocked += 1;
         }
     }
 }

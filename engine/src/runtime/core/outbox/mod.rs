@@ -29,7 +29,7 @@ use super::Stamp;
 use crate::component::{DirectEmitError, Tuple};
 use crate::topology::{Grouping, DEFAULT_STREAM};
 use credited::Credited;
-use lane::{Lane, Shipper};
+use lane::{Lane, Shared, Shipper};
 pub(crate) use link::Link;
 use router::Router;
 
@@ -57,23 +57,14 @@ pub(crate) struct Output<T: Tuple> {
     edges: Vec<Edge<T>>,
     /// Stream name and the edges subscribed to it; index 0 is the default stream.
     streams: Vec<(Arc<str>, Vec<usize>)>,
-    batch_size: usize,
-    encode: bool,
-    /// Lanes whose link is blocked.
-    blocked: usize,
-    /// Tuples sitting in open batches.
-    buffered: usize,
+    /// Settings and counters the lanes share.
+    shared: Shared,
     /// When the open batches started waiting to be sent (for the linger).
     partial_since: Option<Instant>,
     /// Scratch for a grouping that picks several consumer tasks.
     many: Vec<usize>,
-    /// A batch that could not be encoded; the task reports it and fails.
-    pub(crate) failure: Option<String>,
     /// Tuples emitted by this task's user code.
     pub(crate) emitted: u64,
-    /// Stamped on everything sent, so consumers can drop what a rolled-back generation left
-    /// in flight.
-    gen: u64,
 }
 
 impl<T: Tuple> Output<T> {
@@ -82,15 +73,17 @@ impl<T: Tuple> Output<T> {
         Output {
             edges: Vec::new(),
             streams: vec![(DEFAULT_STREAM.into(), Vec::new())],
-            batch_size,
-            encode: false,
-            blocked: 0,
-            buffered: 0,
+            shared: Shared {
+                batch_size,
+                encode: false,
+                blocked: 0,
+                buffered: 0,
+                failure: None,
+                gen: 0,
+            },
             partial_since: None,
             many: Vec::new(),
-            failure: None,
             emitted: 0,
-            gen: 0,
         }
     }
 
@@ -105,7 +98,7 @@ impl<T: Tuple> Output<T> {
         encode: bool,
     ) -> Self {
         let mut out = Output::unwired(batch_size);
-        out.encode = encode;
+        out.shared.encode = encode;
         for (e, edge) in edges.into_iter().enumerate() {
             let router = Router::new(&edge.grouping, task, worker, &edge.target_workers);
             let lanes = edge
@@ -156,12 +149,7 @@ impl<T: Tuple> Output<T> {
             return;
         };
         let mut sink = Shipper {
-            batch_size: self.batch_size,
-            encode: self.encode,
-            blocked: &mut self.blocked,
-            buffered: &mut self.buffered,
-            failure: &mut self.failure,
-            gen: self.gen,
+            shared: &mut self.shared,
             stamp,
         };
         let mut value = Some(value);
@@ -226,12 +214,7 @@ impl<T: Tuple> Output<T> {
         }
         self.emitted += 1;
         let mut sink = Shipper {
-            batch_size: self.batch_size,
-            encode: self.encode,
-            blocked: &mut self.blocked,
-            buffered: &mut self.buffered,
-            failure: &mut self.failure,
-            gen: self.gen,
+            shared: &mut self.shared,
             stamp,
         };
         for &e in &direct {
@@ -240,25 +223,25 @@ impl<T: Tuple> Output<T> {
         Ok(())
     }
 
+    /// A batch that could not be encoded since the last call: the task reports it and fails.
+    pub(crate) fn take_failure(&mut self) -> Option<String> {
+        self.shared.failure.take()
+    }
+
     /// True while some link waits for credit: the task must not take more input.
     #[inline]
     pub(crate) fn is_blocked(&self) -> bool {
-        self.blocked > 0
+        self.shared.blocked > 0
     }
 
     /// Sends every open batch (as far as credit allows; the rest waits in pending).
     pub(crate) fn flush(&mut self) {
         self.partial_since = None;
-        if self.buffered == 0 {
+        if self.shared.buffered == 0 {
             return;
         }
         let mut sink = Shipper {
-            batch_size: self.batch_size,
-            encode: self.encode,
-            blocked: &mut self.blocked,
-            buffered: &mut self.buffered,
-            failure: &mut self.failure,
-            gen: self.gen,
+            shared: &mut self.shared,
             stamp: None,
         };
         for edge in &mut self.edges {
@@ -273,7 +256,7 @@ impl<T: Tuple> Output<T> {
     /// At the end of a wake-up that left open batches: they wait for more tuples at most
     /// `linger` after `now` first saw them, then go out part full.
     pub(crate) fn linger(&mut self, now: Instant, linger: Duration) {
-        if self.buffered == 0 {
+        if self.shared.buffered == 0 {
             self.partial_since = None;
             return;
         }
@@ -301,7 +284,7 @@ impl<T: Tuple> Output<T> {
     fn broadcast(&mut self, payload: impl Fn() -> Payload<T>) {
         for edge in &mut self.edges {
             for lane in &mut edge.lanes {
-                lane.link.send_control(self.gen, payload());
+                lane.link.send_control(self.shared.gen, payload());
             }
         }
     }
@@ -310,11 +293,11 @@ impl<T: Tuple> Output<T> {
     /// stay as they are: a dropped batch never took one, and the consumers return the credit
     /// of every batch in flight, whether they execute it or drop it.
     pub(crate) fn reset(&mut self, gen: u64) {
-        self.gen = gen;
-        self.blocked = 0;
-        self.buffered = 0;
+        self.shared.gen = gen;
+        self.shared.blocked = 0;
+        self.shared.buffered = 0;
+        self.shared.failure = None;
         self.partial_since = None;
-        self.failure = None;
         for edge in &mut self.edges {
             for lane in &mut edge.lanes {
                 lane.buf = Batch::with_capacity(0);
@@ -326,7 +309,7 @@ impl<T: Tuple> Output<T> {
     /// True when nothing waits for credit (after `finish`: everything, end-of-stream included,
     /// has been sent).
     pub(crate) fn is_drained(&self) -> bool {
-        self.blocked == 0
+        self.shared.blocked == 0
     }
 
     /// A consumer returned one credit. Returns true if that unblocked the task.
@@ -339,9 +322,9 @@ impl<T: Tuple> Output<T> {
             return false;
         };
         let was_blocked = lane.link.is_blocked();
-        if lane.link.credit(self.gen) && was_blocked {
-            self.blocked -= 1;
-            return self.blocked == 0;
+        if lane.link.credit(self.shared.gen) && was_blocked {
+            self.shared.blocked -= 1;
+            return self.shared.blocked == 0;
         }
         false
     }
