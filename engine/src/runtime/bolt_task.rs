@@ -16,31 +16,18 @@ use rustc_hash::FxHashMap;
 
 use super::chaos::{ChaosMemory, ChaosMonkey};
 use super::checkpoint::TaskRecord;
-use super::core::AckTracker;
-use super::core::Output;
 use super::env::TaskEnv;
 use super::hook::{self, HookFailure};
 use super::inbox::{Alignment, Arrival, Inbox, Item};
 use super::metrics::TaskMetrics;
 use super::run_report::DeadLetter;
-use super::stats::TaskStats;
+use super::task_core::{Outcomes, Phase, TaskCore};
 use super::wire::{InputLink, Wire};
 use crate::component::{collector::origin_of, Bolt, BoltCollector};
 use crate::transport::codec::decode_batch;
 use crate::transport::message::{Control, Credit, Inbound, Payload, Restart};
 use crate::transport::Batch;
 use crate::Guarantee;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    Unwired,
-    Running,
-    /// A hook failed; waiting for the supervisor's restart.
-    Crashed,
-    /// `finish` ran; waiting for credit to send what is left and end-of-stream.
-    Draining,
-    Done,
-}
 
 /// Execute queued input.
 struct Drain;
@@ -56,26 +43,18 @@ pub(crate) type BoltFactory<B> = Arc<dyn Fn() -> B + Send + Sync>;
 const DEAD_LETTERS_KEPT: usize = 100;
 
 pub(crate) struct BoltTask<B: Bolt> {
-    env: TaskEnv,
+    /// Identity, outbox, ack tracker, generation, phase and metrics, as every task has.
+    core: TaskCore<B::Output>,
     factory: BoltFactory<B>,
     bolt: Option<Box<B>>,
-    out: Output<B::Output>,
     inputs: Vec<InputLink>,
     inbox: Inbox<B::Input>,
-    /// The generation this task is in; arrivals of older ones are dropped.
-    gen: u64,
-    phase: Phase,
     /// A `Drain` is queued; never queue two.
     drain_scheduled: bool,
     chaos: Option<ChaosMonkey>,
     executed: u64,
     failed: u64,
     dead_letters: Vec<DeadLetter>,
-    started: Instant,
-    /// Counters, gauges, execute time and end-to-end latency.
-    metrics: TaskMetrics,
-    /// Anchors, edge ids and the acks for the ackers (held back for stateful bolts).
-    acks: AckTracker,
     /// The task saw an `Err` and fingerprints its inputs.
     careful: bool,
     /// Failures per input fingerprint (at least once).
@@ -84,30 +63,22 @@ pub(crate) struct BoltTask<B: Bolt> {
 
 impl<B: Bolt> BoltTask<B> {
     pub(crate) fn new(env: TaskEnv, factory: BoltFactory<B>, chaos_memory: ChaosMemory) -> Self {
-        let batch_size = env.config.batch_size;
         let metrics = TaskMetrics::bolt(&env);
         let chaos = env
             .config
             .chaos
             .map(|c| ChaosMonkey::new(c, &env.ctx.component, chaos_memory));
-        let acks = AckTracker::new(env.tracking(), env.seed());
         BoltTask {
-            env,
+            core: TaskCore::new(env, metrics),
             factory,
             bolt: None,
-            out: Output::unwired(batch_size),
             inputs: Vec::new(),
             inbox: Inbox::new(),
-            gen: 0,
-            phase: Phase::Unwired,
             drain_scheduled: false,
             chaos,
             executed: 0,
             failed: 0,
             dead_letters: Vec::new(),
-            started: Instant::now(),
-            metrics,
-            acks,
             careful: false,
             attempts: FxHashMap::default(),
         }
@@ -122,23 +93,22 @@ impl<B: Bolt> BoltTask<B> {
 
     /// A hook failed: drop the instance and wait for the supervisor.
     fn crash(&mut self, hook: &'static str, failure: HookFailure) {
-        self.phase = Phase::Crashed;
         self.bolt = None;
-        self.env.report_crash(self.gen, hook, &failure);
+        self.core.crash(hook, &failure);
     }
 
     /// Builds a fresh instance and prepares it.
     fn build(&mut self) -> Result<(), (&'static str, HookFailure)> {
         let factory = self.factory.clone();
         let mut bolt = hook::call_infallible(|| factory()).map_err(|f| ("factory", f))?;
-        let task_ctx = self.env.ctx.clone();
+        let task_ctx = self.core.env.ctx.clone();
         hook::call(|| bolt.prepare(&task_ctx)).map_err(|f| ("prepare", f))?;
-        if self.env.tracking() {
+        if self.core.env.tracking() {
             // Whether the bolt keeps state decides when its acks may go out.
             let stateful = hook::call(|| bolt.snapshot())
                 .map_err(|f| ("snapshot", f))?
                 .is_some();
-            self.acks.set_stateful(stateful);
+            self.core.acks.set_stateful(stateful);
         }
         self.bolt = Some(Box::new(bolt));
         Ok(())
@@ -152,31 +122,33 @@ impl<B: Bolt> BoltTask<B> {
 
     fn drain(&mut self, ctx: &mut Context<Self>) {
         self.drain_inbox(ctx);
-        self.env.send_acks(self.acks.outgoing());
+        self.core.send_acks();
     }
 
     fn drain_inbox(&mut self, ctx: &mut Context<Self>) {
-        if self.phase != Phase::Running {
+        if self.core.phase != Phase::Running {
             return;
         }
         let wake = Instant::now();
         let mut executed_batches = 0;
-        while !self.out.is_blocked() && executed_batches < self.env.config.batches_per_wake {
+        while !self.core.out.is_blocked()
+            && executed_batches < self.core.env.config.batches_per_wake
+        {
             let Some((link, gen, item)) = self.inbox.pop() else {
                 break;
             };
-            if gen < self.gen {
+            if gen < self.core.gen {
                 if matches!(item, Item::Batch(_)) {
                     self.return_credit(link);
                 }
                 continue;
             }
-            if gen > self.gen {
+            if gen > self.core.gen {
                 // Sent after a rollback this task has not heard of yet: wait for the restart.
                 self.inbox.unpop((link, gen, item));
                 return;
             }
-            let aligning = self.env.config.guarantee == Guarantee::ExactlyOnce;
+            let aligning = self.core.env.config.guarantee == Guarantee::ExactlyOnce;
             if aligning && self.inbox.is_aligned_link(link) {
                 self.inbox.hold((link, gen, item));
                 continue;
@@ -206,7 +178,7 @@ impl<B: Bolt> BoltTask<B> {
                     return self.crash("snapshot", f);
                 }
             }
-            if self.phase != Phase::Running {
+            if self.core.phase != Phase::Running {
                 return;
             }
         }
@@ -217,11 +189,11 @@ impl<B: Bolt> BoltTask<B> {
             // Idle, or waiting for a barrier: nothing more to batch with, so send partial
             // batches now. The next arrival schedules a drain; rescheduling here would spin
             // without yielding the worker to the tasks that send what we wait for.
-            self.out.flush();
+            self.core.out.flush();
             return;
         }
-        self.out.linger(wake, self.env.config.linger);
-        if !self.out.is_blocked() {
+        self.core.out.linger(wake, self.core.env.config.linger);
+        if !self.core.out.is_blocked() {
             self.schedule_drain(ctx);
         }
     }
@@ -252,9 +224,9 @@ impl<B: Bolt> BoltTask<B> {
             return Ok(());
         };
         let record = self.record(false)?;
-        self.env.report_snapshot(self.gen, id, record);
-        self.acks.snapshot_taken(id);
-        self.out.barrier(id);
+        self.core.env.report_snapshot(self.core.gen, id, record);
+        self.core.acks.snapshot_taken(id);
+        self.core.out.barrier(id);
         self.inbox.release();
         Ok(())
     }
@@ -286,26 +258,26 @@ impl<B: Bolt> BoltTask<B> {
             let f = HookFailure::Error(format!("batch on unknown link {link}"));
             return Err(("execute", f));
         };
-        let now = if self.env.config.track_latency {
-            origin_of(self.env.epoch, Instant::now())
+        let now = if self.core.env.config.track_latency {
+            origin_of(self.core.env.epoch, Instant::now())
         } else {
             0
         };
-        let timer = self.metrics.batch_started();
+        let timer = self.core.metrics.batch_started();
         let mut count = batch.values.len() as u64;
         let trees = std::mem::take(&mut batch.trees);
         let tree_ends = std::mem::take(&mut batch.tree_ends);
-        let tracking = self.acks.is_on();
+        let tracking = self.core.acks.is_on();
         let mut tuples = batch.values.into_iter().zip(batch.origins).enumerate();
         while let Some((i, (value, origin))) = tuples.next() {
-            if self.out.is_blocked() {
+            if self.core.out.is_blocked() {
                 // A fan-out filled a link: the rest of the batch waits for credit, so what
                 // waits in the outbox stays bounded by one tuple's emits.
                 count = i as u64;
                 let rest = std::iter::once((i, (value, origin))).chain(tuples);
                 stash_rest(
                     &mut self.inbox,
-                    (link, self.gen),
+                    (link, self.core.gen),
                     rest,
                     (&trees, &tree_ends),
                 );
@@ -318,7 +290,7 @@ impl<B: Bolt> BoltTask<B> {
                     // replay brings it back); the rest of the batch waits.
                     stash_rest(
                         &mut self.inbox,
-                        (link, self.gen),
+                        (link, self.core.gen),
                         tuples,
                         (&trees, &tree_ends),
                     );
@@ -328,14 +300,16 @@ impl<B: Bolt> BoltTask<B> {
             if tracking {
                 let start = if i == 0 { 0 } else { tree_ends[i - 1] as usize };
                 let end = tree_ends.get(i).map_or(start, |&e| e as usize);
-                self.acks.begin_input(trees.get(start..end).unwrap_or(&[]));
+                self.core
+                    .acks
+                    .begin_input(trees.get(start..end).unwrap_or(&[]));
             }
-            let before = self.out.emitted;
+            let before = self.core.out.emitted;
             let mut collector = BoltCollector {
-                out: &mut self.out,
+                out: &mut self.core.out,
                 origin,
                 source: Some(&input.source),
-                acks: &mut self.acks,
+                acks: &mut self.core.acks,
             };
             // A task that has seen an `Err` fingerprints its inputs from then on, to count a
             // replayed tuple's attempts and keep its payload; encoding every tuple of every
@@ -347,11 +321,11 @@ impl<B: Bolt> BoltTask<B> {
             };
             let result = hook::call(|| bolt.execute(value, &mut collector));
             match result {
-                Ok(()) => self.acks.end_input(true),
+                Ok(()) => self.core.acks.end_input(true),
                 Err(HookFailure::Error(error)) => {
                     self.careful = true;
                     self.failed += 1;
-                    self.metrics.add_outcomes(0, 1, 0, 0);
+                    self.core.metrics.add_outcomes(0, 1, 0, 0);
                     let attempts = match &payload {
                         Some(p) => {
                             let n = self.attempts.entry(fingerprint(p)).or_insert(0);
@@ -361,15 +335,15 @@ impl<B: Bolt> BoltTask<B> {
                         None => 1,
                     };
                     let give_up =
-                        !tracking || attempts >= self.env.config.max_tuple_attempts.max(1);
+                        !tracking || attempts >= self.core.env.config.max_tuple_attempts.max(1);
                     if give_up {
                         // Given up on: a dead letter with its MessagePack payload (empty for
                         // the first failure a task sees, before it fingerprints), and the
                         // tree is acked so the spout stops replaying it.
                         if self.dead_letters.len() < DEAD_LETTERS_KEPT {
                             self.dead_letters.push(DeadLetter {
-                                component: self.env.ctx.component.to_string(),
-                                task: self.env.ctx.task,
+                                component: self.core.env.ctx.component.to_string(),
+                                task: self.core.env.ctx.task,
                                 payload: payload.unwrap_or_default(),
                                 error,
                                 attempts,
@@ -378,7 +352,7 @@ impl<B: Bolt> BoltTask<B> {
                     }
                     // Given up on, the tree is acked so the spout stops replaying it; else
                     // Storm's `fail`: the spout replays the tree.
-                    self.acks.end_input(give_up);
+                    self.core.acks.end_input(give_up);
                     continue;
                 }
                 Err(panic) => {
@@ -386,7 +360,7 @@ impl<B: Bolt> BoltTask<B> {
                     // nothing else would bring it back).
                     stash_rest(
                         &mut self.inbox,
-                        (link, self.gen),
+                        (link, self.core.gen),
                         tuples,
                         (&trees, &tree_ends),
                     );
@@ -396,16 +370,17 @@ impl<B: Bolt> BoltTask<B> {
             self.executed += 1;
             // Without acking, a tuple that caused no emit ends its branch of the tree here;
             // with acking the spout records the latency when the whole tree completes.
-            if !tracking && origin != 0 && self.out.emitted == before {
-                self.metrics.record_latency(now, origin);
+            if !tracking && origin != 0 && self.core.out.emitted == before {
+                self.core.metrics.record_latency(now, origin);
             }
         }
-        if let Some(msg) = self.out.take_failure() {
+        if let Some(msg) = self.core.out.take_failure() {
             return Err(("emit", HookFailure::Error(msg)));
         }
         let queued = self.inbox.len();
-        self.metrics
-            .batch_done(timer, count, self.out.emitted, queued);
+        self.core
+            .metrics
+            .batch_done(timer, count, self.core.out.emitted, queued);
         Ok(())
     }
 
@@ -413,31 +388,31 @@ impl<B: Bolt> BoltTask<B> {
     fn finish(&mut self, ctx: &mut Context<Self>) {
         if let Some(bolt) = self.bolt.as_mut() {
             let mut collector = BoltCollector {
-                out: &mut self.out,
+                out: &mut self.core.out,
                 origin: 0,
                 source: None,
-                acks: &mut self.acks,
+                acks: &mut self.core.acks,
             };
             if let Err(f) = hook::call(|| bolt.finish(&mut collector)) {
                 return self.crash("finish", f);
             }
-            if let Some(msg) = self.out.take_failure() {
+            if let Some(msg) = self.core.out.take_failure() {
                 return self.crash("finish", HookFailure::Error(msg));
             }
             if let Err(f) = hook::call_infallible(|| bolt.cleanup()) {
                 return self.crash("cleanup", f);
             }
         }
-        self.phase = Phase::Draining;
-        self.out.finish();
+        self.core.phase = Phase::Draining;
+        self.core.out.finish();
         self.maybe_done(ctx);
     }
 
     fn maybe_done(&mut self, _ctx: &mut Context<Self>) {
-        if self.phase != Phase::Draining || !self.out.is_drained() {
+        if self.core.phase != Phase::Draining || !self.core.out.is_drained() {
             return;
         }
-        let record = if self.env.checkpointing() {
+        let record = if self.core.env.checkpointing() {
             match self.record(true) {
                 Ok(r) => Some(r),
                 Err(f) => return self.crash("snapshot", f),
@@ -445,40 +420,26 @@ impl<B: Bolt> BoltTask<B> {
         } else {
             None
         };
-        self.phase = Phase::Done;
+        self.core.phase = Phase::Done;
         self.report_done(record);
     }
 
     fn report_done(&mut self, record: Option<TaskRecord>) {
-        let measured = self.metrics.finish(self.out.emitted);
-        let stats = TaskStats {
-            emitted: self.out.emitted,
+        let outcomes = Outcomes {
             executed: self.executed,
-            acked: 0,
             failed: self.failed,
-            replayed: 0,
-            started: self.started,
-            ended: Instant::now(),
-            latency: measured.latency,
-            timeline: measured.timeline,
-            execute: measured.execute,
             dead_letters: std::mem::take(&mut self.dead_letters),
+            ..Outcomes::default()
         };
-        self.env.report_done(self.gen, stats, record);
+        self.core.report_done(outcomes, record);
     }
 
     fn restart(&mut self, r: Restart, ctx: &mut Context<Self>) {
-        if r.restarts > self.env.ctx.restarts {
-            self.metrics.add_outcomes(0, 0, 0, 1);
-        }
-        self.env.ctx.restarts = r.restarts;
+        self.core.restart(&r);
         if r.rollback {
-            self.gen = r.gen;
-            self.out.reset(r.gen);
             for link in self.inbox.drop_older_than(r.gen) {
                 self.return_credit(link);
             }
-            self.acks.rollback();
             let closed = r.record.as_ref().map_or(&[][..], |rec| &rec.closed[..]);
             self.inbox.reopen(self.inputs.len(), closed);
         }
@@ -500,11 +461,11 @@ impl<B: Bolt> BoltTask<B> {
             }
         }
         if finished {
-            self.phase = Phase::Done;
+            self.core.phase = Phase::Done;
             let record = self.record(true).ok();
             return self.report_done(record);
         }
-        self.phase = Phase::Running;
+        self.core.phase = Phase::Running;
         self.schedule_drain(ctx);
     }
 }
@@ -549,27 +510,13 @@ impl<B: Bolt> Handler<Wire<B::Output>> for BoltTask<B> {
     type Result = ();
 
     fn handle(&mut self, wire: Wire<B::Output>, ctx: &mut Context<Self>) {
-        let config = &self.env.config;
-        let task = self.env.ctx.task;
-        self.out = Output::new(
-            wire.edges
-                .into_iter()
-                .map(|e| e.into_out_edge(task))
-                .collect(),
-            self.env.ctx.task,
-            self.env.ctx.worker,
-            config.batch_size,
-            config.max_batches_in_flight,
-            config.always_serialize,
-        );
-        self.out.declare(&wire.streams);
+        self.core.wire(wire.edges, &wire.streams);
         self.inbox.reopen(wire.inputs.len(), &[]);
         self.inputs = wire.inputs;
-        self.started = Instant::now();
         if let Err((hook, f)) = self.build() {
             return self.crash(hook, f);
         }
-        self.phase = Phase::Running;
+        self.core.phase = Phase::Running;
         // Input may have arrived before the wiring.
         self.schedule_drain(ctx);
     }
@@ -585,6 +532,7 @@ impl<B: Bolt> Handler<Inbound<B::Input>> for BoltTask<B> {
                 Ok(b) => Item::Batch(b),
                 Err(e) => {
                     return self
+                        .core
                         .env
                         .report_fatal("decode", &HookFailure::Error(e.to_string()))
                 }
@@ -592,7 +540,7 @@ impl<B: Bolt> Handler<Inbound<B::Input>> for BoltTask<B> {
             Payload::Barrier(id) => Item::Barrier(id),
             Payload::Eos => Item::Eos,
         };
-        if msg.gen < self.gen {
+        if msg.gen < self.core.gen {
             if matches!(item, Item::Batch(_)) {
                 self.return_credit(msg.link);
             }
@@ -600,7 +548,7 @@ impl<B: Bolt> Handler<Inbound<B::Input>> for BoltTask<B> {
         }
         let arrival: Arrival<B::Input> = (msg.link, msg.gen, item);
         self.inbox.push(arrival);
-        if self.phase == Phase::Running {
+        if self.core.phase == Phase::Running {
             self.schedule_drain(ctx);
         }
     }
@@ -619,8 +567,8 @@ impl<B: Bolt> Handler<Credit> for BoltTask<B> {
     type Result = ();
 
     fn handle(&mut self, credit: Credit, ctx: &mut Context<Self>) {
-        let unblocked = self.out.credit(credit.edge, credit.target);
-        match self.phase {
+        let unblocked = self.core.out.credit(credit.edge, credit.target);
+        match self.core.phase {
             Phase::Running if unblocked => self.schedule_drain(ctx),
             Phase::Draining => self.maybe_done(ctx),
             _ => {}
@@ -638,8 +586,8 @@ impl<B: Bolt> Handler<Control> for BoltTask<B> {
             Control::Restart(r) => self.restart(r, ctx),
             Control::Committed(id) => {
                 // The checkpoint holds the effect of these inputs: their acks may go out.
-                self.acks.committed(id);
-                self.env.send_acks(self.acks.outgoing());
+                self.core.acks.committed(id);
+                self.core.send_acks();
                 if let Some(bolt) = self.bolt.as_mut() {
                     if let Err(f) = hook::call(|| bolt.commit(id)) {
                         self.crash("commit", f);

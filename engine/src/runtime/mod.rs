@@ -24,7 +24,9 @@
 //! - `launch` and `node`: start every task, then wire it to its neighbours.
 //! - `spout_task` and `bolt_task`: the executors. A spout task polls `next_tuple` while it has
 //!   credit; a bolt task executes its inbox while its outputs have credit and returns one credit
-//!   per executed batch.
+//!   per executed batch. Both hold a `task_core::TaskCore` (identity, outbox, ack tracker,
+//!   generation, phase, metrics, and the wiring, restart and reporting steps they share) and
+//!   only what differs beside it.
 //! - `hook`: user code runs under `catch_unwind`; a panic becomes an error naming the task.
 //! - `metrics` and `live`: what a task measures about itself (metrics facade, execute latency,
 //!   capacity, end-to-end latency) and the counters progress displays read.
@@ -68,6 +70,7 @@ mod run_report;
 mod spout_task;
 mod stats;
 mod supervisor;
+mod task_core;
 mod wire;
 
 pub(crate) use acker::AckOp;

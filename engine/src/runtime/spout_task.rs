@@ -9,31 +9,14 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::acker::TreeDone;
 use super::checkpoint::TaskRecord;
-use super::core::AckTracker;
-use super::core::Output;
 use super::env::TaskEnv;
 use super::hook::{self, HookFailure};
 use super::metrics::TaskMetrics;
-use super::stats::TaskStats;
+use super::task_core::{Outcomes, Phase, TaskCore};
 use super::wire::Wire;
 use crate::component::{collector::origin_of, MessageId, Spout, SpoutCollector};
 use crate::transport::message::{Control, Credit, Restart};
 use crate::Guarantee;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    /// Started, waiting for its wiring.
-    Unwired,
-    Running,
-    /// A hook failed; waiting for the supervisor's restart.
-    Crashed,
-    /// Exactly-once: finished emitting (or told to drain), waiting for a checkpoint that
-    /// covers every emit to complete, so that the spout is committed before it closes.
-    Sealing,
-    /// Finished emitting; waiting for credit to send what is left and end-of-stream.
-    Draining,
-    Done,
-}
 
 /// Poll the spout again.
 struct Poll;
@@ -46,27 +29,18 @@ impl Message for Poll {
 pub(crate) type SpoutFactory<S> = Arc<dyn Fn() -> S + Send + Sync>;
 
 pub(crate) struct SpoutTask<S: Spout> {
-    env: TaskEnv,
+    /// Identity, outbox, ack tracker, generation, phase and metrics, as every task has.
+    core: TaskCore<S::Output>,
     factory: SpoutFactory<S>,
     spout: Option<Box<S>>,
-    out: Output<S::Output>,
-    phase: Phase,
     /// A `Poll` is queued or timed; never queue two.
     poll_scheduled: bool,
-    /// Root ids, edge ids and the trees opened by `next_tuple`, with the `Init` ops not yet
-    /// sent to the ackers.
-    acks: AckTracker,
     /// Trees opened and not yet completed or failed: root -> (message id, emit time).
     pending: FxHashMap<u64, (MessageId, u64)>,
     /// Asked the controller for a checkpoint since the last emit.
     awaiting_acks: bool,
     acked: u64,
     failed: u64,
-    /// Counters and gauges, and the completion latency of the trees acked here.
-    metrics: TaskMetrics,
-    started: Instant,
-    /// The generation this task is in (see `Output::reset`).
-    gen: u64,
     /// Tuples emitted when each uncommitted checkpoint was taken: a rollback to one of them
     /// counts what came after as replayed.
     emitted_at: Vec<Mark>,
@@ -104,24 +78,16 @@ struct Mark {
 
 impl<S: Spout> SpoutTask<S> {
     pub(crate) fn new(env: TaskEnv, factory: SpoutFactory<S>) -> Self {
-        let batch_size = env.config.batch_size;
         let metrics = TaskMetrics::spout(&env);
-        let acks = AckTracker::new(env.tracking(), env.seed());
         SpoutTask {
-            env,
+            core: TaskCore::new(env, metrics),
             factory,
             spout: None,
-            out: Output::unwired(batch_size),
-            phase: Phase::Unwired,
             poll_scheduled: false,
-            acks,
             pending: FxHashMap::default(),
             awaiting_acks: false,
             acked: 0,
             failed: 0,
-            metrics,
-            started: Instant::now(),
-            gen: 0,
             emitted_at: Vec::new(),
             gen_start: 0,
             replayed: 0,
@@ -144,16 +110,15 @@ impl<S: Spout> SpoutTask<S> {
 
     /// A hook failed: drop the instance and wait for the supervisor.
     fn fail(&mut self, hook: &'static str, failure: HookFailure, _ctx: &mut Context<Self>) {
-        self.phase = Phase::Crashed;
         self.spout = None;
-        self.env.report_crash(self.gen, hook, &failure);
+        self.core.crash(hook, &failure);
     }
 
     /// Builds a fresh instance, opens and activates it.
     fn build(&mut self) -> Result<(), (&'static str, HookFailure)> {
         let factory = self.factory.clone();
         let mut spout = hook::call_infallible(|| factory()).map_err(|f| ("factory", f))?;
-        let task_ctx = self.env.ctx.clone();
+        let task_ctx = self.core.env.ctx.clone();
         hook::call(|| spout.open(&task_ctx)).map_err(|f| ("open", f))?;
         hook::call_infallible(|| spout.activate()).map_err(|f| ("activate", f))?;
         self.spout = Some(Box::new(spout));
@@ -176,52 +141,47 @@ impl<S: Spout> SpoutTask<S> {
     }
 
     fn checkpoint(&mut self, id: u64, ctx: &mut Context<Self>) {
-        if !matches!(self.phase, Phase::Running | Phase::Sealing) {
+        if !matches!(self.core.phase, Phase::Running | Phase::Sealing) {
             // A finished spout's final record stands in for it.
             return;
         }
         match self.record(Some(id)) {
-            Ok(record) => self.env.report_snapshot(self.gen, id, record),
+            Ok(record) => self.core.env.report_snapshot(self.core.gen, id, record),
             Err(f) => return self.fail("snapshot", f, ctx),
         }
         self.emitted_at.push(Mark {
             checkpoint: id,
-            emitted: self.out.emitted,
+            emitted: self.core.out.emitted,
             position: self.position,
         });
-        self.out.barrier(id);
+        self.core.out.barrier(id);
     }
 
     fn restart(&mut self, r: Restart, ctx: &mut Context<Self>) {
-        if r.restarts > self.env.ctx.restarts {
-            self.metrics.add_outcomes(0, 0, 0, 1);
-        }
-        self.env.ctx.restarts = r.restarts;
+        self.core.restart(&r);
         if r.rollback {
-            self.gen = r.gen;
-            self.out.reset(r.gen);
             // What was emitted since the checkpoint rolled back to (or since this generation
             // began) goes out again.
             let position = r
                 .checkpoint
                 .and_then(|c| self.emitted_at.iter().find(|m| m.checkpoint == c))
                 .map_or(self.gen_start, |m| m.position.max(self.gen_start));
-            if self.env.config.guarantee != Guarantee::AtLeastOnce {
+            if self.core.env.config.guarantee != Guarantee::AtLeastOnce {
                 // The spout is rewound to the checkpoint: its next emits repeat earlier ones.
                 self.position = position;
             }
             self.emitted_at.clear();
             self.gen_start = self.position;
             // The checkpoint restored is complete: nothing before this point is uncommitted.
-            self.committed = self.out.emitted;
+            self.committed = self.core.out.emitted;
             // A request the controller dropped for the rollback is asked again when needed.
             self.awaiting_commit = false;
         }
-        if r.rollback && self.env.config.guarantee == Guarantee::AtLeastOnce {
+        if r.rollback && self.core.env.config.guarantee == Guarantee::AtLeastOnce {
             return self.recover_trees(r, ctx);
         }
         // A spout that finished was closed: only a fresh instance can run again.
-        let closed = matches!(self.phase, Phase::Draining | Phase::Done);
+        let closed = matches!(self.core.phase, Phase::Draining | Phase::Done);
         if r.fresh || self.spout.is_none() || (r.rollback && closed) {
             self.spout = None;
             if let Err((hook, f)) = self.build() {
@@ -236,7 +196,7 @@ impl<S: Spout> SpoutTask<S> {
                     }
                 }
                 if rec.finished {
-                    self.phase = Phase::Done;
+                    self.core.phase = Phase::Done;
                     return self.report_done(Some(TaskRecord {
                         finished: true,
                         ..TaskRecord::default()
@@ -248,7 +208,7 @@ impl<S: Spout> SpoutTask<S> {
             // Told to drain before the failure: emit nothing more, seal what was restored.
             return self.seal(ctx);
         }
-        self.phase = Phase::Running;
+        self.core.phase = Phase::Running;
         self.schedule_poll(ctx);
     }
 
@@ -258,13 +218,13 @@ impl<S: Spout> SpoutTask<S> {
     fn recover_trees(&mut self, r: Restart, ctx: &mut Context<Self>) {
         let failed: Vec<MessageId> = self.pending.drain().map(|(_, (id, _))| id).collect();
         self.failed += failed.len() as u64;
-        let closed = matches!(self.phase, Phase::Draining | Phase::Done);
+        let closed = matches!(self.core.phase, Phase::Draining | Phase::Done);
         if closed && failed.is_empty() {
             // Finished with every tree acked: all of it is in the checkpoint rolled back to.
             // End-of-stream goes out again, since that checkpoint may predate it (a consumer
             // that already closed the link ignores the second one).
-            self.phase = Phase::Draining;
-            self.out.finish();
+            self.core.phase = Phase::Draining;
+            self.core.out.finish();
             return self.maybe_done(ctx);
         }
         if r.fresh || self.spout.is_none() || closed {
@@ -283,18 +243,18 @@ impl<S: Spout> SpoutTask<S> {
                 return self.fail("fail", f, ctx);
             }
         }
-        self.phase = Phase::Running;
+        self.core.phase = Phase::Running;
         self.schedule_poll(ctx);
     }
 
     /// Trees the ackers saw complete or fail: the spout's `ack` and `fail` run here.
     fn tree_done(&mut self, done: TreeDone, ctx: &mut Context<Self>) {
-        let now = origin_of(self.env.epoch, Instant::now());
+        let now = origin_of(self.core.env.epoch, Instant::now());
         let mut acked = Vec::with_capacity(done.completed.len());
         for root in done.completed {
             if let Some((id, origin)) = self.pending.remove(&root) {
                 if origin != 0 {
-                    self.metrics.record_latency(now, origin);
+                    self.core.metrics.record_latency(now, origin);
                 }
                 acked.push(id);
             }
@@ -309,7 +269,7 @@ impl<S: Spout> SpoutTask<S> {
         self.replay_ids.extend(failed.iter().copied());
         self.awaiting_acks = false;
         let (a, f) = (acked.len() as u64, failed.len() as u64);
-        self.metrics.add_outcomes(a, f, 0, 0);
+        self.core.metrics.add_outcomes(a, f, 0, 0);
         if let Some(spout) = self.spout.as_mut() {
             let called = hook::call_infallible(|| {
                 acked.into_iter().for_each(|id| spout.ack(id));
@@ -319,34 +279,26 @@ impl<S: Spout> SpoutTask<S> {
                 return self.fail("ack", f, ctx);
             }
         }
-        if self.phase == Phase::Running {
+        if self.core.phase == Phase::Running {
             self.schedule_poll(ctx);
         }
     }
 
     fn report_done(&mut self, record: Option<TaskRecord>) {
-        self.metrics.spout_emitted(self.out.emitted);
-        let measured = self.metrics.finish(self.out.emitted);
-        let stats = TaskStats {
-            emitted: self.out.emitted,
-            executed: 0,
+        self.core.metrics.spout_emitted(self.core.out.emitted);
+        let outcomes = Outcomes {
             acked: self.acked,
             failed: self.failed,
             replayed: self.replayed,
-            started: self.started,
-            ended: Instant::now(),
-            latency: measured.latency,
-            timeline: measured.timeline,
-            execute: measured.execute,
-            dead_letters: Vec::new(),
+            ..Outcomes::default()
         };
-        self.env.report_done(self.gen, stats, record);
+        self.core.report_done(outcomes, record);
     }
 
     fn poll(&mut self, ctx: &mut Context<Self>) {
-        self.metrics.spout_emitted(self.out.emitted);
+        self.core.metrics.spout_emitted(self.core.out.emitted);
         self.poll_spout(ctx);
-        self.env.send_acks(self.acks.outgoing());
+        self.core.send_acks();
     }
 
     /// Asks the controller for a checkpoint, once per stretch of waiting: the open trees'
@@ -354,20 +306,21 @@ impl<S: Spout> SpoutTask<S> {
     fn await_acks(&mut self) {
         if !self.awaiting_acks {
             self.awaiting_acks = true;
-            self.env.report_awaiting_acks();
+            self.core.env.report_awaiting_acks();
         }
     }
 
     /// Exactly-once: the spout says its source waits for a commit, and one would help.
     fn awaits_commit(&self) -> bool {
-        self.env.config.guarantee == Guarantee::ExactlyOnce
-            && self.committed < self.out.emitted
+        self.core.env.config.guarantee == Guarantee::ExactlyOnce
+            && self.committed < self.core.out.emitted
             && self.spout.as_ref().is_some_and(|s| s.awaits_commit())
     }
 
     /// True while `max_spout_pending` trees are open.
     fn at_pending_cap(&self) -> bool {
-        self.env
+        self.core
+            .env
             .config
             .max_spout_pending
             .is_some_and(|cap| self.pending.len() >= cap)
@@ -376,13 +329,14 @@ impl<S: Spout> SpoutTask<S> {
     fn count_replays(&mut self, n: u64) {
         if n > 0 {
             self.replayed += n;
-            self.metrics.add_outcomes(0, 0, n, 0);
+            self.core.metrics.add_outcomes(0, 0, n, 0);
         }
     }
 
     /// Registers the trees `next_tuple` opened; acks at once what is not tracked.
     fn register(&mut self, origin: u64) -> Result<(), HookFailure> {
         let replays = self
+            .core
             .acks
             .opened()
             .iter()
@@ -391,8 +345,9 @@ impl<S: Spout> SpoutTask<S> {
         self.count_replays(replays as u64);
         let mut now = Vec::new();
         let pending = &mut self.pending;
-        self.acks
-            .register_opened(self.env.spout_index, &mut now, |root, msg_id| {
+        self.core
+            .acks
+            .register_opened(self.core.env.spout_index, &mut now, |root, msg_id| {
                 pending.insert(root, (msg_id, origin));
             });
         if let (false, Some(spout)) = (now.is_empty(), self.spout.as_mut()) {
@@ -402,14 +357,15 @@ impl<S: Spout> SpoutTask<S> {
     }
 
     fn poll_spout(&mut self, ctx: &mut Context<Self>) {
-        if self.phase != Phase::Running || self.out.is_blocked() || self.at_pending_cap() {
+        if self.core.phase != Phase::Running || self.core.out.is_blocked() || self.at_pending_cap()
+        {
             return;
         }
-        let track = self.env.config.track_latency;
-        let epoch = self.env.epoch;
+        let track = self.core.env.config.track_latency;
+        let epoch = self.core.env.epoch;
         let wake = Instant::now();
-        for _ in 0..self.env.config.batch_size {
-            let before = self.out.emitted;
+        for _ in 0..self.core.env.config.batch_size {
+            let before = self.core.out.emitted;
             let origin = if track {
                 origin_of(epoch, Instant::now())
             } else {
@@ -419,25 +375,25 @@ impl<S: Spout> SpoutTask<S> {
                 return;
             };
             let mut collector = SpoutCollector {
-                out: &mut self.out,
+                out: &mut self.core.out,
                 origin,
                 epoch,
-                acks: &mut self.acks,
+                acks: &mut self.core.acks,
             };
             if let Err(f) = hook::call(|| spout.next_tuple(&mut collector)) {
                 return self.fail("next_tuple", f, ctx);
             }
-            if let Some(msg) = self.out.take_failure() {
+            if let Some(msg) = self.core.out.take_failure() {
                 return self.fail("next_tuple", HookFailure::Error(msg), ctx);
             }
-            let new = self.out.emitted - before;
+            let new = self.core.out.emitted - before;
             if new > 0 {
                 let again = new.min(self.high_water.saturating_sub(self.position));
                 self.position += new;
                 self.high_water = self.high_water.max(self.position);
                 self.count_replays(again);
             }
-            if !self.acks.opened().is_empty() {
+            if !self.core.acks.opened().is_empty() {
                 if let Err(f) = self.register(origin) {
                     return self.fail("ack", f, ctx);
                 }
@@ -451,17 +407,17 @@ impl<S: Spout> SpoutTask<S> {
                 }
                 // At least once: finish only when every tree is acked (a failed one may be
                 // replayed); checkpoints go on meanwhile, releasing stateful bolts' acks.
-                self.out.flush();
+                self.core.out.flush();
                 self.await_acks();
                 return;
             }
             if self.at_pending_cap() {
-                self.out.flush();
+                self.core.out.flush();
                 return;
             }
-            if self.out.emitted == before {
+            if self.core.out.emitted == before {
                 // Nothing ready: send what we have now, and look again after the idle wait.
-                self.out.flush();
+                self.core.out.flush();
                 if !self.pending.is_empty() {
                     self.await_acks();
                 }
@@ -469,23 +425,23 @@ impl<S: Spout> SpoutTask<S> {
                     self.await_commit();
                 }
                 self.poll_scheduled = true;
-                if self.env.config.idle_wait.is_zero() {
+                if self.core.env.config.idle_wait.is_zero() {
                     // Timers tick in whole milliseconds: yield to the worker's other tasks and
                     // poll again (a `notify` would be handled before the actor ever yields).
                     return yield_then_poll(ctx);
                 }
-                ctx.run_later(self.env.config.idle_wait, |task, ctx| {
+                ctx.run_later(self.core.env.config.idle_wait, |task, ctx| {
                     task.poll_scheduled = false;
                     task.poll(ctx);
                 });
                 return;
             }
-            if self.out.is_blocked() {
+            if self.core.out.is_blocked() {
                 // A credit will reschedule the poll.
                 return;
             }
         }
-        self.out.linger(wake, self.env.config.linger);
+        self.core.out.linger(wake, self.core.env.config.linger);
         self.schedule_poll(ctx);
     }
 
@@ -493,12 +449,13 @@ impl<S: Spout> SpoutTask<S> {
     /// before `close` (a broker spout acknowledges in `commit`): when some are not, ask for a
     /// checkpoint at once and wait for it in `Sealing`; `committed` finishes the task.
     fn seal(&mut self, ctx: &mut Context<Self>) {
-        if self.env.config.guarantee != Guarantee::ExactlyOnce || self.committed >= self.out.emitted
+        if self.core.env.config.guarantee != Guarantee::ExactlyOnce
+            || self.committed >= self.core.out.emitted
         {
             return self.finish(ctx);
         }
-        self.phase = Phase::Sealing;
-        self.out.flush();
+        self.core.phase = Phase::Sealing;
+        self.core.out.flush();
         self.await_commit();
     }
 
@@ -506,7 +463,7 @@ impl<S: Spout> SpoutTask<S> {
     fn await_commit(&mut self) {
         if !self.awaiting_commit {
             self.awaiting_commit = true;
-            self.env.report_awaiting_commit();
+            self.core.env.report_awaiting_commit();
         }
     }
 
@@ -517,7 +474,7 @@ impl<S: Spout> SpoutTask<S> {
             self.committed = self.committed.max(m.emitted);
         }
         self.emitted_at.retain(|m| m.checkpoint >= id);
-        if !matches!(self.phase, Phase::Running | Phase::Sealing) {
+        if !matches!(self.core.phase, Phase::Running | Phase::Sealing) {
             // Closed (or crashed): nothing to commit; a rollback restores a complete state.
             return;
         }
@@ -527,8 +484,8 @@ impl<S: Spout> SpoutTask<S> {
             }
         }
         self.awaiting_commit = false;
-        if self.phase == Phase::Sealing {
-            if self.committed >= self.out.emitted {
+        if self.core.phase == Phase::Sealing {
+            if self.committed >= self.core.out.emitted {
                 return self.finish(ctx);
             }
             // That checkpoint began before the last emit: ask for the next one at once.
@@ -538,9 +495,9 @@ impl<S: Spout> SpoutTask<S> {
 
     /// The spout is finished or told to drain (and sealed): flush, send end-of-stream, close.
     fn finish(&mut self, ctx: &mut Context<Self>) {
-        self.phase = Phase::Draining;
-        self.out.finish();
-        if self.env.checkpointing() {
+        self.core.phase = Phase::Draining;
+        self.core.out.finish();
+        if self.core.env.checkpointing() {
             match self.record(None) {
                 Ok(r) => self.final_record = Some(r),
                 Err(f) => return self.fail("snapshot", f, ctx),
@@ -555,12 +512,12 @@ impl<S: Spout> SpoutTask<S> {
     }
 
     fn maybe_done(&mut self, _ctx: &mut Context<Self>) {
-        if self.phase != Phase::Draining || !self.out.is_drained() {
+        if self.core.phase != Phase::Draining || !self.core.out.is_drained() {
             return;
         }
         // Kept: a rollback may revive and end this task again.
         let record = self.final_record.clone();
-        self.phase = Phase::Done;
+        self.core.phase = Phase::Done;
         self.report_done(record);
     }
 }
@@ -582,25 +539,11 @@ impl<S: Spout> Handler<Wire<S::Output>> for SpoutTask<S> {
     type Result = ();
 
     fn handle(&mut self, wire: Wire<S::Output>, ctx: &mut Context<Self>) {
-        let config = &self.env.config;
-        let task = self.env.ctx.task;
-        self.out = Output::new(
-            wire.edges
-                .into_iter()
-                .map(|e| e.into_out_edge(task))
-                .collect(),
-            self.env.ctx.task,
-            self.env.ctx.worker,
-            config.batch_size,
-            config.max_batches_in_flight,
-            config.always_serialize,
-        );
-        self.out.declare(&wire.streams);
-        self.started = Instant::now();
+        self.core.wire(wire.edges, &wire.streams);
         if let Err((hook, f)) = self.build() {
             return self.fail(hook, f, ctx);
         }
-        self.phase = Phase::Running;
+        self.core.phase = Phase::Running;
         self.schedule_poll(ctx);
     }
 }
@@ -626,8 +569,8 @@ impl<S: Spout> Handler<Credit> for SpoutTask<S> {
     type Result = ();
 
     fn handle(&mut self, credit: Credit, ctx: &mut Context<Self>) {
-        let unblocked = self.out.credit(credit.edge, credit.target);
-        match self.phase {
+        let unblocked = self.core.out.credit(credit.edge, credit.target);
+        match self.core.phase {
             Phase::Running if unblocked => self.schedule_poll(ctx),
             Phase::Draining => self.maybe_done(ctx),
             _ => {}
@@ -642,7 +585,7 @@ impl<S: Spout> Handler<Control> for SpoutTask<S> {
         match control {
             Control::Drain => {
                 self.drained = true;
-                if self.phase == Phase::Running {
+                if self.core.phase == Phase::Running {
                     if let Some(spout) = self.spout.as_mut() {
                         if let Err(f) = hook::call_infallible(|| spout.deactivate()) {
                             return self.fail("deactivate", f, ctx);
