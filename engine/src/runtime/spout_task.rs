@@ -5,10 +5,11 @@ use std::time::Instant;
 
 use actix::fut::ActorFutureExt;
 use actix::{Actor, AsyncContext, Context, Handler, Message};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 use super::acker::TreeDone;
 use super::checkpoint::TaskRecord;
+use super::core::Progress;
 use super::env::TaskEnv;
 use super::hook::{self, HookFailure};
 use super::metrics::TaskMetrics;
@@ -41,39 +42,14 @@ pub(crate) struct SpoutTask<S: Spout> {
     awaiting_acks: bool,
     acked: u64,
     failed: u64,
-    /// Tuples emitted when each uncommitted checkpoint was taken: a rollback to one of them
-    /// counts what came after as replayed.
-    emitted_at: Vec<Mark>,
-    /// The position when this generation began.
-    gen_start: u64,
-    /// Tuples emitted again: counted when they are emitted, not when their replay is decided,
-    /// so a spout whose `fail` drops the tuple counts nothing.
-    replayed: u64,
-    /// How far into its input the spout is, in emits: rewound with the spout, so an emit at a
-    /// position at or below `high_water` repeats one made before.
-    position: u64,
-    /// The furthest position reached.
-    high_water: u64,
-    /// Message ids failed back to the spout: emitting one again is a replay.
-    replay_ids: FxHashSet<MessageId>,
+    /// Where the spout is in its input: replays, rewinds and what is committed.
+    progress: Progress,
     /// The record taken when the spout finished, before `close`.
     final_record: Option<TaskRecord>,
-    /// Tuples emitted when the last committed snapshot was taken (or when the checkpoint
-    /// rolled back to was): exactly-once, a spout seals once this reaches `out.emitted`.
-    committed: u64,
     /// Told to drain: after a rollback the spout seals again instead of running on.
     drained: bool,
     /// Asked the controller for a checkpoint since the last commit (exactly-once).
     awaiting_commit: bool,
-}
-
-/// Where a spout task stood when it took part in a checkpoint.
-struct Mark {
-    checkpoint: u64,
-    /// Tuples emitted so far.
-    emitted: u64,
-    /// Its position in its input (see `SpoutTask::position`).
-    position: u64,
 }
 
 impl<S: Spout> SpoutTask<S> {
@@ -88,14 +64,8 @@ impl<S: Spout> SpoutTask<S> {
             awaiting_acks: false,
             acked: 0,
             failed: 0,
-            emitted_at: Vec::new(),
-            gen_start: 0,
-            replayed: 0,
-            position: 0,
-            high_water: 0,
-            replay_ids: FxHashSet::default(),
+            progress: Progress::default(),
             final_record: None,
-            committed: 0,
             drained: false,
             awaiting_commit: false,
         }
@@ -149,31 +119,18 @@ impl<S: Spout> SpoutTask<S> {
             Ok(record) => self.core.env.report_snapshot(self.core.gen, id, record),
             Err(f) => return self.fail("snapshot", f, ctx),
         }
-        self.emitted_at.push(Mark {
-            checkpoint: id,
-            emitted: self.core.out.emitted,
-            position: self.position,
-        });
+        self.progress.checkpoint_taken(id, self.core.out.emitted);
         self.core.out.barrier(id);
     }
 
     fn restart(&mut self, r: Restart, ctx: &mut Context<Self>) {
         self.core.restart(&r);
         if r.rollback {
-            // What was emitted since the checkpoint rolled back to (or since this generation
-            // began) goes out again.
-            let position = r
-                .checkpoint
-                .and_then(|c| self.emitted_at.iter().find(|m| m.checkpoint == c))
-                .map_or(self.gen_start, |m| m.position.max(self.gen_start));
-            if self.core.env.config.guarantee != Guarantee::AtLeastOnce {
-                // The spout is rewound to the checkpoint: its next emits repeat earlier ones.
-                self.position = position;
-            }
-            self.emitted_at.clear();
-            self.gen_start = self.position;
-            // The checkpoint restored is complete: nothing before this point is uncommitted.
-            self.committed = self.core.out.emitted;
+            // Exactly once the spout is rewound to the checkpoint: what it emitted since goes
+            // out again. At least once it keeps going and replays what fails.
+            let rewind = self.core.env.config.guarantee != Guarantee::AtLeastOnce;
+            self.progress
+                .rollback(r.checkpoint, rewind, self.core.out.emitted);
             // A request the controller dropped for the rollback is asked again when needed.
             self.awaiting_commit = false;
         }
@@ -229,14 +186,13 @@ impl<S: Spout> SpoutTask<S> {
         }
         if r.fresh || self.spout.is_none() || closed {
             // A new instance starts over from the beginning: more duplicates, nothing lost.
-            self.replay_ids.clear();
-            self.position = 0;
+            self.progress.start_over();
             self.spout = None;
             if let Err((hook, f)) = self.build() {
                 return self.fail(hook, f, ctx);
             }
         } else if let Some(spout) = self.spout.as_mut() {
-            self.replay_ids.extend(failed.iter().copied());
+            self.progress.failed(failed.iter().copied());
             if let Err(f) =
                 hook::call_infallible(|| failed.into_iter().for_each(|id| spout.fail(id)))
             {
@@ -266,7 +222,7 @@ impl<S: Spout> SpoutTask<S> {
             .collect();
         self.acked += acked.len() as u64;
         self.failed += failed.len() as u64;
-        self.replay_ids.extend(failed.iter().copied());
+        self.progress.failed(failed.iter().copied());
         self.awaiting_acks = false;
         let (a, f) = (acked.len() as u64, failed.len() as u64);
         self.core.metrics.add_outcomes(a, f, 0, 0);
@@ -289,7 +245,7 @@ impl<S: Spout> SpoutTask<S> {
         let outcomes = Outcomes {
             acked: self.acked,
             failed: self.failed,
-            replayed: self.replayed,
+            replayed: self.progress.replayed(),
             ..Outcomes::default()
         };
         self.core.report_done(outcomes, record);
@@ -313,7 +269,7 @@ impl<S: Spout> SpoutTask<S> {
     /// Exactly-once: the spout says its source waits for a commit, and one would help.
     fn awaits_commit(&self) -> bool {
         self.core.env.config.guarantee == Guarantee::ExactlyOnce
-            && self.committed < self.core.out.emitted
+            && self.progress.uncommitted(self.core.out.emitted)
             && self.spout.as_ref().is_some_and(|s| s.awaits_commit())
     }
 
@@ -326,23 +282,8 @@ impl<S: Spout> SpoutTask<S> {
             .is_some_and(|cap| self.pending.len() >= cap)
     }
 
-    fn count_replays(&mut self, n: u64) {
-        if n > 0 {
-            self.replayed += n;
-            self.core.metrics.add_outcomes(0, 0, n, 0);
-        }
-    }
-
     /// Registers the trees `next_tuple` opened; acks at once what is not tracked.
     fn register(&mut self, origin: u64) -> Result<(), HookFailure> {
-        let replays = self
-            .core
-            .acks
-            .opened()
-            .iter()
-            .filter(|&&(msg_id, _, _)| self.replay_ids.remove(&msg_id))
-            .count();
-        self.count_replays(replays as u64);
         let mut now = Vec::new();
         let pending = &mut self.pending;
         self.core
@@ -387,11 +328,10 @@ impl<S: Spout> SpoutTask<S> {
                 return self.fail("next_tuple", HookFailure::Error(msg), ctx);
             }
             let new = self.core.out.emitted - before;
-            if new > 0 {
-                let again = new.min(self.high_water.saturating_sub(self.position));
-                self.position += new;
-                self.high_water = self.high_water.max(self.position);
-                self.count_replays(again);
+            let opened = self.core.acks.opened().iter().map(|&(id, _, _)| id);
+            let again = self.progress.emitted(new, opened);
+            if again > 0 {
+                self.core.metrics.add_outcomes(0, 0, again, 0);
             }
             if !self.core.acks.opened().is_empty() {
                 if let Err(f) = self.register(origin) {
@@ -450,7 +390,7 @@ impl<S: Spout> SpoutTask<S> {
     /// checkpoint at once and wait for it in `Sealing`; `committed` finishes the task.
     fn seal(&mut self, ctx: &mut Context<Self>) {
         if self.core.env.config.guarantee != Guarantee::ExactlyOnce
-            || self.committed >= self.core.out.emitted
+            || !self.progress.uncommitted(self.core.out.emitted)
         {
             return self.finish(ctx);
         }
@@ -470,10 +410,7 @@ impl<S: Spout> SpoutTask<S> {
     /// Checkpoint `id` is complete everywhere: commit the spout, and finish a sealing task
     /// once that covers every emit.
     fn committed(&mut self, id: u64, ctx: &mut Context<Self>) {
-        if let Some(m) = self.emitted_at.iter().find(|m| m.checkpoint == id) {
-            self.committed = self.committed.max(m.emitted);
-        }
-        self.emitted_at.retain(|m| m.checkpoint >= id);
+        self.progress.committed(id);
         if !matches!(self.core.phase, Phase::Running | Phase::Sealing) {
             // Closed (or crashed): nothing to commit; a rollback restores a complete state.
             return;
@@ -485,7 +422,7 @@ impl<S: Spout> SpoutTask<S> {
         }
         self.awaiting_commit = false;
         if self.core.phase == Phase::Sealing {
-            if self.committed >= self.core.out.emitted {
+            if !self.progress.uncommitted(self.core.out.emitted) {
                 return self.finish(ctx);
             }
             // That checkpoint began before the last emit: ask for the next one at once.

@@ -1,10 +1,13 @@
 //! The task core: plain structs that know nothing of actix, so a test can drive them.
 //!
 //! - `ack_tracker`: one task's side of the tuple trees (anchors, edge ids, held acks).
+//! - `progress`: where a spout task is in its input (replays, rewinds, commits).
 //! - `outbox`: everything a task emits, in layers: route, batch, credited [`Link`].
 
 mod ack_tracker;
 mod outbox;
+mod progress;
 
 pub(crate) use ack_tracker::{AckTracker, Stamp};
 pub(crate) use outbox::{Link, OutEdge, Output};
+pub(crate) use progress::Progress;
