@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use actix::fut::ActorFutureExt;
 use actix::{Actor, AsyncContext, Context, Handler, Message};
-use rustc_hash::FxHashMap;
 
 use super::acker::TreeDone;
 use super::checkpoint::TaskRecord;
@@ -15,7 +14,7 @@ use super::hook::{self, HookFailure};
 use super::metrics::TaskMetrics;
 use super::task_core::{Outcomes, Phase, TaskCore};
 use super::wire::Wire;
-use crate::component::{collector::origin_of, MessageId, Spout, SpoutCollector};
+use crate::component::{collector::origin_of, Spout, SpoutCollector};
 use crate::transport::message::{Control, Credit, Restart};
 use crate::Guarantee;
 
@@ -36,8 +35,6 @@ pub(crate) struct SpoutTask<S: Spout> {
     spout: Option<Box<S>>,
     /// A `Poll` is queued or timed; never queue two.
     poll_scheduled: bool,
-    /// Trees opened and not yet completed or failed: root -> (message id, emit time).
-    pending: FxHashMap<u64, (MessageId, u64)>,
     /// Asked the controller for a checkpoint since the last emit.
     awaiting_acks: bool,
     acked: u64,
@@ -60,7 +57,6 @@ impl<S: Spout> SpoutTask<S> {
             factory,
             spout: None,
             poll_scheduled: false,
-            pending: FxHashMap::default(),
             awaiting_acks: false,
             acked: 0,
             failed: 0,
@@ -173,7 +169,7 @@ impl<S: Spout> SpoutTask<S> {
     /// every tree still open fails at once (whatever of it was in flight is gone) and the
     /// spout replays it in `fail`. A spout that finished with every tree acked stays done.
     fn recover_trees(&mut self, r: Restart, ctx: &mut Context<Self>) {
-        let failed: Vec<MessageId> = self.pending.drain().map(|(_, (id, _))| id).collect();
+        let failed = self.core.acks.fail_open_trees();
         self.failed += failed.len() as u64;
         let closed = matches!(self.core.phase, Phase::Draining | Phase::Done);
         if closed && failed.is_empty() {
@@ -206,20 +202,12 @@ impl<S: Spout> SpoutTask<S> {
     /// Trees the ackers saw complete or fail: the spout's `ack` and `fail` run here.
     fn tree_done(&mut self, done: TreeDone, ctx: &mut Context<Self>) {
         let now = origin_of(self.core.env.epoch, Instant::now());
-        let mut acked = Vec::with_capacity(done.completed.len());
-        for root in done.completed {
-            if let Some((id, origin)) = self.pending.remove(&root) {
-                if origin != 0 {
-                    self.core.metrics.record_latency(now, origin);
-                }
-                acked.push(id);
+        let (acked, failed) = self.core.acks.trees_done(&done.completed, &done.failed);
+        for &(_, origin) in &acked {
+            if origin != 0 {
+                self.core.metrics.record_latency(now, origin);
             }
         }
-        let failed: Vec<MessageId> = done
-            .failed
-            .iter()
-            .filter_map(|root| self.pending.remove(root).map(|(id, _)| id))
-            .collect();
         self.acked += acked.len() as u64;
         self.failed += failed.len() as u64;
         self.progress.failed(failed.iter().copied());
@@ -228,7 +216,7 @@ impl<S: Spout> SpoutTask<S> {
         self.core.metrics.add_outcomes(a, f, 0, 0);
         if let Some(spout) = self.spout.as_mut() {
             let called = hook::call_infallible(|| {
-                acked.into_iter().for_each(|id| spout.ack(id));
+                acked.into_iter().for_each(|(id, _)| spout.ack(id));
                 failed.into_iter().for_each(|id| spout.fail(id));
             });
             if let Err(f) = called {
@@ -279,18 +267,16 @@ impl<S: Spout> SpoutTask<S> {
             .env
             .config
             .max_spout_pending
-            .is_some_and(|cap| self.pending.len() >= cap)
+            .is_some_and(|cap| self.core.acks.open_trees() >= cap)
     }
 
     /// Registers the trees `next_tuple` opened; acks at once what is not tracked.
     fn register(&mut self, origin: u64) -> Result<(), HookFailure> {
         let mut now = Vec::new();
-        let pending = &mut self.pending;
+        let spout_index = self.core.env.spout_index;
         self.core
             .acks
-            .register_opened(self.core.env.spout_index, &mut now, |root, msg_id| {
-                pending.insert(root, (msg_id, origin));
-            });
+            .register_opened(spout_index, origin, &mut now);
         if let (false, Some(spout)) = (now.is_empty(), self.spout.as_mut()) {
             hook::call_infallible(|| now.into_iter().for_each(|id| spout.ack(id)))?;
         }
@@ -342,7 +328,7 @@ impl<S: Spout> SpoutTask<S> {
                 return;
             };
             if spout.is_finished() {
-                if self.pending.is_empty() {
+                if self.core.acks.open_trees() == 0 {
                     return self.seal(ctx);
                 }
                 // At least once: finish only when every tree is acked (a failed one may be
@@ -358,7 +344,7 @@ impl<S: Spout> SpoutTask<S> {
             if self.core.out.emitted == before {
                 // Nothing ready: send what we have now, and look again after the idle wait.
                 self.core.out.flush();
-                if !self.pending.is_empty() {
+                if self.core.acks.open_trees() > 0 {
                     self.await_acks();
                 }
                 if self.awaits_commit() {

@@ -12,6 +12,7 @@
 
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
+use rustc_hash::FxHashMap;
 
 use crate::component::{Anchor, MessageId};
 use crate::runtime::AckOp;
@@ -34,6 +35,9 @@ pub(crate) struct AckTracker {
     child: Vec<(u64, u64)>,
     /// Spouts: trees opened during the current `next_tuple` call.
     opened: Vec<Opened>,
+    /// Spouts: trees announced to the ackers and not completed or failed yet:
+    /// root -> (message id, emit time).
+    open: FxHashMap<u64, (MessageId, u64)>,
     /// Bolts: ops the collector recorded for the tuple being executed.
     explicit: Vec<AckOp>,
     /// Ops to send to the ackers at the end of this wake-up.
@@ -55,6 +59,7 @@ impl AckTracker {
             current: Vec::new(),
             child: Vec::new(),
             opened: Vec::new(),
+            open: FxHashMap::default(),
             explicit: Vec::new(),
             outgoing: Vec::new(),
             stateful: false,
@@ -131,23 +136,54 @@ impl AckTracker {
         &self.opened
     }
 
-    /// Sorts the trees opened by the last `next_tuple` call: a tree that was sent somewhere is
-    /// announced to its acker (as spout task `spout`) and handed to `pending`; one that is
-    /// untracked, or reached nobody, is complete as it is and pushed onto `complete`.
+    /// Sorts the trees opened by the last `next_tuple` call (emitted at `origin`): a tree
+    /// that was sent somewhere is announced to its acker (as spout task `spout`) and stays
+    /// open; one that is untracked, or reached nobody, is complete as it is and its message
+    /// id is pushed onto `complete`.
     pub(crate) fn register_opened(
         &mut self,
         spout: u32,
+        origin: u64,
         complete: &mut Vec<MessageId>,
-        mut pending: impl FnMut(u64, MessageId),
     ) {
         for (msg_id, root, xor) in self.opened.drain(..) {
             if root == 0 || xor == 0 {
                 complete.push(msg_id);
             } else {
-                pending(root, msg_id);
+                self.open.insert(root, (msg_id, origin));
                 self.outgoing.push(AckOp::Init { root, xor, spout });
             }
         }
+    }
+
+    /// Trees announced and not completed or failed yet.
+    pub(crate) fn open_trees(&self) -> usize {
+        self.open.len()
+    }
+
+    /// The ackers' verdicts on some roots: the completed trees' message ids with their emit
+    /// times, and the failed trees' message ids. Roots no longer open (failed at a rollback
+    /// meanwhile) are ignored.
+    pub(crate) fn trees_done(
+        &mut self,
+        completed: &[u64],
+        failed: &[u64],
+    ) -> (Vec<(MessageId, u64)>, Vec<MessageId>) {
+        let acked = completed
+            .iter()
+            .filter_map(|root| self.open.remove(root))
+            .collect();
+        let failed = failed
+            .iter()
+            .filter_map(|root| self.open.remove(root).map(|(id, _)| id))
+            .collect();
+        (acked, failed)
+    }
+
+    /// Fails every open tree at once (a rollback lost what of them was in flight); returns
+    /// their message ids.
+    pub(crate) fn fail_open_trees(&mut self) -> Vec<MessageId> {
+        self.open.drain().map(|(_, (id, _))| id).collect()
     }
 
     // --- bolts --------------------------------------------------------------------------------
@@ -227,7 +263,8 @@ impl AckTracker {
         });
     }
 
-    /// A rollback: ops not sent belong to trees the spouts fail and replay now.
+    /// A rollback: ops not sent belong to trees the spouts fail and replay now. A spout's
+    /// open trees stay, for it to fail with `fail_open_trees` (at least once).
     pub(crate) fn rollback(&mut self) {
         self.current.clear();
         self.explicit.clear();

@@ -28,8 +28,16 @@ fn spout_emits(spout: &mut AckTracker, msg_id: MessageId, copies: usize) -> Batc
 }
 
 fn register(spout: &mut AckTracker) -> (Vec<MessageId>, Vec<u64>) {
-    let (mut complete, mut roots) = (Vec::new(), Vec::new());
-    spout.register_opened(0, &mut complete, |root, _| roots.push(root));
+    let mut complete = Vec::new();
+    spout.register_opened(0, 0, &mut complete);
+    let roots = spout
+        .outgoing()
+        .iter()
+        .filter_map(|op| match *op {
+            AckOp::Init { root, .. } => Some(root),
+            _ => None,
+        })
+        .collect();
     (complete, roots)
 }
 
@@ -179,4 +187,24 @@ fn without_acking_nothing_is_stamped_and_ids_complete_at_once() {
     let (complete, roots) = register(&mut spout);
     assert_eq!((complete, roots), (vec![5], vec![]));
     assert!(spout.outgoing().is_empty());
+}
+
+#[test]
+fn verdicts_map_roots_back_to_message_ids_once() {
+    let mut spout = AckTracker::new(true, 12);
+    spout_emits(&mut spout, 21, 1);
+    spout_emits(&mut spout, 22, 1);
+    spout_emits(&mut spout, 23, 1);
+    let (_, roots) = register(&mut spout);
+    assert_eq!(spout.open_trees(), 3);
+    let (acked, failed) = spout.trees_done(&[roots[0], 99], &[roots[1]]);
+    assert_eq!(acked, vec![(21, 0)]);
+    assert_eq!(failed, vec![22]);
+    assert_eq!(
+        spout.trees_done(&[roots[0]], &[]).0,
+        vec![],
+        "a verdict counts once"
+    );
+    assert_eq!(spout.fail_open_trees(), vec![23]);
+    assert_eq!(spout.open_trees(), 0);
 }
