@@ -7,20 +7,18 @@
 //! checkpointing modes a rollback to the last complete checkpoint). The actor, its address and
 //! the links to it stay the same throughout.
 
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Instant;
 
 use actix::{Actor, AsyncContext, Context, Handler, Message};
-use rustc_hash::FxHashMap;
 
 use super::chaos::{ChaosMemory, ChaosMonkey};
 use super::checkpoint::TaskRecord;
+use super::core::Failures;
 use super::env::TaskEnv;
 use super::hook::{self, HookFailure};
-use super::inbox::{Alignment, Arrival, Inbox, Item};
+use super::inbox::{Arrival, Inbox, Item};
 use super::metrics::TaskMetrics;
-use super::run_report::DeadLetter;
 use super::task_core::{Outcomes, Phase, TaskCore};
 use super::wire::{InputLink, Wire};
 use crate::component::{collector::origin_of, Bolt, BoltCollector};
@@ -39,9 +37,6 @@ impl Message for Drain {
 /// Builds a fresh bolt instance for a task (at start, and on restart).
 pub(crate) type BoltFactory<B> = Arc<dyn Fn() -> B + Send + Sync>;
 
-/// Dead letters a task keeps for the report; `failed` counts every one.
-const DEAD_LETTERS_KEPT: usize = 100;
-
 pub(crate) struct BoltTask<B: Bolt> {
     /// Identity, outbox, ack tracker, generation, phase and metrics, as every task has.
     core: TaskCore<B::Output>,
@@ -53,12 +48,8 @@ pub(crate) struct BoltTask<B: Bolt> {
     drain_scheduled: bool,
     chaos: Option<ChaosMonkey>,
     executed: u64,
-    failed: u64,
-    dead_letters: Vec<DeadLetter>,
-    /// The task saw an `Err` and fingerprints its inputs.
-    careful: bool,
-    /// Failures per input fingerprint (at least once).
-    attempts: FxHashMap<u64, u32>,
+    /// Inputs whose `execute` returned an `Err`: attempts and dead letters.
+    failures: Failures,
 }
 
 impl<B: Bolt> BoltTask<B> {
@@ -77,10 +68,7 @@ impl<B: Bolt> BoltTask<B> {
             drain_scheduled: false,
             chaos,
             executed: 0,
-            failed: 0,
-            dead_letters: Vec::new(),
-            careful: false,
-            attempts: FxHashMap::default(),
+            failures: Failures::default(),
         }
     }
 
@@ -166,7 +154,7 @@ impl<B: Bolt> BoltTask<B> {
                         return self.crash(hook, f);
                     }
                 }
-                Item::Barrier(id) => self.on_barrier(link, id),
+                Item::Barrier(id) => self.inbox.barrier(link, id),
                 Item::Eos => {
                     if let Some(c) = self.inbox.closed.get_mut(link as usize) {
                         *c = true;
@@ -195,26 +183,6 @@ impl<B: Bolt> BoltTask<B> {
         self.core.out.linger(wake, self.core.env.config.linger);
         if !self.core.out.is_blocked() {
             self.schedule_drain(ctx);
-        }
-    }
-
-    fn on_barrier(&mut self, link: u32, id: u64) {
-        let links = self.inputs.len();
-        let a = self.inbox.alignment.get_or_insert_with(|| Alignment {
-            id,
-            seen: vec![false; links],
-        });
-        if a.id < id {
-            // A newer barrier overtook an abandoned one: align on the newer.
-            *a = Alignment {
-                id,
-                seen: vec![false; links],
-            };
-        }
-        if a.id == id {
-            if let Some(s) = a.seen.get_mut(link as usize) {
-                *s = true;
-            }
         }
     }
 
@@ -275,12 +243,8 @@ impl<B: Bolt> BoltTask<B> {
                 // waits in the outbox stays bounded by one tuple's emits.
                 count = i as u64;
                 let rest = std::iter::once((i, (value, origin))).chain(tuples);
-                stash_rest(
-                    &mut self.inbox,
-                    (link, self.core.gen),
-                    rest,
-                    (&trees, &tree_ends),
-                );
+                self.inbox
+                    .put_back_rest((link, self.core.gen), rest, (&trees, &tree_ends));
                 break;
             }
             if let Some(chaos) = self.chaos.as_mut() {
@@ -288,12 +252,8 @@ impl<B: Bolt> BoltTask<B> {
                     let f = HookFailure::Panic("chaos: injected panic".into());
                     // As with a real panic, the tuple in hand is lost (unless a rollback or a
                     // replay brings it back); the rest of the batch waits.
-                    stash_rest(
-                        &mut self.inbox,
-                        (link, self.core.gen),
-                        tuples,
-                        (&trees, &tree_ends),
-                    );
+                    self.inbox
+                        .put_back_rest((link, self.core.gen), tuples, (&trees, &tree_ends));
                     return Err(("execute", f));
                 }
             }
@@ -311,45 +271,20 @@ impl<B: Bolt> BoltTask<B> {
                 source: Some(&input.source),
                 acks: &mut self.core.acks,
             };
-            // A task that has seen an `Err` fingerprints its inputs from then on, to count a
-            // replayed tuple's attempts and keep its payload; encoding every tuple of every
-            // task would cost more than the rest of the hot path.
-            let payload = if self.careful {
-                rmp_serde::to_vec(&value).ok()
-            } else {
-                None
-            };
+            let payload = self.failures.payload_of(&value);
             let result = hook::call(|| bolt.execute(value, &mut collector));
             match result {
                 Ok(()) => self.core.acks.end_input(true),
                 Err(HookFailure::Error(error)) => {
-                    self.careful = true;
-                    self.failed += 1;
                     self.core.metrics.add_outcomes(0, 1, 0, 0);
-                    let attempts = match &payload {
-                        Some(p) => {
-                            let n = self.attempts.entry(fingerprint(p)).or_insert(0);
-                            *n += 1;
-                            *n
-                        }
-                        None => 1,
-                    };
-                    let give_up =
-                        !tracking || attempts >= self.core.env.config.max_tuple_attempts.max(1);
-                    if give_up {
-                        // Given up on: a dead letter with its MessagePack payload (empty for
-                        // the first failure a task sees, before it fingerprints), and the
-                        // tree is acked so the spout stops replaying it.
-                        if self.dead_letters.len() < DEAD_LETTERS_KEPT {
-                            self.dead_letters.push(DeadLetter {
-                                component: self.core.env.ctx.component.to_string(),
-                                task: self.core.env.ctx.task,
-                                payload: payload.unwrap_or_default(),
-                                error,
-                                attempts,
-                            });
-                        }
-                    }
+                    let env = &self.core.env;
+                    let give_up = self.failures.failed(
+                        payload,
+                        error,
+                        tracking,
+                        env.config.max_tuple_attempts,
+                        (&env.ctx.component, env.ctx.task),
+                    );
                     // Given up on, the tree is acked so the spout stops replaying it; else
                     // Storm's `fail`: the spout replays the tree.
                     self.core.acks.end_input(give_up);
@@ -358,12 +293,8 @@ impl<B: Bolt> BoltTask<B> {
                 Err(panic) => {
                     // The rest of the batch waits for the fresh instance (without a rollback
                     // nothing else would bring it back).
-                    stash_rest(
-                        &mut self.inbox,
-                        (link, self.core.gen),
-                        tuples,
-                        (&trees, &tree_ends),
-                    );
+                    self.inbox
+                        .put_back_rest((link, self.core.gen), tuples, (&trees, &tree_ends));
                     return Err(("execute", panic));
                 }
             }
@@ -427,8 +358,8 @@ impl<B: Bolt> BoltTask<B> {
     fn report_done(&mut self, record: Option<TaskRecord>) {
         let outcomes = Outcomes {
             executed: self.executed,
-            failed: self.failed,
-            dead_letters: std::mem::take(&mut self.dead_letters),
+            failed: self.failures.failed,
+            dead_letters: std::mem::take(&mut self.failures.dead_letters),
             ..Outcomes::default()
         };
         self.core.report_done(outcomes, record);
@@ -468,38 +399,6 @@ impl<B: Bolt> BoltTask<B> {
         self.core.phase = Phase::Running;
         self.schedule_drain(ctx);
     }
-}
-
-/// Puts what is left of a batch (tuple `i` onwards, with its trees) back in front of the
-/// inbox, for a fresh instance or for when the outputs have credit again. Its credit went
-/// back when the batch was taken.
-fn stash_rest<T>(
-    inbox: &mut Inbox<T>,
-    (link, gen): (u32, u64),
-    rest: impl Iterator<Item = (usize, (T, u64))>,
-    (trees, tree_ends): (&[(u64, u64)], &[u32]),
-) {
-    let mut batch = Batch::with_capacity(0);
-    for (i, (value, origin)) in rest {
-        if !tree_ends.is_empty() {
-            let start = if i == 0 { 0 } else { tree_ends[i - 1] as usize };
-            let end = tree_ends.get(i).map_or(start, |&e| e as usize);
-            batch
-                .trees
-                .extend_from_slice(trees.get(start..end).unwrap_or(&[]));
-            batch.tree_ends.push(batch.trees.len() as u32);
-        }
-        batch.push(value, origin);
-    }
-    if !batch.is_empty() {
-        inbox.unpop((link, gen, Item::Remainder(batch)));
-    }
-}
-
-fn fingerprint(bytes: &[u8]) -> u64 {
-    let mut h = rustc_hash::FxHasher::default();
-    bytes.hash(&mut h);
-    h.finish()
 }
 
 impl<B: Bolt> Actor for BoltTask<B> {

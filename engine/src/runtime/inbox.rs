@@ -63,6 +63,53 @@ impl<T> Inbox<T> {
         self.held.push_back(arrival);
     }
 
+    /// Barrier `id` arrived on `link`: alignment starts, or a newer barrier replaces one
+    /// abandoned (its checkpoint never completed), or the link is marked as aligned.
+    pub(crate) fn barrier(&mut self, link: u32, id: u64) {
+        let links = self.closed.len();
+        let a = self.alignment.get_or_insert_with(|| Alignment {
+            id,
+            seen: vec![false; links],
+        });
+        if a.id < id {
+            *a = Alignment {
+                id,
+                seen: vec![false; links],
+            };
+        }
+        if a.id == id {
+            if let Some(s) = a.seen.get_mut(link as usize) {
+                *s = true;
+            }
+        }
+    }
+
+    /// Puts what is left of a batch of `link` (tuple `i` onwards, with the trees of the whole
+    /// batch) back in front, for a fresh instance or for when the outputs have credit again.
+    /// Its credit went back when the batch was taken.
+    pub(crate) fn put_back_rest(
+        &mut self,
+        (link, gen): (u32, u64),
+        rest: impl Iterator<Item = (usize, (T, u64))>,
+        (trees, tree_ends): (&[(u64, u64)], &[u32]),
+    ) {
+        let mut batch = Batch::with_capacity(0);
+        for (i, (value, origin)) in rest {
+            if !tree_ends.is_empty() {
+                let start = if i == 0 { 0 } else { tree_ends[i - 1] as usize };
+                let end = tree_ends.get(i).map_or(start, |&e| e as usize);
+                batch
+                    .trees
+                    .extend_from_slice(trees.get(start..end).unwrap_or(&[]));
+                batch.tree_ends.push(batch.trees.len() as u32);
+            }
+            batch.push(value, origin);
+        }
+        if !batch.is_empty() {
+            self.unpop((link, gen, Item::Remainder(batch)));
+        }
+    }
+
     /// True when `link` delivered the barrier being aligned.
     pub(crate) fn is_aligned_link(&self, link: u32) -> bool {
         self.alignment

@@ -1,13 +1,16 @@
 //! The task core: plain structs that know nothing of actix, so a test can drive them.
 //!
 //! - `ack_tracker`: one task's side of the tuple trees (anchors, edge ids, held acks).
+//! - `failures`: a bolt's failed inputs: attempts across replays, dead letters.
 //! - `progress`: where a spout task is in its input (replays, rewinds, commits).
 //! - `outbox`: everything a task emits, in layers: route, batch, credited [`Link`].
 
 mod ack_tracker;
+mod failures;
 mod outbox;
 mod progress;
 
 pub(crate) use ack_tracker::{AckTracker, Stamp};
+pub(crate) use failures::Failures;
 pub(crate) use outbox::{Link, OutEdge, Output};
 pub(crate) use progress::Progress;
