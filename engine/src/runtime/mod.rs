@@ -16,17 +16,20 @@
 //!     batch (one lazily allocated open batch per consumer task, sent when full or after the
 //!     linger) -> credited link (at most `max_batches_in_flight` batches in flight per link,
 //!     the rest pending, barriers and end-of-stream queued behind data) over a `Link`.
-//! - `actix`: what ties the core to actors: `LocalLink`, the in-process `Link` into a consumer
-//!   task's mailbox. A link to another process is another `Link`, with nothing above it
-//!   changed.
+//!   - `core::progress` (a spout's position, replays and commits) and `core::failures` (a
+//!     bolt's failed inputs: attempts across replays, dead letters).
+//! - `actix`: the shells that run the core as actors. `LocalLink` is the in-process `Link`
+//!   into a consumer task's mailbox (a link to another process is another `Link`, with
+//!   nothing above it changed). `spout_task` and `bolt_task` are the executors, each a folder:
+//!   `mod.rs` for what the task does, `messages.rs` for the actix messages it answers. A spout
+//!   task polls `next_tuple` while it has credit; a bolt task executes its inbox while its
+//!   outputs have credit and returns one credit per executed batch.
+//! - `task_core`: what both executors hold (identity, outbox, ack tracker, generation, phase,
+//!   metrics) and the wiring, restart and reporting steps they share; each executor keeps
+//!   only what differs beside it.
 //! - `inbox`: a bolt task's queued input, with generations and barrier alignment.
 //! - `chaos`: failure injection inside the executor.
 //! - `launch` and `node`: start every task, then wire it to its neighbours.
-//! - `spout_task` and `bolt_task`: the executors. A spout task polls `next_tuple` while it has
-//!   credit; a bolt task executes its inbox while its outputs have credit and returns one credit
-//!   per executed batch. Both hold a `task_core::TaskCore` (identity, outbox, ack tracker,
-//!   generation, phase, metrics, and the wiring, restart and reporting steps they share) and
-//!   only what differs beside it.
 //! - `hook`: user code runs under `catch_unwind`; a panic becomes an error naming the task.
 //! - `metrics` and `live`: what a task measures about itself (metrics facade, execute latency,
 //!   capacity, end-to-end latency) and the counters progress displays read.
@@ -52,7 +55,6 @@
 
 mod acker;
 mod actix;
-mod bolt_task;
 mod chaos;
 mod checkpoint;
 mod controller;
@@ -67,7 +69,6 @@ mod local;
 mod metrics;
 mod node;
 mod run_report;
-mod spout_task;
 mod stats;
 mod supervisor;
 mod task_core;

@@ -9,9 +9,8 @@ use actix::{Actor, Addr, ArbiterHandle, Recipient};
 use crossbeam_channel::Sender;
 
 use super::acker::{AckOps, TreeDone};
-use super::bolt_task::{BoltFactory, BoltTask};
+use super::actix::{BoltFactory, BoltTask, SpoutFactory, SpoutTask};
 use super::env::TaskEnv;
-use super::spout_task::{SpoutFactory, SpoutTask};
 use super::stats::TaskEvent;
 use super::wire::{EdgeSpec, InputLink, Wire};
 use crate::component::{Bolt, Spout, TaskContext};

@@ -7,21 +7,23 @@
 //! checkpointing modes a rollback to the last complete checkpoint). The actor, its address and
 //! the links to it stay the same throughout.
 
+mod messages;
+
 use std::sync::Arc;
 use std::time::Instant;
 
 use actix::{Actor, AsyncContext, Context, Handler, Message};
 
-use super::chaos::{ChaosMemory, ChaosMonkey};
-use super::checkpoint::TaskRecord;
-use super::core::Failures;
-use super::env::TaskEnv;
-use super::hook::{self, HookFailure};
-use super::inbox::{Arrival, Inbox, Item};
-use super::metrics::TaskMetrics;
-use super::task_core::{Outcomes, Phase, TaskCore};
-use super::wire::{InputLink, Wire};
 use crate::component::{collector::origin_of, Bolt, BoltCollector};
+use crate::runtime::chaos::{ChaosMemory, ChaosMonkey};
+use crate::runtime::checkpoint::TaskRecord;
+use crate::runtime::core::Failures;
+use crate::runtime::env::TaskEnv;
+use crate::runtime::hook::{self, HookFailure};
+use crate::runtime::inbox::{Arrival, Inbox, Item};
+use crate::runtime::metrics::TaskMetrics;
+use crate::runtime::task_core::{Outcomes, Phase, TaskCore};
+use crate::runtime::wire::{InputLink, Wire};
 use crate::transport::codec::decode_batch;
 use crate::transport::message::{Control, Credit, Inbound, Payload, Restart};
 use crate::transport::Batch;
@@ -398,101 +400,5 @@ impl<B: Bolt> BoltTask<B> {
         }
         self.core.phase = Phase::Running;
         self.schedule_drain(ctx);
-    }
-}
-
-impl<B: Bolt> Actor for BoltTask<B> {
-    type Context = Context<Self>;
-}
-
-impl<B: Bolt> Handler<Wire<B::Output>> for BoltTask<B> {
-    type Result = ();
-
-    fn handle(&mut self, wire: Wire<B::Output>, ctx: &mut Context<Self>) {
-        self.core.wire(wire.edges, &wire.streams);
-        self.inbox.reopen(wire.inputs.len(), &[]);
-        self.inputs = wire.inputs;
-        if let Err((hook, f)) = self.build() {
-            return self.crash(hook, f);
-        }
-        self.core.phase = Phase::Running;
-        // Input may have arrived before the wiring.
-        self.schedule_drain(ctx);
-    }
-}
-
-impl<B: Bolt> Handler<Inbound<B::Input>> for BoltTask<B> {
-    type Result = ();
-
-    fn handle(&mut self, msg: Inbound<B::Input>, ctx: &mut Context<Self>) {
-        let item = match msg.payload {
-            Payload::Batch(b) => Item::Batch(b),
-            Payload::Encoded(bytes) => match decode_batch(&bytes) {
-                Ok(b) => Item::Batch(b),
-                Err(e) => {
-                    return self
-                        .core
-                        .env
-                        .report_fatal("decode", &HookFailure::Error(e.to_string()))
-                }
-            },
-            Payload::Barrier(id) => Item::Barrier(id),
-            Payload::Eos => Item::Eos,
-        };
-        if msg.gen < self.core.gen {
-            if matches!(item, Item::Batch(_)) {
-                self.return_credit(msg.link);
-            }
-            return;
-        }
-        let arrival: Arrival<B::Input> = (msg.link, msg.gen, item);
-        self.inbox.push(arrival);
-        if self.core.phase == Phase::Running {
-            self.schedule_drain(ctx);
-        }
-    }
-}
-
-impl<B: Bolt> Handler<Drain> for BoltTask<B> {
-    type Result = ();
-
-    fn handle(&mut self, _: Drain, ctx: &mut Context<Self>) {
-        self.drain_scheduled = false;
-        self.drain(ctx);
-    }
-}
-
-impl<B: Bolt> Handler<Credit> for BoltTask<B> {
-    type Result = ();
-
-    fn handle(&mut self, credit: Credit, ctx: &mut Context<Self>) {
-        let unblocked = self.core.out.credit(credit.edge, credit.target);
-        match self.core.phase {
-            Phase::Running if unblocked => self.schedule_drain(ctx),
-            Phase::Draining => self.maybe_done(ctx),
-            _ => {}
-        }
-    }
-}
-
-impl<B: Bolt> Handler<Control> for BoltTask<B> {
-    type Result = ();
-
-    fn handle(&mut self, control: Control, ctx: &mut Context<Self>) {
-        match control {
-            // Bolts drain when their inputs end; spouts start checkpoints.
-            Control::Drain | Control::Checkpoint(_) => {}
-            Control::Restart(r) => self.restart(r, ctx),
-            Control::Committed(id) => {
-                // The checkpoint holds the effect of these inputs: their acks may go out.
-                self.core.acks.committed(id);
-                self.core.send_acks();
-                if let Some(bolt) = self.bolt.as_mut() {
-                    if let Err(f) = hook::call(|| bolt.commit(id)) {
-                        self.crash("commit", f);
-                    }
-                }
-            }
-        }
     }
 }

@@ -1,29 +1,26 @@
 //! The executor of one spout task: an actix actor that polls `next_tuple` while it has credit.
 
+mod messages;
+
+use messages::{yield_then_poll, Poll};
+
 use std::sync::Arc;
 use std::time::Instant;
 
 use actix::fut::ActorFutureExt;
 use actix::{Actor, AsyncContext, Context, Handler, Message};
 
-use super::acker::TreeDone;
-use super::checkpoint::TaskRecord;
-use super::core::Progress;
-use super::env::TaskEnv;
-use super::hook::{self, HookFailure};
-use super::metrics::TaskMetrics;
-use super::task_core::{Outcomes, Phase, TaskCore};
-use super::wire::Wire;
 use crate::component::{collector::origin_of, Spout, SpoutCollector};
+use crate::runtime::acker::TreeDone;
+use crate::runtime::checkpoint::TaskRecord;
+use crate::runtime::core::Progress;
+use crate::runtime::env::TaskEnv;
+use crate::runtime::hook::{self, HookFailure};
+use crate::runtime::metrics::TaskMetrics;
+use crate::runtime::task_core::{Outcomes, Phase, TaskCore};
+use crate::runtime::wire::Wire;
 use crate::transport::message::{Control, Credit, Restart};
 use crate::Guarantee;
-
-/// Poll the spout again.
-struct Poll;
-
-impl Message for Poll {
-    type Result = ();
-}
 
 /// Builds a fresh spout instance for a task (at start, and on restart).
 pub(crate) type SpoutFactory<S> = Arc<dyn Fn() -> S + Send + Sync>;
@@ -442,84 +439,5 @@ impl<S: Spout> SpoutTask<S> {
         let record = self.final_record.clone();
         self.core.phase = Phase::Done;
         self.report_done(record);
-    }
-}
-
-/// Polls again once every other task of the worker has had its turn.
-fn yield_then_poll<S: Spout>(ctx: &mut Context<SpoutTask<S>>) {
-    let yielded = actix::fut::wrap_future::<_, SpoutTask<S>>(tokio::task::yield_now());
-    ctx.spawn(yielded.map(|(), task, ctx| {
-        task.poll_scheduled = false;
-        task.poll(ctx);
-    }));
-}
-
-impl<S: Spout> Actor for SpoutTask<S> {
-    type Context = Context<Self>;
-}
-
-impl<S: Spout> Handler<Wire<S::Output>> for SpoutTask<S> {
-    type Result = ();
-
-    fn handle(&mut self, wire: Wire<S::Output>, ctx: &mut Context<Self>) {
-        self.core.wire(wire.edges, &wire.streams);
-        if let Err((hook, f)) = self.build() {
-            return self.fail(hook, f, ctx);
-        }
-        self.core.phase = Phase::Running;
-        self.schedule_poll(ctx);
-    }
-}
-
-impl<S: Spout> Handler<Poll> for SpoutTask<S> {
-    type Result = ();
-
-    fn handle(&mut self, _: Poll, ctx: &mut Context<Self>) {
-        self.poll_scheduled = false;
-        self.poll(ctx);
-    }
-}
-
-impl<S: Spout> Handler<TreeDone> for SpoutTask<S> {
-    type Result = ();
-
-    fn handle(&mut self, done: TreeDone, ctx: &mut Context<Self>) {
-        self.tree_done(done, ctx);
-    }
-}
-
-impl<S: Spout> Handler<Credit> for SpoutTask<S> {
-    type Result = ();
-
-    fn handle(&mut self, credit: Credit, ctx: &mut Context<Self>) {
-        let unblocked = self.core.out.credit(credit.edge, credit.target);
-        match self.core.phase {
-            Phase::Running if unblocked => self.schedule_poll(ctx),
-            Phase::Draining => self.maybe_done(ctx),
-            _ => {}
-        }
-    }
-}
-
-impl<S: Spout> Handler<Control> for SpoutTask<S> {
-    type Result = ();
-
-    fn handle(&mut self, control: Control, ctx: &mut Context<Self>) {
-        match control {
-            Control::Drain => {
-                self.drained = true;
-                if self.core.phase == Phase::Running {
-                    if let Some(spout) = self.spout.as_mut() {
-                        if let Err(f) = hook::call_infallible(|| spout.deactivate()) {
-                            return self.fail("deactivate", f, ctx);
-                        }
-                    }
-                    self.seal(ctx);
-                }
-            }
-            Control::Checkpoint(id) => self.checkpoint(id, ctx),
-            Control::Committed(id) => self.committed(id, ctx),
-            Control::Restart(r) => self.restart(r, ctx),
-        }
     }
 }
