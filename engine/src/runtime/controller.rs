@@ -443,6 +443,7 @@ impl Controller {
             dead_letters,
             rollbacks: self.rollbacks,
             checkpoints: self.checkpoints,
+            interrupted: None,
         }
     }
 }

@@ -103,7 +103,7 @@ pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRu
     config.live = Some(live.clone());
     let progress = Progress::start("readings", total, move || live.spout_emitted());
     let report = LocalCluster::new(config)
-        .run(topology)
+        .run_until_signal(topology)
         .map_err(|e| CliError::new(e.to_string()))?;
     drop(progress);
     let readings = report.component("alarm").map_or(0, |c| c.executed);
@@ -128,6 +128,9 @@ pub(crate) fn summary_line(run: &SensorRun) -> String {
     );
     if let Some(m) = &run.malformed {
         line.push_str(&format!("; {} malformed lines skipped", m.count()));
+    }
+    if let Some(signal) = run.report.interrupted {
+        line.push_str(&format!("; interrupted by {signal}"));
     }
     line
 }
