@@ -96,7 +96,7 @@ pub use component::{
 };
 pub use error::{BuildError, ComponentError, RunError, TaskId};
 pub use runtime::{
-    ComponentReport, DeadLetter, LiveCounters, LocalCluster, RunReport, RunningTopology,
+    ComponentReport, DeadLetter, LiveCounters, LocalCluster, RunReport, RunningTopology, StopSignal,
 };
 pub use topology::{
     key_hash, BoltDeclarer, Chaos, Config, CustomGrouping, Guarantee, StateBackend, Strategy,

@@ -14,7 +14,7 @@ use squall::{
 use tokio::sync::mpsc;
 
 use super::ledger::{Ledger, Position};
-use super::{BrokerError, Endpoint};
+use super::{BrokerError, ConnectionState, Endpoint};
 use crate::Malformed;
 
 /// One message handed from a client thread to its spout.
@@ -58,6 +58,8 @@ pub struct ClientLink {
     /// (MQTT in-flight window, JetStream max ack pending, Redis read count). When it closes the
     /// spout has closed: the client settles what is queued and returns.
     pub settles: mpsc::UnboundedReceiver<Settle>,
+    /// Where the client says that it connected, or cannot reach the broker.
+    pub connection: ConnectionState,
 }
 
 /// The client side of a broker spout; `run` is called on a thread of its own.
@@ -105,6 +107,9 @@ struct Limits {
 /// make it finish, once every emitted tuple is settled.
 pub struct BrokerSpout<T> {
     subscriber: Arc<dyn Subscriber>,
+    /// Shared by every task's client (clones share it), so that the rate limit on "cannot
+    /// reach" holds whatever the parallelism, and a watcher learns if any task connected.
+    connection: ConnectionState,
     malformed: Malformed,
     batch: usize,
     capacity: usize,
@@ -138,6 +143,7 @@ impl<T: Tuple> BrokerSpout<T> {
     /// A spout over `subscriber`; nothing connects until the task's `open`.
     pub fn new(subscriber: impl Subscriber) -> Self {
         BrokerSpout {
+            connection: ConnectionState::new(subscriber.endpoint()),
             subscriber: Arc::new(subscriber),
             malformed: Malformed::new(),
             batch: 256,
@@ -185,10 +191,17 @@ impl<T: Tuple> BrokerSpout<T> {
         self.subscriber.endpoint()
     }
 
+    /// Whether its clients reached the broker: keep a clone to tell, after a run, an input
+    /// that was empty from a broker that was never there.
+    pub fn connection(&self) -> &ConnectionState {
+        &self.connection
+    }
+
     fn start(&mut self, task: usize, tasks: usize) -> Result<(), BrokerError> {
         let (deliver, deliveries) = mpsc::channel(self.capacity);
         let (settle, settles) = mpsc::unbounded_channel();
         let subscriber = self.subscriber.clone();
+        let connection = self.connection.clone();
         let endpoint = subscriber.endpoint().to_string();
         let thread = std::thread::Builder::new()
             .name(format!(
@@ -199,6 +212,7 @@ impl<T: Tuple> BrokerSpout<T> {
                 let link = ClientLink {
                     deliveries: deliver,
                     settles,
+                    connection,
                 };
                 subscriber.run(task, tasks, link)
             })
@@ -235,6 +249,7 @@ impl<T> Clone for BrokerSpout<T> {
     fn clone(&self) -> Self {
         BrokerSpout {
             subscriber: self.subscriber.clone(),
+            connection: self.connection.clone(),
             malformed: self.malformed.clone(),
             batch: self.batch,
             capacity: self.capacity,

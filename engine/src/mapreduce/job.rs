@@ -188,10 +188,18 @@ where
             .spawn(topology)
             .and_then(|mut running| {
                 while !running.wait_for(every)? {
+                    if let Some(signal) = crate::runtime::stop_requested() {
+                        // No drain: a drained job would commit what it had as if complete.
+                        return Ok(Some(signal));
+                    }
                     progress(&tracker.progress());
                 }
-                running.join()
+                running.join().map(|_| None)
             });
+        if let Ok(Some(signal)) = result {
+            layout.remove_output();
+            return Err(JobError::Interrupted(signal));
+        }
         // A task that runs out of attempts aborts the job through the tracker; its bolt's
         // `Err` only fails that one tuple, so the run itself may still complete.
         let fatal = match result {

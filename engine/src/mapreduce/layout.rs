@@ -75,6 +75,12 @@ impl Layout {
             .map_err(|e| JobError::io("create", &success, e))
     }
 
+    /// Removes the output directory this job created, whatever it holds (an interrupted job);
+    /// best effort.
+    pub(crate) fn remove_output(&self) {
+        let _ = std::fs::remove_dir_all(&self.output);
+    }
+
     /// Removes the temporary area (job commit or abort); best effort.
     pub(crate) fn remove_temp(&self) {
         let _ = std::fs::remove_dir_all(&self.temp);

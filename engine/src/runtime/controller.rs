@@ -437,6 +437,7 @@ impl Controller {
             dead_letters,
             rollbacks: self.rollbacks,
             checkpoints: self.checkpoints,
+            interrupted: None,
         }
     }
 }

@@ -81,6 +81,35 @@ impl LocalCluster {
         running.shutdown()
     }
 
+    /// Runs a topology until it completes by itself or the process receives SIGINT or SIGTERM;
+    /// then drains it (as [`RunningTopology::shutdown`]) and returns its report, with
+    /// [`RunReport::interrupted`] naming the signal. A second signal ends the process at once
+    /// (see [`super::catch_stop_signals`]). Live topologies use it to run until told to stop.
+    ///
+    /// ```
+    /// # use squall::{Config, LocalCluster, Spout, SpoutCollector, ComponentError, TopologyBuilder};
+    /// # struct Once(bool);
+    /// # impl Spout for Once {
+    /// #     type Output = u64;
+    /// #     fn next_tuple(&mut self, out: &mut SpoutCollector<'_, u64>) -> Result<(), ComponentError> {
+    /// #         if !self.0 { out.emit(1); self.0 = true; }
+    /// #         Ok(())
+    /// #     }
+    /// #     fn is_finished(&self) -> bool { self.0 }
+    /// # }
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut builder = TopologyBuilder::new("once");
+    /// builder.set_spout("one", 1, || Once(false));
+    /// let report = LocalCluster::new(Config::default()).run_until_signal(builder.build()?)?;
+    /// assert_eq!(report.interrupted, None);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn run_until_signal(&self, topology: Topology) -> Result<RunReport, RunError> {
+        super::catch_stop_signals()?;
+        self.spawn(topology)?.until_signal()
+    }
+
     /// Starts a topology and returns at once; stop it with [`RunningTopology::shutdown`] or
     /// wait for it with [`RunningTopology::join`].
     pub fn spawn(&self, topology: Topology) -> Result<RunningTopology, RunError> {
@@ -178,6 +207,10 @@ fn start_ackers(config: &Config, arbiters: &[Arbiter]) -> Vec<Addr<Acker>> {
         .collect()
 }
 
+/// How often a run waiting for a stop signal looks at the flag: short against a person's
+/// patience, long against the controller's event handling.
+const SIGNAL_POLL: Duration = Duration::from_millis(20);
+
 /// A topology running in this process.
 pub struct RunningTopology {
     /// Supervises the tasks and coordinates checkpoints; holds every task's control address,
@@ -210,6 +243,21 @@ impl RunningTopology {
             return Err(e);
         }
         Ok(self.finish())
+    }
+
+    /// Waits until the topology completes by itself, or drains it as [`Self::shutdown`] does
+    /// once a stop signal has been received (see [`super::catch_stop_signals`]).
+    pub fn until_signal(mut self) -> Result<RunReport, RunError> {
+        loop {
+            if let Some(signal) = super::stop_requested() {
+                let mut report = self.shutdown()?;
+                report.interrupted = Some(signal);
+                return Ok(report);
+            }
+            if self.wait_for(SIGNAL_POLL)? {
+                return self.join();
+            }
+        }
     }
 
     /// Drains the topology: spouts stop emitting, in-flight tuples are processed, `finish`

@@ -19,6 +19,8 @@
 //! - `metrics` and `live`: what a task measures about itself (metrics facade, execute latency,
 //!   capacity, end-to-end latency) and the counters progress displays read.
 //! - `run_report`: what a completed run returns.
+//! - `signal`: SIGINT and SIGTERM as flags, so that the first one drains a run
+//!   ([`LocalCluster::run_until_signal`]) and a second one ends the process.
 //!
 //! # Failures
 //!
@@ -55,6 +57,7 @@ mod node;
 mod output;
 mod router;
 mod run_report;
+mod signal;
 mod spout_task;
 mod stats;
 mod supervisor;
@@ -67,3 +70,4 @@ pub use local::{LocalCluster, RunningTopology};
 pub(crate) use node::{BoltNode, Node, SpoutNode, Subscription};
 pub(crate) use output::Output;
 pub use run_report::{ComponentReport, DeadLetter, RunReport};
+pub use signal::{catch_stop_signals, stop_requested, StopSignal};

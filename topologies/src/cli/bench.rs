@@ -79,7 +79,7 @@ pub fn execute(args: &BenchArgs) -> Result<BenchOutcome, CliError> {
         live.spout_emitted()
     });
     let report = LocalCluster::new(config)
-        .run(topology)
+        .run_until_signal(topology)
         .map_err(|e| CliError::new(e.to_string()))?;
     drop(progress);
     let mut summary = report.summary(Some(pacing.rate()));

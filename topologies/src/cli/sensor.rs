@@ -4,6 +4,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use squall::{Config, LiveCounters, LocalCluster, RunReport};
+use squall_connectors::broker::ConnectionState;
 use squall_connectors::file::{Malformed, STDIN};
 
 use super::args::SensorArgs;
@@ -80,6 +81,13 @@ pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRu
             (ReadingSource::Simulated(sim), sensors, None)
         }
     };
+    let mut brokers = Vec::new();
+    if let ReadingSource::Live(spout) = &source {
+        brokers.push(("--input", spout.connection().clone()));
+    }
+    if let EventOutput::Live(sink) = &output {
+        brokers.push(("--output", sink.connection().clone()));
+    }
     let total = match &source {
         ReadingSource::Simulated(sim) => Some(u64::from(sim.sensors) * sim.samples),
         _ => None,
@@ -103,9 +111,12 @@ pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRu
     config.live = Some(live.clone());
     let progress = Progress::start("readings", total, move || live.spout_emitted());
     let report = LocalCluster::new(config)
-        .run(topology)
+        .run_until_signal(topology)
         .map_err(|e| CliError::new(e.to_string()))?;
     drop(progress);
+    if report.interrupted.is_none() {
+        require_reached(&brokers)?;
+    }
     let readings = report.component("alarm").map_or(0, |c| c.executed);
     Ok(SensorRun {
         report,
@@ -113,6 +124,23 @@ pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRu
         malformed,
         readings,
     })
+}
+
+/// A live input or output whose broker was never reached fails the run: it is not an empty
+/// run (its clients said so on stderr while they retried).
+fn require_reached(brokers: &[(&str, ConnectionState)]) -> Result<(), CliError> {
+    let missing: Vec<String> = brokers
+        .iter()
+        .filter(|(_, c)| !c.ever_connected())
+        .map(|(flag, c)| format!("{} ({flag} {})", c.address(), c.endpoint()))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::new(format!(
+        "never connected to {} before the run ended: is the broker running and listening there?",
+        missing.join(" nor to ")
+    )))
 }
 
 /// One line saying what the run did.
@@ -128,6 +156,9 @@ pub(crate) fn summary_line(run: &SensorRun) -> String {
     );
     if let Some(m) = &run.malformed {
         line.push_str(&format!("; {} malformed lines skipped", m.count()));
+    }
+    if let Some(signal) = run.report.interrupted {
+        line.push_str(&format!("; interrupted by {signal}"));
     }
     line
 }

@@ -38,7 +38,7 @@ pub(crate) fn run(args: &WordCountArgs) -> Result<(), CliError> {
     config.live = Some(live.clone());
     let progress = Progress::start("lines read", None, move || live.spout_emitted());
     let report = LocalCluster::new(config)
-        .run(topology)
+        .run_until_signal(topology)
         .map_err(|e| CliError::new(e.to_string()))?;
     drop(progress);
     let lines = report.component("split").map_or(0, |c| c.executed);
