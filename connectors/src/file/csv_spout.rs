@@ -2,6 +2,7 @@
 
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use csv::{ByteRecord, DeserializeErrorKind, ErrorKind, Reader, ReaderBuilder, StringRecord};
 use squall::{ComponentError, MessageId, Spout, SpoutCollector, State, TaskContext, Tuple};
@@ -55,7 +56,11 @@ use super::{FileError, Malformed};
 pub struct CsvSpout<T> {
     records: Records<T>,
     input: Option<Input>,
+    check: Option<Check<T>>,
 }
+
+/// A check on each parsed record: `Err(reason)` makes it a malformed line.
+type Check<T> = Arc<dyn Fn(&T) -> Result<(), String> + Send + Sync>;
 
 /// The open file: the reader, its header and a record buffer reused for every line.
 struct Input {
@@ -88,7 +93,18 @@ impl<T: Tuple> CsvSpout<T> {
         CsvSpout {
             records: Records::new(path.into()),
             input: None,
+            check: None,
         }
+    }
+
+    /// Checks every record that parsed: one that fails is reported and skipped like a
+    /// malformed line, with `reason`. Clones share the check (and whatever state it keeps).
+    pub fn with_check(
+        mut self,
+        check: impl Fn(&T) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
+        self.check = Some(Arc::new(check));
+        self
     }
 
     /// Counts skipped malformed lines in `counter` (keep a clone to read the count).
@@ -178,6 +194,7 @@ impl<T: Tuple> Clone for CsvSpout<T> {
         CsvSpout {
             records: self.records.unopened(),
             input: None,
+            check: self.check.clone(),
         }
     }
 }
@@ -242,7 +259,13 @@ impl<T: Tuple> Spout for CsvSpout<T> {
             }
             let line = input.line();
             input.record.trim();
-            match parse::<T>(&input.headers, &input.record) {
+            let parsed = parse::<T>(&input.headers, &input.record).and_then(|value| {
+                match (&self.check, &value) {
+                    (Some(check), Some(v)) => check(v).map(|()| value),
+                    _ => Ok(value),
+                }
+            });
+            match parsed {
                 Ok(Some(value)) => records.emit(out, value, line),
                 Ok(None) => {}
                 Err(reason) => records.malformed.skip(&records.path, line, &reason),

@@ -7,7 +7,8 @@
 //!   A malformed line is reported on stderr (`{path}: line {n}: {reason}; line skipped`),
 //!   counted in a shared [`Malformed`] counter, and skipped; the run goes on.
 //! - [`LinesSpout`]: the lines of several files as `String`s, spread over its tasks.
-//! - [`JsonLinesWriter`] and [`TsvWriter`]: sinks writing to a [`Destination`].
+//! - [`JsonLinesWriter`] and [`TsvWriter`]: sinks writing to a [`Destination`]; a file is
+//!   written as a [`StagedFile`] and appears, whole, when the sink's input has ended.
 //! - [`FileError`]: what fails a task (a missing file, a header-less CSV, an unwritable output),
 //!   always naming the file.
 //!
@@ -23,6 +24,7 @@ mod json_lines_writer;
 mod line_index;
 mod lines_spout;
 mod records;
+mod staged;
 #[cfg(test)]
 pub(crate) mod testing;
 mod tsv_writer;
@@ -34,6 +36,7 @@ pub use error::FileError;
 pub use json_lines_spout::JsonLinesSpout;
 pub use json_lines_writer::JsonLinesWriter;
 pub use lines_spout::LinesSpout;
+pub use staged::StagedFile;
 pub use tsv_writer::TsvWriter;
 
 /// The input path that means standard input (for [`CsvSpout`] and [`JsonLinesSpout`]).

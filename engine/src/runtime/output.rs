@@ -138,7 +138,9 @@ impl<T: Tuple> Output<T> {
                 .map(|tx| Target {
                     tx,
                     link,
-                    buf: Batch::with_capacity(batch_size),
+                    // Allocated by the first push: with P producers and P consumers there are
+                    // P*P links, most of them idle in a small run.
+                    buf: Batch::with_capacity(0),
                     credits,
                     pending: VecDeque::new(),
                 })
@@ -375,7 +377,7 @@ impl<T: Tuple> Output<T> {
         self.failure = None;
         for edge in &mut self.edges {
             for target in &mut edge.targets {
-                target.buf = Batch::with_capacity(self.batch_size);
+                target.buf = Batch::with_capacity(0);
                 target.pending.clear();
             }
         }
@@ -459,6 +461,10 @@ impl Shipper<'_> {
             target.buf.trees.extend_from_slice(t.child);
             target.buf.tree_ends.push(target.buf.trees.len() as u32);
         }
+        if target.buf.is_empty() {
+            // One allocation per batch, as before, but only for links that carry tuples.
+            target.buf.reserve(self.batch_size);
+        }
         target.buf.push(value, origin);
         *self.buffered += 1;
         if target.buf.len() >= self.batch_size {
@@ -468,7 +474,7 @@ impl Shipper<'_> {
 
     /// Sends the open batch of `target`, or queues it when the link has no credit.
     fn ship<T: Tuple>(&mut self, target: &mut Target<T>) {
-        let batch = std::mem::replace(&mut target.buf, Batch::with_capacity(self.batch_size));
+        let batch = std::mem::replace(&mut target.buf, Batch::with_capacity(0));
         *self.buffered -= batch.len();
         let payload = if self.encode {
             let mut bytes = Vec::new();

@@ -7,6 +7,7 @@
 
 mod args;
 pub mod bench;
+mod bounds;
 mod demo;
 mod endpoints;
 mod inputs;
@@ -26,6 +27,7 @@ pub use args::{
     BenchArgs, BenchTopology, Cli, Command, Guarantee, RunOptions, RunTopology, SensorArgs,
     WordCountArgs,
 };
+pub use bounds::{MAX_PARALLELISM, MAX_TASKS};
 pub use mapreduce::{CooccurrenceArgs, JobArgs, MapReduceJob, Method};
 
 /// A mistake of the user's, or a failed run: one sentence for stderr.

@@ -27,7 +27,10 @@ pub(crate) struct SensorRun {
 pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRun, CliError> {
     let mut config = Config::default();
     args.run.configure(&mut config)?;
-    let parallelism = args.parallelism.unwrap_or(config.workers).max(1);
+    let parallelism = args
+        .parallelism
+        .unwrap_or(config.workers.min(super::bounds::MAX_PARALLELISM))
+        .max(1);
     let live = endpoints::live_input(args)?;
     let (source, sensors, malformed) = match &args.input {
         Some(_) if live.is_some() => {
@@ -165,9 +168,15 @@ pub(crate) fn summary_line(run: &SensorRun) -> String {
 
 /// `squall run sensor-alarm`: events to stdout or `--output`, the rest to stderr.
 pub(crate) fn run(args: &SensorArgs) -> Result<(), CliError> {
+    if let Some(dir) = &args.report {
+        super::inputs::require_report_dir(dir)?;
+    }
     let output = match (endpoints::live_output(args)?, &args.output) {
         (Some(live), _) => live,
-        (None, Some(path)) => EventOutput::File(path.clone()),
+        (None, Some(path)) => {
+            super::inputs::require_writable(path)?;
+            EventOutput::File(path.clone())
+        }
         (None, None) => EventOutput::Stdout { limit: None },
     };
     let run = execute(args, output)?;

@@ -14,13 +14,27 @@ use crate::word_count::{CountsOutput, WordCountJob};
 pub(crate) fn run(args: &WordCountArgs) -> Result<(), CliError> {
     let mut config = Config::default();
     args.run.configure(&mut config)?;
+    for (flag, path) in args
+        .input
+        .iter()
+        .map(|p| ("--input", p))
+        .chain(args.output.iter().map(|p| ("--output", p)))
+    {
+        let text = path.to_string_lossy();
+        if let Some(scheme) = super::endpoints::unknown_scheme(&text) {
+            return Err(CliError::new(format!(
+                "{flag} {text}: unknown scheme {scheme}, expected a file path (word-count reads and writes files)"
+            )));
+        }
+    }
     let inputs = expand(&args.input)?;
-    let parallelism = args.parallelism.unwrap_or(config.workers).max(1);
+    let parallelism = args
+        .parallelism
+        .unwrap_or(config.workers.min(super::bounds::MAX_PARALLELISM))
+        .max(1);
     let output = match &args.output {
         Some(path) => {
-            // Fail now, not after counting everything.
-            std::fs::File::create(path)
-                .map_err(|e| CliError::new(format!("cannot create {}: {e}", path.display())))?;
+            super::inputs::require_writable(path)?;
             CountsOutput::File(path.clone())
         }
         None => CountsOutput::Stdout,

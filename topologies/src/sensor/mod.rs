@@ -99,8 +99,11 @@ impl SensorAlarm {
             }
             ReadingSource::Csv { path, malformed } => {
                 let (path, malformed) = (path.clone(), malformed.clone());
+                let admit = admit_sensors(self.sensors);
                 b.set_spout("readings", 1, move || {
-                    CsvSpout::<Reading>::new(path.clone()).with_malformed(malformed.clone())
+                    CsvSpout::<Reading>::new(path.clone())
+                        .with_malformed(malformed.clone())
+                        .with_check(admit.clone())
                 })
             }
             ReadingSource::Paced(sim, pacing) => {
@@ -119,7 +122,8 @@ impl SensorAlarm {
         // know how many streams there are, which may be more than N.
         let population = match &self.source {
             ReadingSource::Simulated(sim) | ReadingSource::Paced(sim, _) => sim.sensors,
-            ReadingSource::Csv { path, .. } => distinct_sensors(path).unwrap_or(sensors),
+            // The spout admits at most N distinct sensors.
+            ReadingSource::Csv { .. } => sensors,
             ReadingSource::Live(_) => sensors,
         };
         let mut alarm = b
@@ -141,6 +145,27 @@ impl SensorAlarm {
             .global_grouping(&leaks);
         debug_assert_eq!(leaks.name(), DEFAULT_STREAM);
         b.build()
+    }
+}
+
+/// A check admitting the readings of the first `sensors` distinct sensors in input order and
+/// refusing the others, so that M never exceeds N. Input order is file order (one spout task),
+/// so the same lines are refused in every run, and on a replay after a rollback: the sensors
+/// admitted are shared by every instance of the spout.
+fn admit_sensors(sensors: u32) -> impl Fn(&Reading) -> Result<(), String> + Clone {
+    let admitted = Arc::new(std::sync::Mutex::new(HashSet::new()));
+    move |r: &Reading| {
+        let mut admitted = admitted
+            .lock()
+            .map_err(|_| "the sensor set's lock is poisoned".to_string())?;
+        if admitted.contains(&r.sensor) || admitted.len() < sensors as usize {
+            admitted.insert(r.sensor);
+            return Ok(());
+        }
+        Err(format!(
+            "sensor {} is not among the first {sensors} distinct sensors of the input (--sensors {sensors})",
+            r.sensor
+        ))
     }
 }
 
