@@ -52,6 +52,7 @@
 
 #[cfg(feature = "broker")]
 pub mod broker;
+mod excerpt;
 #[cfg(feature = "file")]
 pub mod file;
 mod malformed;
