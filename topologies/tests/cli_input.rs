@@ -2,6 +2,7 @@
 //! clear error at once, and no message copies a huge field.
 #![allow(clippy::unwrap_used)]
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -207,4 +208,89 @@ fn invalid_utf8_in_a_sensor_line_costs_that_line() {
         "{stderr}"
     );
     assert_eq!(readings(&stderr), 2, "{stderr}");
+}
+
+/// Text with undecodable lines among good ones: the file's bytes, the good lines' text and the
+/// numbers of the bad lines.
+fn text_with_bad_lines(lines: u64) -> (Vec<u8>, String, BTreeSet<u64>) {
+    let (mut bytes, mut good, mut bad) = (Vec::new(), String::new(), BTreeSet::new());
+    for n in 1..=lines {
+        if n % 7 == 3 {
+            bytes.extend_from_slice(b"bad \xff\xfe words \x80\n");
+            bad.insert(n);
+        } else {
+            let line = format!("line {} of alpha beta{}\n", n, n % 5);
+            bytes.extend_from_slice(line.as_bytes());
+            good.push_str(&line);
+        }
+    }
+    (bytes, good, bad)
+}
+
+fn word_counts(text: &str) -> String {
+    let mut counts = std::collections::BTreeMap::<String, u64>::new();
+    for w in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        *counts.entry(w.to_lowercase()).or_default() += 1;
+    }
+    counts.iter().map(|(w, n)| format!("{w}\t{n}\n")).collect()
+}
+
+#[test]
+fn word_count_reports_and_skips_undecodable_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("mixed.txt");
+    let (bytes, good, bad) = text_with_bad_lines(200);
+    std::fs::write(&input, bytes).unwrap();
+    for parallelism in ["1", "3"] {
+        let out = squall(&[
+            "run",
+            "word-count",
+            "--input",
+            input.to_str().unwrap(),
+            "--parallelism",
+            parallelism,
+        ]);
+        assert_ok(&out, "word-count on undecodable lines");
+        assert_eq!(text(&out.stdout), word_counts(&good), "p {parallelism}");
+        let stderr = text(&out.stderr);
+        let reported: BTreeSet<u64> = skipped(&stderr)
+            .iter()
+            .map(|l| {
+                assert!(l.contains("mixed.txt: line ") && l.contains("UTF-8"), "{l}");
+                l.split("line ")
+                    .nth(1)
+                    .unwrap()
+                    .split(':')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(reported, bad, "p {parallelism}:\n{stderr}");
+        assert_eq!(skipped(&stderr).len(), bad.len(), "each once:\n{stderr}");
+    }
+}
+
+#[test]
+fn word_count_on_a_binary_file_counts_what_decodes() {
+    let ls = Path::new("/bin/ls");
+    if !ls.exists() {
+        return;
+    }
+    let out = squall(&[
+        "run",
+        "word-count",
+        "--input",
+        "/bin/ls",
+        "--parallelism",
+        "2",
+    ]);
+    assert_ok(&out, "word-count /bin/ls");
+    let stderr = text(&out.stderr);
+    assert!(!skipped(&stderr).is_empty(), "{stderr}");
+    assert!(!text(&out.stdout).is_empty());
 }

@@ -16,6 +16,7 @@
 //! factory as `move || spout.clone()`. Files are opened in the task's `open` or `prepare`.
 
 mod csv_de;
+mod csv_field;
 mod csv_reader;
 mod csv_spout;
 mod destination;
