@@ -7,10 +7,12 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+#[cfg(any(feature = "file", feature = "broker"))]
 use crate::excerpt::shorten;
 
 /// The longest reason a report prints: reasons quote input (a serde message may hold a whole
 /// value), and one bad record must not flood stderr.
+#[cfg(any(feature = "file", feature = "broker"))]
 const MAX_REASON: usize = 3 * crate::excerpt::QUOTED;
 
 /// Shared counter of skipped malformed input records (file lines or broker messages); clones
