@@ -139,7 +139,9 @@ pub struct SensorArgs {
     /// A reading is in alarm when value >= level.
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub level: f64,
-    /// Readings CSV (header sensor,seq,value) instead of simulated sensors; `-` reads stdin; or
+    /// Readings CSV (header sensor,seq,value, columns in any order; one reading per line, no
+    /// quoting) instead of simulated sensors; `-` reads stdin. An empty file or another header
+    /// is an error; a malformed line (a NaN or infinite value too) is reported and skipped. Or
     /// a live input: mqtt://HOST:PORT/TOPIC, nats://HOST:PORT/SUBJECT[?stream=S],
     /// redis://HOST:PORT/STREAMKEY (JSON readings; `?format=msgpack`).
     #[arg(long)]

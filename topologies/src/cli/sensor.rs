@@ -5,14 +5,14 @@ use std::sync::Arc;
 
 use squall::{Config, LiveCounters, LocalCluster, RunReport};
 use squall_connectors::broker::ConnectionState;
-use squall_connectors::file::{Malformed, STDIN};
+use squall_connectors::file::{CsvReader, Malformed, STDIN};
 
 use super::args::SensorArgs;
 use super::inputs::require_file;
 use super::progress::Progress;
 use super::{endpoints, latency, prometheus, recovery, CliError};
 use crate::sensor::{
-    distinct_sensors, EventCounts, EventOutput, ReadingSource, SensorAlarm, Simulation,
+    distinct_sensors, EventCounts, EventOutput, Reading, ReadingSource, SensorAlarm, Simulation,
 };
 
 /// What a sensor-alarm run produced, for the caller to summarise.
@@ -48,7 +48,13 @@ pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRu
                 ));
             }
             let sensors = match args.sensors {
-                Some(n) => n,
+                Some(n) if stdin => n,
+                Some(n) => {
+                    // A wrong header is one error now, not a failing task restarted until the
+                    // supervisor gives up (counting the sensors checks it too).
+                    CsvReader::<Reading>::open(path).map_err(|e| CliError::new(e.to_string()))?;
+                    n
+                }
                 None if stdin => {
                     return Err(CliError::new(
                         "--input - (standard input) needs --sensors: the sensors cannot be counted before the readings arrive",

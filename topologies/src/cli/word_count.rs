@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use squall::{Config, LiveCounters, LocalCluster};
+use squall_connectors::file::Malformed;
 
 use super::args::WordCountArgs;
 use super::inputs::expand;
@@ -44,7 +45,10 @@ pub(crate) fn run(args: &WordCountArgs) -> Result<(), CliError> {
         parallelism,
         output,
     };
-    let topology = job.topology().map_err(|e| CliError::new(e.to_string()))?;
+    let malformed = Malformed::new();
+    let topology = job
+        .topology_counting(malformed.clone())
+        .map_err(|e| CliError::new(e.to_string()))?;
     if let Some(addr) = args.run.metrics_addr {
         prometheus::serve(addr)?;
     }
@@ -57,10 +61,17 @@ pub(crate) fn run(args: &WordCountArgs) -> Result<(), CliError> {
     drop(progress);
     let lines = report.component("split").map_or(0, |c| c.executed);
     let totals = report.component("count").map_or(0, |c| c.emitted);
-    eprintln!(
+    let mut summary = format!(
         "word-count: {lines} lines, {totals} distinct words in {:.2}s",
         report.elapsed.as_secs_f64()
     );
+    if malformed.count() > 0 {
+        summary.push_str(&format!(
+            "; {} lines skipped as not UTF-8",
+            malformed.count()
+        ));
+    }
+    eprintln!("{summary}");
     if let Some(line) = recovery::line(&report) {
         eprintln!("{line}");
     }

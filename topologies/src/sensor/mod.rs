@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use squall::{Bolt, BuildError, Topology, TopologyBuilder, DEFAULT_STREAM};
 use squall_connectors::broker::BrokerSpout;
-use squall_connectors::file::{CsvSpout, Malformed};
+use squall_connectors::file::{CsvLine, CsvReader, CsvSpout, FileError, Malformed};
 
 use crate::bench::{PacedSpout, Pacing, SensorReadings};
 
@@ -170,26 +170,17 @@ fn admit_sensors(sensors: u32) -> impl Fn(&Reading) -> Result<(), String> + Clon
 }
 
 /// The number of distinct sensors in a readings CSV (N when `--sensors` is not given).
-/// Lines that do not parse are ignored here; the spout reports them.
-pub fn distinct_sensors(path: &Path) -> std::io::Result<u32> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| std::io::Error::other(format!("cannot open {}: {e}", path.display())))?;
-    let headers = reader
-        .headers()
-        .map_err(|e| std::io::Error::other(format!("cannot read {}: {e}", path.display())))?
-        .clone();
+/// Lines that do not parse are ignored here; the spout reports them. `-` reads standard input
+/// (which the spout then cannot read again). Fails as the spout would
+/// on a file it cannot open or whose header is not `sensor,seq,value`.
+pub fn distinct_sensors(path: &Path) -> Result<u32, FileError> {
+    let mut reader = CsvReader::<Reading>::open(path)?;
     let mut seen = HashSet::new();
-    for record in reader.records().flatten() {
+    while let Some(line) = reader.read()? {
         // Count only lines the spout will accept: a malformed line is skipped, not a sensor.
-        if record.len() != headers.len() {
-            continue;
-        }
-        if let Ok(r) = record.deserialize::<Reading>(Some(&headers)) {
+        if let CsvLine::Record(r) = line {
             seen.insert(r.sensor);
         }
     }
-    Ok(seen.len() as u32)
+    Ok(u32::try_from(seen.len()).unwrap_or(u32::MAX))
 }
