@@ -71,6 +71,9 @@ pub(crate) fn run(args: &WordCountArgs) -> Result<(), CliError> {
             malformed.count()
         ));
     }
+    if squall::runtime::stop_requested().is_some() {
+        summary.push_str("; interrupted, so the partial counts were not written");
+    }
     eprintln!("{summary}");
     if let Some(line) = recovery::line(&report) {
         eprintln!("{line}");

@@ -64,6 +64,13 @@ impl Bolt for SortedCountsSink {
     }
 
     fn finish(&mut self, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
+        let partial = squall::runtime::stop_requested().is_some();
+        if partial && !matches!(self.output, CountsOutput::Collect(_)) {
+            // Drained by a signal: the totals cover part of the input only. Written out they
+            // would look like a complete result, so nothing is written (an existing file stays
+            // as it was).
+            return Ok(());
+        }
         let mut counts: Vec<WordCount> = std::mem::take(&mut self.counts).into_iter().collect();
         counts.sort_unstable();
         let write = |w: &mut dyn Write| -> std::io::Result<()> {
