@@ -91,8 +91,8 @@ pub mod topology;
 pub mod transport;
 
 pub use component::{
-    Anchor, Bolt, BoltCollector, DirectEmitError, MessageId, Source, Spout, SpoutCollector, State,
-    TaskContext, Tuple, UndeclaredStream,
+    Anchor, Bolt, BoltCollector, DirectEmitError, MessageId, Source, Spout, SpoutCollector,
+    SpoutWaker, State, TaskContext, Tuple, UndeclaredStream,
 };
 pub use error::{BuildError, ComponentError, RunError, TaskId};
 pub use runtime::{

@@ -17,4 +17,5 @@ mod sensor;
 mod spout_commit;
 mod supervision;
 mod validation;
+mod waking;
 mod word_count;

@@ -152,10 +152,7 @@ fn an_interrupted_word_count_leaves_an_existing_output_untouched() {
     std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(143), "{rest}");
-    assert!(
-        rest.contains("partial counts were not written"),
-        "{rest}"
-    );
+    assert!(rest.contains("partial counts were not written"), "{rest}");
     assert_eq!(std::fs::read_to_string(&precious).unwrap(), "precious\t1\n");
     assert_eq!(names(dir.path()), ["a.txt", "b.txt", "precious.tsv"]);
 

@@ -19,6 +19,7 @@
 
 mod backoff;
 mod connection;
+mod deliveries;
 mod endpoint;
 mod error;
 mod format;
@@ -28,6 +29,7 @@ mod spout;
 
 pub use backoff::Backoff;
 pub use connection::ConnectionState;
+pub use deliveries::Deliveries;
 pub use endpoint::{Endpoint, Scheme};
 pub use error::BrokerError;
 pub use format::Format;

@@ -14,7 +14,7 @@ use squall::{
 use tokio::sync::mpsc;
 
 use super::ledger::{Ledger, Position};
-use super::{BrokerError, ConnectionState, Endpoint};
+use super::{BrokerError, ConnectionState, Deliveries, Endpoint};
 use crate::Malformed;
 
 /// One message handed from a client thread to its spout.
@@ -50,9 +50,9 @@ pub enum Replay {
 /// The two ends a client thread holds.
 #[derive(Debug)]
 pub struct ClientLink {
-    /// Deliveries to the spout. Bounded: when the spout falls behind, the client stops reading
-    /// and the broker holds the messages (backpressure reaches the broker).
-    pub deliveries: mpsc::Sender<Delivery>,
+    /// Deliveries to the spout, waking its task. Bounded: when the spout falls behind, the
+    /// client stops reading and the broker holds the messages (backpressure reaches the broker).
+    pub deliveries: Deliveries,
     /// Verdicts from the spout. Unbounded on purpose: the spout must never block, and the
     /// verdicts in flight are bounded by the deliveries not yet settled, which the broker caps
     /// (MQTT in-flight window, JetStream max ack pending, Redis read count). When it closes the
@@ -197,7 +197,9 @@ impl<T: Tuple> BrokerSpout<T> {
         &self.connection
     }
 
-    fn start(&mut self, task: usize, tasks: usize) -> Result<(), BrokerError> {
+    fn start(&mut self, ctx: &TaskContext) -> Result<(), BrokerError> {
+        let (task, tasks) = (ctx.task_index(), ctx.component_tasks());
+        let waker = ctx.waker();
         let (deliver, deliveries) = mpsc::channel(self.capacity);
         let (settle, settles) = mpsc::unbounded_channel();
         let subscriber = self.subscriber.clone();
@@ -210,7 +212,7 @@ impl<T: Tuple> BrokerSpout<T> {
             ))
             .spawn(move || {
                 let link = ClientLink {
-                    deliveries: deliver,
+                    deliveries: Deliveries::new(deliver, waker),
                     settles,
                     connection,
                 };
@@ -275,7 +277,7 @@ impl<T: Tuple> Spout for BrokerSpout<T> {
 
     fn open(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
         self.exactly_once = ctx.guarantee() == Guarantee::ExactlyOnce;
-        Ok(self.start(ctx.task_index(), ctx.component_tasks())?)
+        Ok(self.start(ctx)?)
     }
 
     fn next_tuple(&mut self, out: &mut SpoutCollector<'_, T>) -> Result<(), ComponentError> {

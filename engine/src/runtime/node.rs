@@ -5,17 +5,17 @@ use std::any::{Any, TypeId};
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix::{Actor, Addr, ArbiterHandle, Recipient};
+use actix::{Actor, Addr, ArbiterHandle, AsyncContext, Recipient};
 use crossbeam_channel::Sender;
 
 use super::acker::{AckOps, TreeDone};
 use super::bolt_task::{BoltFactory, BoltTask};
 use super::env::TaskEnv;
 use super::output::EdgeSpec;
-use super::spout_task::{SpoutFactory, SpoutTask};
+use super::spout_task::{SpoutFactory, SpoutTask, Wake};
 use super::stats::TaskEvent;
 use super::wire::{InputLink, Wire};
-use crate::component::{Bolt, Spout, TaskContext};
+use crate::component::{Bolt, Spout, SpoutWaker, TaskContext};
 use crate::topology::Grouping;
 use crate::transport::message::{Control, Credit, Inbound};
 use crate::Config;
@@ -96,6 +96,7 @@ fn task_env(
             worker,
             restarts: 0,
             guarantee: env.config.guarantee,
+            waker: None,
         },
         config: env.config.clone(),
         epoch: env.epoch,
@@ -166,9 +167,16 @@ impl<S: Spout> Node for SpoutNode<S> {
             .iter()
             .enumerate()
             .map(|(task, &worker)| {
-                let tenv = task_env(env, &self.id, node, task, self.parallelism, worker);
+                let mut tenv = task_env(env, &self.id, node, task, self.parallelism, worker);
                 let factory = self.factory.clone();
-                SpoutTask::start_in_arbiter(&worker_handle(env, worker), move |_| {
+                SpoutTask::start_in_arbiter(&worker_handle(env, worker), move |ctx| {
+                    // Weak: the task holds its own waker, which must not keep it alive.
+                    let me = ctx.address().downgrade();
+                    tenv.ctx.waker = Some(SpoutWaker::new(move || {
+                        if let Some(task) = me.upgrade() {
+                            task.do_send(Wake);
+                        }
+                    }));
                     SpoutTask::new(tenv, factory)
                 })
             })

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix::fut::ActorFutureExt;
-use actix::{Actor, AsyncContext, Context, Handler, Message};
+use actix::{Actor, AsyncContext, Context, Handler, Message, SpawnHandle};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::acker::{AckOp, TreeDone};
@@ -15,7 +15,7 @@ use super::metrics::TaskMetrics;
 use super::output::Output;
 use super::stats::TaskStats;
 use super::wire::Wire;
-use crate::component::{collector::origin_of, MessageId, Spout, SpoutCollector};
+use crate::component::{collector::origin_of, MessageId, Spout, SpoutCollector, SpoutWaker};
 use crate::transport::message::{Control, Credit, Restart};
 use crate::Guarantee;
 
@@ -37,6 +37,14 @@ enum Phase {
 /// Poll the spout again.
 struct Poll;
 
+/// From the spout's [`crate::SpoutWaker`]: its source has input (sent only while the task
+/// sleeps, at most one at a time).
+pub(crate) struct Wake;
+
+impl Message for Wake {
+    type Result = ();
+}
+
 impl Message for Poll {
     type Result = ();
 }
@@ -52,6 +60,8 @@ pub(crate) struct SpoutTask<S: Spout> {
     phase: Phase,
     /// A `Poll` is queued or timed; never queue two.
     poll_scheduled: bool,
+    /// Asleep until the spout's waker (or this fallback timer) fires; see `SpoutWaker`.
+    asleep: Option<SpawnHandle>,
     /// Message ids emitted during the current `next_tuple` call: (id, root, xor of edges).
     tracked: Vec<(MessageId, u64, u64)>,
     /// Trees opened and not yet completed or failed: root -> (message id, emit time).
@@ -115,6 +125,7 @@ impl<S: Spout> SpoutTask<S> {
             out: Output::unwired(batch_size),
             phase: Phase::Unwired,
             poll_scheduled: false,
+            asleep: None,
             tracked: Vec::new(),
             pending: FxHashMap::default(),
             inits: Vec::new(),
@@ -139,6 +150,10 @@ impl<S: Spout> SpoutTask<S> {
     }
 
     fn schedule_poll(&mut self, ctx: &mut Context<Self>) {
+        if let Some(sleep) = self.asleep.take() {
+            ctx.cancel_future(sleep);
+            self.poll_scheduled = false;
+        }
         if !self.poll_scheduled {
             self.poll_scheduled = true;
             ctx.notify(Poll);
@@ -350,6 +365,9 @@ impl<S: Spout> SpoutTask<S> {
     }
 
     fn poll(&mut self, ctx: &mut Context<Self>) {
+        if let Some(waker) = &self.env.ctx.waker {
+            waker.polling();
+        }
         self.metrics.spout_emitted(self.out.emitted);
         self.poll_spout(ctx);
         self.env.send_acks(&mut self.inits);
@@ -486,6 +504,18 @@ impl<S: Spout> SpoutTask<S> {
                     self.await_commit();
                 }
                 self.poll_scheduled = true;
+                if let Some(waker) = self.env.ctx.waker.as_ref().filter(|w| w.used()) {
+                    if !waker.arm() {
+                        return yield_then_poll(ctx);
+                    }
+                    let fallback = SpoutWaker::FALLBACK.max(self.env.config.idle_wait);
+                    self.asleep = Some(ctx.run_later(fallback, |task, ctx| {
+                        task.asleep = None;
+                        task.poll_scheduled = false;
+                        task.poll(ctx);
+                    }));
+                    return;
+                }
                 if self.env.config.idle_wait.is_zero() {
                     // Timers tick in whole milliseconds: yield to the worker's other tasks and
                     // poll again (a `notify` would be handled before the actor ever yields).
@@ -628,6 +658,17 @@ impl<S: Spout> Handler<Wire<S::Output>> for SpoutTask<S> {
         }
         self.phase = Phase::Running;
         self.schedule_poll(ctx);
+    }
+}
+
+impl<S: Spout> Handler<Wake> for SpoutTask<S> {
+    type Result = ();
+
+    fn handle(&mut self, _: Wake, ctx: &mut Context<Self>) {
+        // Only a sleeping task is woken; an awake one polls anyway.
+        if self.asleep.is_some() {
+            self.schedule_poll(ctx);
+        }
     }
 }
 
