@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use csv::{ByteRecord, DeserializeErrorKind, ErrorKind, Reader, ReaderBuilder, StringRecord};
 use squall::{ComponentError, MessageId, Spout, SpoutCollector, State, TaskContext, Tuple};
 
+use super::ascending::Ascending;
 use super::line_index::LineIndex;
 use super::records::Records;
 use super::{FileError, Malformed};
@@ -55,6 +56,8 @@ use super::{FileError, Malformed};
 pub struct CsvSpout<T> {
     records: Records<T>,
     input: Option<Input>,
+    /// The order records must keep, if checked (see [`CsvSpout::with_ascending`]).
+    ascending: Option<Ascending<T>>,
 }
 
 /// The open file: the reader, its header and a record buffer reused for every line.
@@ -88,7 +91,22 @@ impl<T: Tuple> CsvSpout<T> {
         CsvSpout {
             records: Records::new(path.into()),
             input: None,
+            ascending: None,
         }
+    }
+
+    /// Checks that within each key the seq ascends: `key_seq` gives a record's key and seq,
+    /// `names` what to call them. A record whose seq is not above the last one of its key is a
+    /// violation of the input's order, reported and skipped like a malformed line (so replays
+    /// and rewinds never see it): `{path}: line {n}: seq 4 of sensor 1 is below its previous
+    /// seq 5 (seqs must ascend per sensor); line skipped`.
+    pub fn with_ascending(
+        mut self,
+        names: (&'static str, &'static str),
+        key_seq: impl Fn(&T) -> (u64, u64) + Send + Sync + 'static,
+    ) -> Self {
+        self.ascending = Some(Ascending::new(names, std::sync::Arc::new(key_seq)));
+        self
     }
 
     /// Counts skipped malformed lines in `counter` (keep a clone to read the count).
@@ -147,11 +165,24 @@ impl<T: Tuple> CsvSpout<T> {
             });
         }
         // Back to the checkpointed position: the same records as `read_record` reads, without
-        // decoding or reporting them (they were reported the first time).
+        // reporting them (they were reported the first time); decoded only to know each key's
+        // last seq there.
         let mut skipped = ByteRecord::new();
+        if let Some(a) = self.ascending.as_mut() {
+            a.reset();
+        }
         for _ in 0..self.records.consumed {
             match reader.read_byte_record(&mut skipped) {
-                Ok(true) => {}
+                Ok(true) => {
+                    if let Some(a) = self.ascending.as_mut() {
+                        if let Ok(mut record) = StringRecord::from_byte_record(skipped.clone()) {
+                            record.trim();
+                            if let Ok(Some(value)) = parse::<T>(&headers, &record) {
+                                let _ = a.check(&value);
+                            }
+                        }
+                    }
+                }
                 Ok(false) => break,
                 Err(e) => {
                     if let ErrorKind::Io(source) = e.into_kind() {
@@ -178,6 +209,7 @@ impl<T: Tuple> Clone for CsvSpout<T> {
         CsvSpout {
             records: self.records.unopened(),
             input: None,
+            ascending: self.ascending.as_ref().map(Ascending::unopened),
         }
     }
 }
@@ -242,7 +274,13 @@ impl<T: Tuple> Spout for CsvSpout<T> {
             }
             let line = input.line();
             input.record.trim();
-            match parse::<T>(&input.headers, &input.record) {
+            let parsed = parse::<T>(&input.headers, &input.record).and_then(|value| {
+                match (value, self.ascending.as_mut()) {
+                    (Some(v), Some(a)) => a.check(&v).map(|()| Some(v)),
+                    (value, _) => Ok(value),
+                }
+            });
+            match parsed {
                 Ok(Some(value)) => records.emit(out, value, line),
                 Ok(None) => {}
                 Err(reason) => records.malformed.skip(&records.path, line, &reason),
