@@ -8,6 +8,7 @@ mod acking;
 mod backpressure;
 mod chaos;
 mod connectors;
+mod crash_scope;
 mod errors;
 mod exactly_once;
 mod groupings;

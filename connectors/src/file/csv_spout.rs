@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use squall::{ComponentError, MessageId, Spout, SpoutCollector, State, TaskContext, Tuple};
 
+use super::ascending::Ascending;
 use super::csv_reader::{CsvLine, CsvReader};
 use super::records::Records;
 use super::{FileError, Malformed};
@@ -57,6 +58,8 @@ pub struct CsvSpout<T> {
     records: Records<T>,
     input: Option<CsvReader<T>>,
     check: Option<Check<T>>,
+    /// The order records must keep, if checked (see [`CsvSpout::with_ascending`]).
+    ascending: Option<Ascending<T>>,
 }
 
 /// A check on each parsed record: `Err(reason)` makes it a malformed line.
@@ -70,6 +73,7 @@ impl<T: Tuple> CsvSpout<T> {
             records: Records::new(path.into()),
             input: None,
             check: None,
+            ascending: None,
         }
     }
 
@@ -96,13 +100,59 @@ impl<T: Tuple> CsvSpout<T> {
         self
     }
 
+    /// Checks that within each key the seq ascends: `key_seq` gives a record's key and seq,
+    /// `names` what to call them. A record whose seq is not above the last one of its key is a
+    /// violation of the input's order, reported and skipped like a malformed line (so replays
+    /// and rewinds never see it): `{path}: line {n}: seq 4 of sensor 1 is below its previous
+    /// seq 5 (seqs must ascend per sensor); line skipped`.
+    pub fn with_ascending(
+        mut self,
+        names: (&'static str, &'static str),
+        key_seq: impl Fn(&T) -> (u64, u64) + Send + Sync + 'static,
+    ) -> Self {
+        self.ascending = Some(Ascending::new(names, Arc::new(key_seq)));
+        self
+    }
+
     /// Opens the file, reads its header and skips the lines consumed before a rewind.
     fn open_input(&mut self) -> Result<(), FileError> {
         let mut reader = CsvReader::open(self.records.path.clone())?;
-        // The lines were reported the first time they were read.
-        reader.skip(self.records.consumed)?;
+        // The lines were reported the first time they were read. With an order check they are
+        // decoded again, only to know each key's last seq at the rewound position.
+        match self.ascending.as_mut() {
+            None => {
+                reader.skip(self.records.consumed)?;
+            }
+            Some(ascending) => {
+                ascending.reset();
+                for _ in 0..self.records.consumed {
+                    match reader.read()? {
+                        Some(CsvLine::Record(value)) => {
+                            let _ = admit(self.check.as_ref(), Some(ascending), &value);
+                        }
+                        Some(_) => {}
+                        None => break,
+                    }
+                }
+            }
+        }
         self.input = Some(reader);
         Ok(())
+    }
+}
+
+/// The record check, then the order check: why `value` is skipped, if it is.
+fn admit<T>(
+    check: Option<&Check<T>>,
+    ascending: Option<&mut Ascending<T>>,
+    value: &T,
+) -> Result<(), String> {
+    if let Some(check) = check {
+        check(value)?;
+    }
+    match ascending {
+        Some(ascending) => ascending.check(value),
+        None => Ok(()),
     }
 }
 
@@ -113,6 +163,7 @@ impl<T: Tuple> Clone for CsvSpout<T> {
             records: self.records.unopened(),
             input: None,
             check: self.check.clone(),
+            ascending: self.ascending.as_ref().map(Ascending::unopened),
         }
     }
 }
@@ -146,12 +197,14 @@ impl<T: Tuple> Spout for CsvSpout<T> {
             };
             records.consumed += 1;
             match line {
-                CsvLine::Record(value) => match self.check.as_ref().map(|c| c(&value)) {
-                    Some(Err(reason)) => {
-                        records.malformed.skip(&records.path, input.line(), &reason);
+                CsvLine::Record(value) => {
+                    match admit(self.check.as_ref(), self.ascending.as_mut(), &value) {
+                        Ok(()) => records.emit(out, value, input.line()),
+                        Err(reason) => {
+                            records.malformed.skip(&records.path, input.line(), &reason);
+                        }
                     }
-                    _ => records.emit(out, value, input.line()),
-                },
+                }
                 CsvLine::Blank => {}
                 CsvLine::Malformed(reason) => {
                     records.malformed.skip(&records.path, input.line(), &reason);

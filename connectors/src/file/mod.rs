@@ -16,6 +16,7 @@
 //! Every spout and writer is `Clone`, and a clone is unopened, so a configured one goes into a
 //! factory as `move || spout.clone()`. Files are opened in the task's `open` or `prepare`.
 
+mod ascending;
 mod csv_de;
 mod csv_field;
 mod csv_reader;

@@ -3,9 +3,10 @@
 //! once every input has ended.
 //!
 //! A panic in a hook does not end the actor: the task drops the user instance, reports the
-//! crash and waits; the supervisor answers with a `Restart` (a fresh instance, and in the
-//! checkpointing modes a rollback to the last complete checkpoint). The actor, its address and
-//! the links to it stay the same throughout.
+//! crash and waits; the supervisor answers with a `Restart` (a fresh instance; exactly once, a
+//! rollback of every task to the last complete checkpoint; at least once, this task's state
+//! from that checkpoint, after it failed the trees its crash lost). The actor, its address, its
+//! inbox and the links to it stay the same throughout.
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -89,6 +90,11 @@ pub(crate) struct BoltTask<B: Bolt> {
     careful: bool,
     /// Failures per input fingerprint (at least once).
     attempts: FxHashMap<u64, u32>,
+    /// A stateful bolt executed an untracked tuple since its last snapshot: no replay would
+    /// bring it back if the state were lost.
+    untracked_held: bool,
+    /// The last checkpoint whose snapshot holds such a tuple, until it completes.
+    untracked_awaiting: Option<u64>,
 }
 
 impl<B: Bolt> BoltTask<B> {
@@ -123,6 +129,8 @@ impl<B: Bolt> BoltTask<B> {
             awaiting: Vec::new(),
             careful: false,
             attempts: FxHashMap::default(),
+            untracked_held: false,
+            untracked_awaiting: None,
         }
     }
 
@@ -138,7 +146,43 @@ impl<B: Bolt> BoltTask<B> {
         self.phase = Phase::Crashed;
         self.bolt = None;
         self.partial_since = None;
-        self.env.report_crash(self.gen, hook, &failure);
+        let local = self.fail_lost_trees();
+        self.env.report_crash(self.gen, hook, &failure, local);
+    }
+
+    /// At least once, the instance is gone: fail now, and only, the trees whose work went with
+    /// it: the tuple being executed (its emits may be partial) and, for a stateful bolt, the
+    /// tuples whose acks wait for a checkpoint (the fresh instance restores the last complete
+    /// one, without their effect). What is still queued stays in the inbox for the fresh
+    /// instance, and every other task keeps its trees. Returns false when that cannot bring
+    /// back all that was lost: an untracked tuple (no tree to fail) was executing, or is in
+    /// the lost state of a stateful bolt; then every task must roll back.
+    fn fail_lost_trees(&mut self) -> bool {
+        let Some(tracking) = self.out.tracking.as_mut() else {
+            return false;
+        };
+        let untracked_executing = tracking.current.iter().any(|a| a.ids.is_empty());
+        let mut roots: Vec<u64> = tracking
+            .current
+            .drain(..)
+            .flat_map(|a| a.ids.into_iter().map(|(root, _)| root))
+            .collect();
+        let untracked_lost =
+            std::mem::take(&mut self.untracked_held) || self.untracked_awaiting.take().is_some();
+        self.explicit.clear();
+        let held = std::mem::take(&mut self.held);
+        let awaiting = std::mem::take(&mut self.awaiting);
+        roots.extend(
+            held.iter()
+                .chain(awaiting.iter().flat_map(|(_, ops)| ops))
+                .map(AckOp::root),
+        );
+        roots.sort_unstable();
+        roots.dedup();
+        self.acks
+            .extend(roots.into_iter().map(|root| AckOp::Fail { root }));
+        self.env.send_acks(&mut self.acks);
+        !untracked_executing && !untracked_lost
     }
 
     /// Builds a fresh instance and prepares it.
@@ -279,6 +323,9 @@ impl<B: Bolt> BoltTask<B> {
         if !self.held.is_empty() {
             self.awaiting.push((id, std::mem::take(&mut self.held)));
         }
+        if std::mem::take(&mut self.untracked_held) {
+            self.untracked_awaiting = Some(id);
+        }
         self.out.barrier(id);
         self.inbox.release();
         Ok(())
@@ -323,21 +370,26 @@ impl<B: Bolt> BoltTask<B> {
         let tracking = self.out.tracking.is_some();
         let mut tuples = batch.values.into_iter().zip(batch.origins).enumerate();
         while let Some((i, (value, origin))) = tuples.next() {
+            if let Some(t) = self.out.tracking.as_mut() {
+                let start = match i.checked_sub(1) {
+                    Some(p) => tree_ends.get(p).map_or(0, |&e| e as usize),
+                    None => 0,
+                };
+                let end = tree_ends.get(i).map_or(start, |&e| e as usize);
+                t.current.clear();
+                t.current
+                    .push(Anchor::new(trees.get(start..end).unwrap_or(&[])));
+            }
             if let Some(chaos) = self.chaos.as_mut() {
                 if chaos.strikes(&value) {
                     let f = HookFailure::Panic("chaos: injected panic".into());
                     // As with a real panic, the tuple in hand is lost (unless a rollback or a
                     // replay brings it back); the rest of the batch waits.
-                    stash_rest(&mut self.inbox, link, self.gen, tuples.map(|(_, t)| t));
+                    let rest = tuples.map(|(_, t)| t);
+                    let rest = remainder(rest, &trees, &tree_ends, i);
+                    stash(&mut self.inbox, link, self.gen, rest);
                     return Err(("execute", f));
                 }
-            }
-            if let Some(t) = self.out.tracking.as_mut() {
-                let start = if i == 0 { 0 } else { tree_ends[i - 1] as usize };
-                let end = tree_ends.get(i).map_or(start, |&e| e as usize);
-                t.current.clear();
-                t.current
-                    .push(Anchor::new(trees.get(start..end).unwrap_or(&[])));
             }
             let before = self.out.emitted;
             let mut collector = BoltCollector {
@@ -356,6 +408,9 @@ impl<B: Bolt> BoltTask<B> {
             };
             let result = hook::call(|| bolt.execute(value, &mut collector));
             let anchor = self.out.tracking.as_mut().and_then(|t| t.current.pop());
+            if self.stateful && anchor.as_ref().is_some_and(|a| a.ids.is_empty()) {
+                self.untracked_held = true;
+            }
             match result {
                 Ok(()) => {
                     if let Some(a) = anchor {
@@ -407,9 +462,15 @@ impl<B: Bolt> BoltTask<B> {
                     continue;
                 }
                 Err(panic) => {
+                    // The tuple's tree fails with the crash (`fail_lost_trees`).
+                    if let (Some(a), Some(t)) = (anchor, self.out.tracking.as_mut()) {
+                        t.current.push(a);
+                    }
                     // The rest of the batch waits for the fresh instance (without a rollback
                     // nothing else would bring it back).
-                    stash_rest(&mut self.inbox, link, self.gen, tuples.map(|(_, t)| t));
+                    let rest = tuples.map(|(_, t)| t);
+                    let rest = remainder(rest, &trees, &tree_ends, i);
+                    stash(&mut self.inbox, link, self.gen, rest);
                     return Err(("execute", panic));
                 }
             }
@@ -508,6 +569,8 @@ impl<B: Bolt> BoltTask<B> {
             self.acks.clear();
             self.held.clear();
             self.awaiting.clear();
+            self.untracked_held = false;
+            self.untracked_awaiting = None;
             self.explicit.clear();
             let closed = r.record.as_ref().map_or(&[][..], |rec| &rec.closed[..]);
             self.inbox.reopen(self.inputs.len(), closed);
@@ -520,9 +583,11 @@ impl<B: Bolt> BoltTask<B> {
             }
         }
         let mut finished = false;
-        if r.rollback {
+        // A rollback restores every task; at least once, a restarted task alone restores its
+        // own state from the last complete checkpoint.
+        if r.rollback || r.fresh {
             if let Some(rec) = r.record {
-                finished = rec.finished;
+                finished = r.rollback && rec.finished;
                 if let (Some(state), Some(bolt)) = (rec.state, self.bolt.as_mut()) {
                     if let Err(f) = hook::call(|| bolt.restore(state)) {
                         return self.crash("restore", f);
@@ -540,10 +605,30 @@ impl<B: Bolt> BoltTask<B> {
     }
 }
 
-/// Puts what is left of a batch back in front of the inbox, for the fresh instance.
-fn stash_rest<T>(inbox: &mut Inbox<T>, link: u32, gen: u64, rest: impl Iterator<Item = (T, u64)>) {
+/// What is left of a batch after its tuple `crashed`, with the trees of those tuples (they
+/// stay tracked: the fresh instance acks them).
+fn remainder<T>(
+    rest: impl Iterator<Item = (T, u64)>,
+    trees: &[(u64, u64)],
+    tree_ends: &[u32],
+    crashed: usize,
+) -> Batch<T> {
     let (values, origins) = rest.unzip();
-    let rest = Batch::from_parts(values, origins);
+    let mut batch = Batch::from_parts(values, origins);
+    if let Some(&from) = tree_ends.get(crashed) {
+        batch.trees = trees.get(from as usize..).unwrap_or(&[]).to_vec();
+        batch.tree_ends = tree_ends
+            .get(crashed + 1..)
+            .unwrap_or(&[])
+            .iter()
+            .map(|&e| e - from)
+            .collect();
+    }
+    batch
+}
+
+/// Puts what is left of a batch back in front of the inbox, for the fresh instance.
+fn stash<T>(inbox: &mut Inbox<T>, link: u32, gen: u64, rest: Batch<T>) {
     if !rest.is_empty() {
         inbox.unpop((link, gen, Item::Remainder(rest)));
     }
@@ -684,6 +769,9 @@ impl<B: Bolt> Handler<Control> for BoltTask<B> {
                     .into_iter()
                     .partition(|(c, _)| *c <= id);
                 self.awaiting = later;
+                if self.untracked_awaiting.is_some_and(|c| c <= id) {
+                    self.untracked_awaiting = None;
+                }
                 self.acks.extend(ready.into_iter().flat_map(|(_, ops)| ops));
                 self.env.send_acks(&mut self.acks);
                 if let Some(bolt) = self.bolt.as_mut() {
@@ -693,5 +781,23 @@ impl<B: Bolt> Handler<Control> for BoltTask<B> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_remainder_of_a_crashed_batch_keeps_its_trees() {
+        // Tuples 10, 11, 12 with trees [a], [b, c], [d]; 10 crashed.
+        let trees = [(1, 1), (2, 2), (3, 3), (4, 4)];
+        let ends = [1, 3, 4];
+        let rest = remainder([(11, 0), (12, 0)].into_iter(), &trees, &ends, 0);
+        assert_eq!(rest.values, [11, 12]);
+        assert_eq!(rest.trees, [(2, 2), (3, 3), (4, 4)]);
+        assert_eq!(rest.tree_ends, [2, 3]);
+        let untracked = remainder([(11u8, 0)].into_iter(), &[], &[], 0);
+        assert!(untracked.trees.is_empty() && untracked.tree_ends.is_empty());
     }
 }

@@ -28,6 +28,9 @@ pub(crate) enum Wait {
 struct PendingRestart {
     at: Instant,
     tasks: Vec<TaskRef>,
+    /// Every task rolls back (always exactly once; at least once when a crash lost what
+    /// failing its trees cannot replay).
+    rollback: bool,
 }
 
 /// What the controller needs to know of a topology.
@@ -68,6 +71,11 @@ pub(crate) struct Controller {
     start: Instant,
     /// A spout waits only for acks: checkpoint back to back.
     asap: bool,
+    /// Exactly once, until then failures are recent: checkpoint back to back, so that the
+    /// next rollback redoes only what came after the last crash, not everything since the
+    /// last regular checkpoint (under repeated failures none would ever complete otherwise,
+    /// and each rollback would redo more).
+    failing_until: Option<Instant>,
 }
 
 impl Controller {
@@ -118,6 +126,7 @@ impl Controller {
             checkpoints: 0,
             start,
             asap: false,
+            failing_until: None,
         }
     }
 
@@ -237,6 +246,7 @@ impl Controller {
                 gen,
                 hook,
                 message,
+                local,
             } => {
                 if rolls_back && gen < self.gen {
                     // Crashed before hearing of a rollback that restarts it anyway.
@@ -262,6 +272,11 @@ impl Controller {
                     &self.order,
                     &self.components.iter().map(|c| c.1).collect::<Vec<_>>(),
                 );
+                let mut rollback = match self.guarantee {
+                    Guarantee::ExactlyOnce => true,
+                    Guarantee::AtLeastOnce => !local,
+                    Guarantee::AtMostOnce => false,
+                };
                 let at = match self.pending_restart.take() {
                     Some(p) => {
                         for t in p.tasks {
@@ -269,11 +284,16 @@ impl Controller {
                                 tasks.push(t);
                             }
                         }
+                        rollback |= p.rollback;
                         p.at.min(now + backoff)
                     }
                     None => now + backoff,
                 };
-                self.pending_restart = Some(PendingRestart { at, tasks });
+                self.pending_restart = Some(PendingRestart {
+                    at,
+                    tasks,
+                    rollback,
+                });
             }
             TaskEvent::AwaitingAcks => {
                 // Checkpoint at once, and keep checkpointing back to back from now on: the
@@ -302,12 +322,13 @@ impl Controller {
                 .iter()
                 .for_each(|c| c.do_send(Control::Committed(id)));
         }
-        let wait = if self.asap {
+        let now = Instant::now();
+        let wait = if self.asap || self.failing_until.is_some_and(|t| now < t) {
             Duration::ZERO
         } else {
             self.checkpoint_interval
         };
-        self.next_checkpoint = Some(Instant::now() + wait);
+        self.next_checkpoint = Some(now + wait);
     }
 
     fn trigger_checkpoint(&mut self) {
@@ -328,8 +349,8 @@ impl Controller {
         }
     }
 
-    /// Runs the scheduled restart: fresh instances for the supervisor's chosen tasks, and in
-    /// the checkpointing modes a rollback of every task to the last complete checkpoint.
+    /// Runs the scheduled restart: fresh instances for the supervisor's chosen tasks, and
+    /// exactly once a rollback of every task to the last complete checkpoint.
     fn restart(&mut self) {
         let Some(pending) = self.pending_restart.take() else {
             return;
@@ -340,7 +361,14 @@ impl Controller {
                 self.restarts[i] += 1;
             }
         }
-        if self.guarantee == Guarantee::AtMostOnce {
+        if !pending.rollback {
+            // Only the chosen tasks restart: at most once empty; at least once each restores
+            // its own state from the last complete checkpoint and has failed the trees its
+            // crash lost, so no other task's trees are replayed.
+            let complete = match self.guarantee {
+                Guarantee::AtLeastOnce => self.coordinator.last_complete(),
+                _ => None,
+            };
             for &(node, task) in &pending.tasks {
                 let i = self.flat((node, task));
                 if self.done[i] {
@@ -351,8 +379,8 @@ impl Controller {
                         gen: self.gen,
                         fresh: true,
                         rollback: false,
-                        checkpoint: None,
-                        record: None,
+                        checkpoint: complete.map(|(id, _)| id),
+                        record: complete.and_then(|(_, r)| r.get(i).cloned()),
                         restarts: self.restarts[i],
                     }));
                 }
@@ -381,7 +409,9 @@ impl Controller {
                 }));
             }
         }
-        self.next_checkpoint = Some(Instant::now() + self.checkpoint_interval);
+        let now = Instant::now();
+        self.failing_until = Some(now + 10 * self.checkpoint_interval);
+        self.next_checkpoint = Some(now);
     }
 
     /// The report of a completed (or drained) run.

@@ -165,7 +165,7 @@ impl<S: Spout> SpoutTask<S> {
         self.phase = Phase::Crashed;
         self.spout = None;
         self.partial_since = None;
-        self.env.report_crash(self.gen, hook, &failure);
+        self.env.report_crash(self.gen, hook, &failure, true);
     }
 
     /// Builds a fresh instance, opens and activates it.
@@ -238,7 +238,7 @@ impl<S: Spout> SpoutTask<S> {
             // A request the controller dropped for the rollback is asked again when needed.
             self.awaiting_commit = false;
         }
-        if r.rollback && self.env.config.guarantee == Guarantee::AtLeastOnce {
+        if self.env.config.guarantee == Guarantee::AtLeastOnce {
             return self.recover_trees(r, ctx);
         }
         // A spout that finished was closed: only a fresh instance can run again.
@@ -273,12 +273,14 @@ impl<S: Spout> SpoutTask<S> {
         self.schedule_poll(ctx);
     }
 
-    /// At least once, after a rollback of the stateful bolts: the spout is not rewound;
-    /// every tree still open fails at once (whatever of it was in flight is gone) and the
-    /// spout replays it in `fail`. A spout that finished with every tree acked stays done.
+    /// At least once, when this spout task restarts: the spout is not rewound; every tree it
+    /// still has open fails at once (a fresh instance does not know their message ids; one
+    /// kept replays them in `fail`). A spout that finished with every tree acked stays done.
     fn recover_trees(&mut self, r: Restart, ctx: &mut Context<Self>) {
         let failed: Vec<MessageId> = self.pending.drain().map(|(_, (id, _))| id).collect();
         self.failed += failed.len() as u64;
+        let n = failed.len() as u64;
+        self.metrics.add_outcomes(0, n, 0, 0);
         let closed = matches!(self.phase, Phase::Draining | Phase::Done);
         if closed && failed.is_empty() {
             // Finished with every tree acked: all of it is in the checkpoint rolled back to.

@@ -49,6 +49,10 @@ pub(crate) enum TaskEvent {
         gen: u64,
         hook: &'static str,
         message: String,
+        /// At least once: failing the trees the task lost (done already) replays all it lost,
+        /// so restarting the task alone suffices; otherwise (it lost untracked tuples) every
+        /// task rolls back.
+        local: bool,
     },
     /// The task's record for checkpoint `checkpoint`.
     Snapshot {

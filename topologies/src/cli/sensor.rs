@@ -118,7 +118,13 @@ pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRu
     }
     let live = Arc::new(LiveCounters::default());
     config.live = Some(live.clone());
-    let progress = Progress::start("readings", total, move || live.spout_emitted());
+    let replays = live.clone();
+    let progress = Progress::with_replays(
+        "readings",
+        total,
+        move || live.spout_emitted().saturating_sub(live.replayed()),
+        move || replays.replayed(),
+    );
     let report = LocalCluster::new(config)
         .run_until_signal(topology)
         .map_err(|e| CliError::new(e.to_string()))?;

@@ -100,10 +100,16 @@ impl SensorAlarm {
             ReadingSource::Csv { path, malformed } => {
                 let (path, malformed) = (path.clone(), malformed.clone());
                 let admit = admit_sensors(self.sensors);
+                // Each sensor's seqs must ascend: a violation is reported and skipped here,
+                // where the file is read once and in order, so every guarantee sees the same
+                // readings (the bolts could not tell a violation from a replay).
                 b.set_spout("readings", 1, move || {
                     CsvSpout::<Reading>::new(path.clone())
                         .with_malformed(malformed.clone())
                         .with_check(admit.clone())
+                        .with_ascending(("sensor", "seq"), |r: &Reading| {
+                            (u64::from(r.sensor), r.seq)
+                        })
                 })
             }
             ReadingSource::Paced(sim, pacing) => {
