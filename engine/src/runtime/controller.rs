@@ -22,6 +22,8 @@ pub(crate) enum Wait {
     Complete,
     /// The deadline passed first.
     Timeout,
+    /// The run's handle asked the control plane to stop before the run completed.
+    Stopped,
 }
 
 /// A restart the supervisor scheduled after a backoff.
@@ -76,6 +78,10 @@ pub(crate) struct Controller {
     /// last regular checkpoint (under repeated failures none would ever complete otherwise,
     /// and each rollback would redo more).
     failing_until: Option<Instant>,
+    /// Where progress displays read restarts, checkpoints and rollbacks as they happen.
+    live: Option<std::sync::Arc<super::LiveCounters>>,
+    /// Asked to stop (`TaskEvent::Stop`): `wait` returns at once.
+    stopped: bool,
 }
 
 impl Controller {
@@ -127,6 +133,8 @@ impl Controller {
             start,
             asap: false,
             failing_until: None,
+            live: config.live.clone(),
+            stopped: false,
         }
     }
 
@@ -134,10 +142,6 @@ impl Controller {
     /// stops an actor whose addresses are all dropped).
     pub(crate) fn set_controls(&mut self, controls: Vec<Vec<Recipient<Control>>>) {
         self.controls = controls;
-    }
-
-    pub(crate) fn clear_controls(&mut self) {
-        self.controls.clear();
     }
 
     fn flat(&self, (node, task): TaskRef) -> usize {
@@ -176,7 +180,12 @@ impl Controller {
                     .map_err(|_| RecvTimeoutError::Disconnected),
             };
             match event {
-                Ok(event) => self.handle(event)?,
+                Ok(event) => {
+                    self.handle(event)?;
+                    if self.stopped {
+                        return Ok(Wait::Stopped);
+                    }
+                }
                 Err(RecvTimeoutError::Timeout) => {
                     let now = Instant::now();
                     if self.pending_restart.as_ref().is_some_and(|p| p.at <= now) {
@@ -310,6 +319,8 @@ impl Controller {
                 }
             }
             TaskEvent::Failed(error) => return Err(error),
+            TaskEvent::Drain => self.drain(),
+            TaskEvent::Stop => self.stopped = true,
         }
         Ok(())
     }
@@ -317,6 +328,9 @@ impl Controller {
     fn on_completed(&mut self, completed: Option<u64>) {
         let Some(id) = completed else { return };
         self.checkpoints += 1;
+        if let Some(live) = &self.live {
+            live.add_checkpoint();
+        }
         for controls in &self.controls {
             controls
                 .iter()
@@ -359,6 +373,9 @@ impl Controller {
             let i = self.flat(t);
             if !(self.guarantee == Guarantee::AtMostOnce && self.done[i]) {
                 self.restarts[i] += 1;
+                if let Some(live) = &self.live {
+                    live.add_restarts(1);
+                }
             }
         }
         if !pending.rollback {
@@ -389,6 +406,9 @@ impl Controller {
         }
         self.gen += 1;
         self.rollbacks += 1;
+        if let Some(live) = &self.live {
+            live.add_rollback();
+        }
         let complete = self.coordinator.rollback();
         for (node, controls) in self.controls.iter().enumerate() {
             for (task, c) in controls.iter().enumerate() {

@@ -20,6 +20,9 @@ pub struct LiveCounters {
     spout_emitted: AtomicU64,
     executed: AtomicU64,
     replayed: AtomicU64,
+    restarts: AtomicU64,
+    checkpoints: AtomicU64,
+    rollbacks: AtomicU64,
 }
 
 impl LiveCounters {
@@ -33,11 +36,38 @@ impl LiveCounters {
         self.executed.load(Ordering::Relaxed)
     }
 
-    /// Spout emits to be made again so far: replays of failed trees (at-least-once) and what
-    /// rollbacks rewound (exactly-once). `spout_emitted() - replayed()` approximates the input
+    /// Spout emits that were emitted again so far: replays of failed trees (at-least-once)
+    /// and what rollbacks rewound (exactly-once). `spout_emitted() - replayed()` is the input
     /// read once, however often it was replayed.
     pub fn replayed(&self) -> u64 {
         self.replayed.load(Ordering::Relaxed)
+    }
+
+    /// Task restarts so far.
+    pub fn restarts(&self) -> u64 {
+        self.restarts.load(Ordering::Relaxed)
+    }
+
+    /// Checkpoints completed so far.
+    pub fn checkpoints(&self) -> u64 {
+        self.checkpoints.load(Ordering::Relaxed)
+    }
+
+    /// Rollbacks of the whole topology to a checkpoint so far.
+    pub fn rollbacks(&self) -> u64 {
+        self.rollbacks.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn add_restarts(&self, n: u64) {
+        self.restarts.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_checkpoint(&self) {
+        self.checkpoints.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_rollback(&self) {
+        self.rollbacks.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn add_replayed(&self, n: u64) {

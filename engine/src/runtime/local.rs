@@ -9,7 +9,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::acker::{Acker, SpoutTable};
-use super::controller::{Controller, Shape, Wait};
+use super::control_plane::ControlPlane;
+use super::controller::{Controller, Shape};
 use super::launch::launch;
 use super::node::LaunchEnv;
 use super::run_report::RunReport;
@@ -115,6 +116,7 @@ impl LocalCluster {
     pub fn spawn(&self, topology: Topology) -> Result<RunningTopology, RunError> {
         let config = Arc::new(self.config.clone());
         let name = topology.name.clone();
+        let topology_name = topology.name.clone();
         let components: Vec<(String, usize)> = topology
             .nodes
             .iter()
@@ -135,7 +137,8 @@ impl LocalCluster {
             is_spout,
             strategies,
         };
-        let controller = Controller::new(shape, events, &config, start);
+        let mut controller = Controller::new(shape, events, &config, start);
+        let requests = events_tx.clone();
         let thread = std::thread::Builder::new()
             .name(format!("squall-{}", topology.name))
             .spawn(move || {
@@ -180,14 +183,21 @@ impl LocalCluster {
         let (system, (arbiters, controls)) = ready_rx
             .recv()
             .map_err(|_| RunError::Runtime("the system thread stopped while starting".into()))?;
+        controller.set_controls(controls);
         let mut running = RunningTopology {
-            controller,
+            plane: None,
             system,
             thread: Some(thread),
             arbiters,
             drain_timeout,
         };
-        running.controller.set_controls(controls);
+        match ControlPlane::start(controller, requests, &topology_name) {
+            Ok(plane) => running.plane = Some(plane),
+            Err(e) => {
+                running.teardown();
+                return Err(e);
+            }
+        }
         Ok(running)
     }
 }
@@ -213,10 +223,11 @@ const SIGNAL_POLL: Duration = Duration::from_millis(20);
 
 /// A topology running in this process.
 pub struct RunningTopology {
-    /// Supervises the tasks and coordinates checkpoints; holds every task's control address,
-    /// so that no task stops before the run ends (actix stops an actor whose addresses are
-    /// all dropped, and a bolt's producers drop theirs when they end).
-    controller: Controller,
+    /// The controller's thread: supervises the tasks and coordinates checkpoints whether or
+    /// not anyone waits; the controller holds every task's control address, so that no task
+    /// stops before the run ends (actix stops an actor whose addresses are all dropped, and a
+    /// bolt's producers drop theirs when they end). `None` only while starting.
+    plane: Option<ControlPlane>,
     system: System,
     thread: Option<JoinHandle<()>>,
     arbiters: Vec<Arbiter>,
@@ -226,23 +237,27 @@ pub struct RunningTopology {
 impl RunningTopology {
     /// Waits up to `timeout` for the topology to complete by itself; true if it did.
     pub fn wait_for(&mut self, timeout: Duration) -> Result<bool, RunError> {
-        match self.controller.wait(Some(Instant::now() + timeout)) {
-            Ok(Wait::Complete) => Ok(true),
-            Ok(Wait::Timeout) => Ok(false),
-            Err(e) => {
+        let Some(plane) = self.plane.as_mut() else {
+            return Ok(true);
+        };
+        if !plane.wait(Some(timeout)) {
+            return Ok(false);
+        }
+        match plane.failure() {
+            Some(e) => {
                 self.teardown();
                 Err(e)
             }
+            None => Ok(true),
         }
     }
 
     /// Waits until the topology completes by itself (bounded topologies).
     pub fn join(mut self) -> Result<RunReport, RunError> {
-        if let Err(e) = self.controller.wait(None) {
-            self.teardown();
-            return Err(e);
+        if let Some(plane) = self.plane.as_mut() {
+            plane.wait(None);
         }
-        Ok(self.finish())
+        self.finish()
     }
 
     /// Waits until the topology completes by itself, or drains it as [`Self::shutdown`] does
@@ -263,24 +278,33 @@ impl RunningTopology {
     /// Drains the topology: spouts stop emitting, in-flight tuples are processed, `finish`
     /// hooks run in topological order; then returns the report.
     pub fn shutdown(mut self) -> Result<RunReport, RunError> {
-        self.controller.drain();
+        if let Some(plane) = &self.plane {
+            plane.drain();
+        }
         if !self.wait_for(self.drain_timeout)? {
             self.teardown();
             return Err(RunError::DrainTimeout {
                 timeout: self.drain_timeout,
             });
         }
-        Ok(self.finish())
+        self.finish()
     }
 
-    fn finish(&mut self) -> RunReport {
+    /// The outcome of a run that ended, after tearing it down.
+    fn finish(&mut self) -> Result<RunReport, RunError> {
+        let outcome = match self.plane.as_mut() {
+            Some(plane) => plane.take(),
+            None => Err(RunError::Runtime("the run never started".into())),
+        };
         self.teardown();
-        self.controller.report()
+        outcome
     }
 
-    /// Stops every worker and the system thread, and waits for them.
+    /// Stops the control plane, every worker and the system thread, and waits for them.
     fn teardown(&mut self) {
-        self.controller.clear_controls();
+        if let Some(plane) = self.plane.as_mut() {
+            plane.stop();
+        }
         for arbiter in &self.arbiters {
             arbiter.stop();
         }

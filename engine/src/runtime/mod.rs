@@ -4,7 +4,9 @@
 //!
 //! - `local`: [`LocalCluster`]. It owns the actix `System` thread and the arbiters, and tears
 //!   everything down at the end.
-//! - `controller`: runs on the waiting thread; collects what tasks report, and holds the
+//! - `control_plane`: the controller's own thread, so restarts, checkpoints, timeouts and the
+//!   drain happen whether or not the caller waits on the run.
+//! - `controller`: collects what tasks report, and holds the
 //!   `supervisor` (which tasks restart after a failure, restart intensity, backoff) and the
 //!   `checkpoint` coordinator (barriers, the records of every task, the state backend).
 //! - `acker`: Storm's XOR ledger of tuple trees (at-least-once), as actors beside the tasks.
@@ -44,6 +46,7 @@ mod acker;
 mod bolt_task;
 mod chaos;
 mod checkpoint;
+mod control_plane;
 mod controller;
 mod env;
 mod hook;

@@ -71,6 +71,10 @@ pub(crate) enum TaskEvent {
     AwaitingCommit,
     /// Something no restart can fix.
     Failed(RunError),
+    /// From the run's handle: drain the topology (stop the spouts, finish what is in flight).
+    Drain,
+    /// From the run's handle: stop controlling the run (it is being torn down).
+    Stop,
 }
 
 /// An empty latency histogram (nanoseconds, 3 significant digits, growing as needed).
