@@ -3,24 +3,10 @@
 //! on time whatever the rate.
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
+mod support;
+
 use std::process::{Command, Output};
-
-fn squall(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_squall"))
-        .args(args)
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
+use support::{s, squall, stderr};
 
 /// Runs `squall args`, killed after `secs` (an unbounded option value could run for long).
 fn squall_within(args: &[&str], secs: u64) -> Output {

@@ -2,18 +2,13 @@
 //! clear error at once, and no message copies a huge field.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn squall(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_squall"))
-        .args(args)
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .unwrap()
-}
+use std::process::Output;
+use support::squall;
 
 /// `squall run sensor-alarm --input PATH` with `extra` arguments.
 fn sensor_alarm(input: &Path, extra: &[&str]) -> Output {

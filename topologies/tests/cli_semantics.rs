@@ -3,17 +3,12 @@
 //! is reported on stderr with its line number and skipped, in every guarantee alike.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::collections::BTreeSet;
-use std::process::{Command, Output};
+use support::squall;
 
 const GUARANTEES: [&str; 3] = ["exactly-once", "at-least-once", "at-most-once"];
-
-fn squall(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_squall"))
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 /// Runs the sensor alarm on `csv` under `guarantee`: its events (as JSON text, sorted) and
 /// its stderr.

@@ -1,11 +1,32 @@
-//! A `squall` process run by a test: its stderr read line by line as it comes, waits bounded
-//! by deadlines.
+//! What the `squall` command's tests share: running it to completion ([`squall`]), or as a
+//! process whose stderr is read line by line as it comes, with waits bounded by deadlines
+//! ([`start`]).
 #![allow(dead_code)] // each test file uses its part
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
+
+/// Runs `squall ARGS` to the end (with backtraces on, should it panic).
+pub fn squall(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_squall"))
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap()
+}
+
+/// A finished command's stderr, as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A path as an argument.
+pub fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
 
 /// A `squall` process whose stderr lines arrive on a channel as it writes them.
 pub struct Running {
