@@ -52,6 +52,8 @@
 
 #[cfg(feature = "broker")]
 pub mod broker;
+#[cfg(any(feature = "file", feature = "broker"))]
+mod excerpt;
 #[cfg(feature = "file")]
 pub mod file;
 mod malformed;

@@ -7,6 +7,14 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+#[cfg(any(feature = "file", feature = "broker"))]
+use crate::excerpt::shorten;
+
+/// The longest reason a report prints: reasons quote input (a serde message may hold a whole
+/// value), and one bad record must not flood stderr.
+#[cfg(any(feature = "file", feature = "broker"))]
+const MAX_REASON: usize = 3 * crate::excerpt::QUOTED;
+
 /// Shared counter of skipped malformed input records (file lines or broker messages); clones
 /// share the count.
 ///
@@ -24,9 +32,10 @@ use std::sync::{Arc, Mutex};
 pub struct Malformed {
     // Shared across tasks (threads), hence atomic; read only after a run or for progress.
     skipped: Arc<AtomicU64>,
-    /// The last line reported per file: a spout rewound to a checkpoint reads lines again, and
-    /// a line is reported (and counted) only the first time.
-    reported: Arc<Mutex<HashMap<PathBuf, u64>>>,
+    /// The last line reported per file and split (the byte range one task reads): a spout
+    /// rewound to a checkpoint reads lines again, and a line is reported (and counted) only the
+    /// first time. Splits of one file are read concurrently, so each keeps its own last line.
+    reported: Arc<Mutex<HashMap<(PathBuf, usize), u64>>>,
     /// What was reported, so tests can check the messages.
     #[cfg(test)]
     reports: Arc<std::sync::Mutex<Vec<String>>>,
@@ -48,18 +57,25 @@ impl Malformed {
     /// last one reported was reported already (the spout rewound) and is passed over.
     #[cfg(feature = "file")]
     pub(crate) fn skip(&self, path: &Path, line: u64, reason: &str) {
+        self.skip_in_split(path, 0, line, reason);
+    }
+
+    /// [`Malformed::skip`] for a file read in splits: lines ascend within each split.
+    #[cfg(feature = "file")]
+    pub(crate) fn skip_in_split(&self, path: &Path, split: usize, line: u64, reason: &str) {
         {
             // A poisoned lock only means a reporting thread panicked; the map is still sound.
             let mut reported = self.reported.lock().unwrap_or_else(|e| e.into_inner());
-            let last = reported.entry(path.to_path_buf()).or_insert(0);
+            let last = reported.entry((path.to_path_buf(), split)).or_insert(0);
             if line <= *last {
                 return;
             }
             *last = line;
         }
         self.report(format!(
-            "{}: line {line}: {reason}; line skipped",
-            path.display()
+            "{}: line {line}: {}; line skipped",
+            path.display(),
+            shorten(reason, MAX_REASON)
         ));
     }
 
@@ -69,7 +85,8 @@ impl Malformed {
     #[cfg(feature = "broker")]
     pub(crate) fn skip_message(&self, source: &str, message: u64, reason: &str) {
         self.report(format!(
-            "{source}: message {message}: {reason}; message skipped"
+            "{source}: message {message}: {}; message skipped",
+            shorten(reason, MAX_REASON)
         ));
     }
 

@@ -92,12 +92,12 @@ pub mod topology;
 pub mod transport;
 
 pub use component::{
-    Anchor, Bolt, BoltCollector, DirectEmitError, MessageId, Source, Spout, SpoutCollector, State,
-    TaskContext, Tuple, UndeclaredStream,
+    Anchor, Bolt, BoltCollector, DirectEmitError, MessageId, Source, Spout, SpoutCollector,
+    SpoutWaker, State, TaskContext, Tuple, UndeclaredStream,
 };
 pub use error::{BuildError, ComponentError, RunError, TaskId};
 pub use runtime::{
-    ComponentReport, DeadLetter, LiveCounters, LocalCluster, RunReport, RunningTopology,
+    ComponentReport, DeadLetter, LiveCounters, LocalCluster, RunReport, RunningTopology, StopSignal,
 };
 pub use topology::{
     key_hash, BoltDeclarer, Chaos, Config, CustomGrouping, Guarantee, StateBackend, Strategy,

@@ -125,6 +125,7 @@ fn report_files_agree_with_a_histogram_built_from_raw_samples() {
         dead_letters: Vec::new(),
         rollbacks: 0,
         checkpoints: 0,
+        interrupted: None,
     };
     let dir = tempfile::tempdir().unwrap();
     report

@@ -438,26 +438,40 @@ fn malformed_lines_are_counted_and_skipped() {
 }
 
 #[test]
-fn n_smaller_than_the_sensors_in_the_input_still_matches_the_oracle() {
-    // N is whatever the pipeline is told (`--sensors`), even when the input holds more sensors:
-    // the majority is then 2 * M > N over every sensor's readings at that seq.
+fn n_smaller_than_the_sensors_in_the_input_skips_the_sensors_beyond_n() {
+    // N is whatever the pipeline is told (`--sensors`). An input holding more sensors has the
+    // readings of those beyond the first N distinct ones (in file order) reported and skipped,
+    // so a leak never counts more than N sensors: the oracle sees the first N sensors only.
     let (n, k, level) = (6, 2, 1.0);
     let readings = scenario(41, n, 800, k, level);
     let told = 4;
-    let expected = oracle(&readings, told, k, level);
+    let mut first = Vec::new();
+    for r in &readings {
+        if !first.contains(&r.sensor) && first.len() < told as usize {
+            first.push(r.sensor);
+        }
+    }
+    let admitted: Vec<Reading> = readings
+        .iter()
+        .filter(|r| first.contains(&r.sensor))
+        .cloned()
+        .collect();
+    let expected = oracle(&admitted, told, k, level);
     assert!(count(&expected, "leak") > 0);
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("readings.csv");
     std::fs::write(&input, csv_text(&readings)).unwrap();
+    let malformed = Malformed::new();
     let source = ReadingSource::Csv {
         path: input,
-        malformed: Malformed::new(),
+        malformed: malformed.clone(),
     };
     let run = run(source, told, k, level, 2, false, dir.path());
     check(
         &run,
         &expected,
-        readings.len(),
+        admitted.len(),
         "N = 4 with 6 sensors in the input",
     );
+    assert_eq!(malformed.count() as usize, readings.len() - admitted.len());
 }

@@ -2,12 +2,13 @@
 //! instances (strategies, intensity, backoff), an `Err` from `execute` makes a dead letter, and
 //! a task that keeps failing ends the run with an error naming it, never a hang.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use squall::{
-    Bolt, BoltCollector, ComponentError, Config, Guarantee, LocalCluster, RunError, RunReport,
-    Spout, SpoutCollector, Strategy, Supervision, TaskContext, TopologyBuilder,
+    Bolt, BoltCollector, ComponentError, Config, Guarantee, LiveCounters, LocalCluster, RunError,
+    RunReport, Spout, SpoutCollector, State, Strategy, Supervision, TaskContext, TopologyBuilder,
 };
 
 /// Emits `0..end`, then finishes.
@@ -296,4 +297,75 @@ fn the_backoff_spaces_restarts() {
         "{:?}",
         started.elapsed()
     );
+}
+
+/// A spout that emits without end (a live source), counting up.
+struct Endless(u64);
+
+impl Spout for Endless {
+    type Output = u64;
+    fn next_tuple(&mut self, out: &mut SpoutCollector<'_, u64>) -> Result<(), ComponentError> {
+        self.0 += 1;
+        out.emit(self.0);
+        Ok(())
+    }
+    fn snapshot(&mut self) -> Result<Option<State>, ComponentError> {
+        Ok(Some(State::encode(&self.0)?))
+    }
+    fn restore(&mut self, state: State) -> Result<(), ComponentError> {
+        self.0 = state.decode()?;
+        Ok(())
+    }
+}
+
+/// Panics once, on the 1000th tuple any of its instances sees.
+struct PanicsOnce(Arc<AtomicU64>);
+
+impl Bolt for PanicsOnce {
+    type Input = u64;
+    type Output = ();
+    fn execute(&mut self, _: u64, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
+        if self.0.fetch_add(1, Ordering::SeqCst) == 1000 {
+            panic!("the 1000th tuple");
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn restarts_and_checkpoints_happen_while_nobody_waits_on_the_run() {
+    let live = Arc::new(LiveCounters::default());
+    let mut b = TopologyBuilder::new("unwatched");
+    let numbers = b.set_spout("numbers", 1, || Endless(0));
+    let seen = Arc::new(AtomicU64::new(0));
+    b.set_bolt("panicky", 1, move || PanicsOnce(seen.clone()))
+        .shuffle_grouping(&numbers);
+    let mut config = Config::default();
+    config.guarantee = Guarantee::ExactlyOnce;
+    config.checkpoint_interval = Duration::from_millis(20);
+    config.live = Some(live.clone());
+    let running = LocalCluster::new(config).spawn(b.build().unwrap()).unwrap();
+    // Not waiting on the run: the control plane must restart the task and take checkpoints
+    // on its own. Look at the counters only.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut after_restart = None;
+    while Instant::now() < deadline {
+        if live.restarts() > 0 && after_restart.is_none() {
+            after_restart = Some(live.checkpoints());
+        }
+        if after_restart.is_some_and(|c| live.checkpoints() > c + 2) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let restarts = live.restarts();
+    let checkpoints = live.checkpoints();
+    let report = running.shutdown().unwrap();
+    assert_eq!(restarts, 1, "the panic was not handled while nobody waited");
+    let before = after_restart.unwrap();
+    assert!(
+        checkpoints > before + 2,
+        "no checkpoint after the restart while nobody waited ({before} then {checkpoints})"
+    );
+    assert_eq!(report.restarts(), 1);
 }

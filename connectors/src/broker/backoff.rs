@@ -68,9 +68,10 @@ impl Backoff {
 }
 
 impl Default for Backoff {
-    /// 50 ms doubling up to 2 s: a restarted local broker is found again within about 2 s.
+    /// 100 ms doubling up to 5 s: a restarted broker is found again within about 5 s, and a
+    /// broker that is not there costs an attempt every 5 s, not a busy loop.
     fn default() -> Self {
-        Backoff::new(Duration::from_millis(50), Duration::from_secs(2))
+        Backoff::new(Duration::from_millis(100), Duration::from_secs(5))
     }
 }
 

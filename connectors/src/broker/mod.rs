@@ -7,6 +7,8 @@
 //!   `?format=` and per-system parameters.
 //! - [`Format`]: JSON (default) or MessagePack payloads.
 //! - [`Backoff`]: delays between reconnect attempts.
+//! - [`ConnectionState`]: whether the clients of a spout or sink ever reached their broker;
+//!   says on stderr, at a bounded rate, when they cannot.
 //! - [`BrokerSpout`]: a spout over a [`Subscriber`]. The client runs on its own thread with its
 //!   own runtime, so the spout never blocks an actor thread; messages come through a bounded
 //!   channel (backpressure to the broker) and verdicts ([`Settle`]) go back. Exactly-once, a
@@ -16,6 +18,8 @@
 //! - [`BrokerError`]: what fails a task, naming the endpoint.
 
 mod backoff;
+mod connection;
+mod deliveries;
 mod endpoint;
 mod error;
 mod format;
@@ -24,6 +28,8 @@ mod sink;
 mod spout;
 
 pub use backoff::Backoff;
+pub use connection::ConnectionState;
+pub use deliveries::Deliveries;
 pub use endpoint::{Endpoint, Scheme};
 pub use error::BrokerError;
 pub use format::Format;

@@ -5,13 +5,13 @@ use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 use serde::Serialize;
 use squall::{Bolt, BoltCollector, ComponentError, TaskContext, Tuple};
 
-use super::{Backoff, BrokerError, Endpoint};
+use super::{Backoff, BrokerError, ConnectionState, Endpoint};
 
 /// One encoded tuple on its way out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,10 +27,14 @@ pub struct Record {
 pub(crate) trait Publisher: Send + Sync + 'static {
     /// An open connection.
     type Conn;
+    /// The client connects in the background and tells the [`ConnectionState`] itself when it
+    /// does (NATS, MQTT); otherwise a connection that `connect` returns is one.
+    const REPORTS: bool = false;
     /// The endpoint, for messages.
     fn endpoint(&self) -> &Endpoint;
-    /// Opens a connection (the writer thread's runtime is current).
-    async fn connect(&self) -> Result<Self::Conn, BrokerError>;
+    /// Opens a connection (the writer thread's runtime is current); a client that reconnects
+    /// by itself reports to `state`.
+    async fn connect(&self, state: &ConnectionState) -> Result<Self::Conn, BrokerError>;
     /// Writes `batch`. Returns once the broker has confirmed all of it, or, for a publisher
     /// that pipelines, once everything written before it is confirmed: `batch` may stay in
     /// flight until the next call or [`Publisher::confirm`].
@@ -53,7 +57,12 @@ pub(crate) trait Publisher: Send + Sync + 'static {
 /// A [`Publisher`] with its connection type erased, so sinks are one type per tuple type.
 trait Writer: Send + Sync {
     fn endpoint(&self) -> &Endpoint;
-    fn run(&self, commands: Receiver<Command>, max_batch: usize) -> Result<(), BrokerError>;
+    fn run(
+        &self,
+        commands: Receiver<Command>,
+        max_batch: usize,
+        state: ConnectionState,
+    ) -> Result<(), BrokerError>;
 }
 
 impl<P: Publisher> Writer for P {
@@ -61,8 +70,13 @@ impl<P: Publisher> Writer for P {
         Publisher::endpoint(self)
     }
 
-    fn run(&self, commands: Receiver<Command>, max_batch: usize) -> Result<(), BrokerError> {
-        write_loop(self, commands, max_batch)
+    fn run(
+        &self,
+        commands: Receiver<Command>,
+        max_batch: usize,
+        state: ConnectionState,
+    ) -> Result<(), BrokerError> {
+        write_loop(self, commands, max_batch, state)
     }
 }
 
@@ -92,6 +106,9 @@ type WriterThread = JoinHandle<Result<(), BrokerError>>;
 /// or is restarted does not: its writer finishes the queue before it stops.
 pub struct BrokerSink<T> {
     writer: Arc<dyn Writer>,
+    /// Shared by every task's writer (clones share it): one rate limit on "cannot reach", and
+    /// a watcher learns whether any writer connected.
+    connection: ConnectionState,
     key: Option<KeyFn<T>>,
     capacity: usize,
     max_batch: usize,
@@ -102,6 +119,7 @@ pub struct BrokerSink<T> {
 impl<T: Serialize> BrokerSink<T> {
     pub(crate) fn from_publisher(publisher: impl Publisher) -> Self {
         BrokerSink {
+            connection: ConnectionState::new(publisher.endpoint()),
             writer: Arc::new(publisher),
             key: None,
             capacity: 8192,
@@ -134,14 +152,21 @@ impl<T: Serialize> BrokerSink<T> {
         self.writer.endpoint()
     }
 
+    /// Whether its writers reached the broker: keep a clone to tell, after a run, whether
+    /// anything could have been written.
+    pub fn connection(&self) -> &ConnectionState {
+        &self.connection
+    }
+
     /// Starts the writer thread (done by `prepare`).
     pub fn start(&mut self) -> Result<(), BrokerError> {
         let (tx, rx) = crossbeam_channel::bounded(self.capacity);
         let writer = self.writer.clone();
         let max_batch = self.max_batch;
+        let state = self.connection.clone();
         let thread = std::thread::Builder::new()
             .name(format!("squall-{}-sink", self.endpoint().scheme.name()))
-            .spawn(move || writer.run(rx, max_batch))
+            .spawn(move || writer.run(rx, max_batch, state))
             .map_err(|e| self.stopped(e.to_string()))?;
         self.live = Some((tx, thread));
         Ok(())
@@ -210,6 +235,7 @@ impl<T> Clone for BrokerSink<T> {
     fn clone(&self) -> Self {
         BrokerSink {
             writer: self.writer.clone(),
+            connection: self.connection.clone(),
             key: self.key.clone(),
             capacity: self.capacity,
             max_batch: self.max_batch,
@@ -266,24 +292,20 @@ fn write_loop<P: Publisher>(
     p: &P,
     commands: Receiver<Command>,
     max_batch: usize,
+    state: ConnectionState,
 ) -> Result<(), BrokerError> {
     // Multi-threaded (one worker) so tasks a client spawns (an MQTT event loop) run while this
     // thread waits on the channel.
     let rt = super::runtime(p.endpoint(), true)?;
-    // Connect before the first tuple arrives, so it does not wait for the connection; a
-    // failure here is retried when there is something to write.
     let mut out = Connection {
-        conn: match rt.block_on(p.connect()) {
-            Ok(c) => Some(c),
-            Err(e) if e.is_transient() => {
-                eprintln!("{e}; retrying when there is something to write");
-                None
-            }
-            Err(e) => return Err(e),
-        },
+        conn: None,
         backoff: Backoff::default(),
         in_flight: false,
+        state,
+        retry_at: None,
     };
+    // Connect before the first tuple arrives, so it does not wait for the connection.
+    out.connect(p, &rt)?;
     let mut batch = Vec::with_capacity(max_batch);
     loop {
         let mut flush = None;
@@ -294,6 +316,18 @@ fn write_loop<P: Publisher>(
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
                     return out.write(p, &rt, &mut batch, true)
                 }
+            }
+        } else if let Some(at) = out.retry_at {
+            // The broker is away and nothing waits to be written: keep trying meanwhile, so
+            // that a broker that is not there is said (and one that comes is found) before the
+            // first tuple.
+            match commands.recv_deadline(at) {
+                Ok(c) => Some(c),
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                    out.connect(p, &rt)?;
+                    continue;
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return Ok(()),
             }
         } else {
             match commands.recv() {
@@ -325,12 +359,46 @@ fn write_loop<P: Publisher>(
 /// The writer's connection: `None` while the broker is away.
 struct Connection<C> {
     conn: Option<C>,
+    /// Grows until a write succeeds (not a connect: the clients that connect in the background
+    /// return a connection at once, broker or not).
     backoff: Backoff,
     /// Written and not yet confirmed (a pipelining publisher's last batch).
     in_flight: bool,
+    state: ConnectionState,
+    /// The next attempt to connect while there is nothing to write.
+    retry_at: Option<Instant>,
 }
 
 impl<C> Connection<C> {
+    /// One attempt to connect; a transient failure is said and retried later.
+    fn connect<P: Publisher<Conn = C>>(
+        &mut self,
+        p: &P,
+        rt: &tokio::runtime::Runtime,
+    ) -> Result<(), BrokerError> {
+        match rt.block_on(p.connect(&self.state)) {
+            Ok(c) => {
+                self.opened(c, P::REPORTS);
+                Ok(())
+            }
+            Err(e) if e.is_transient() => {
+                let delay = self.backoff.next_delay();
+                self.state.retrying(&e, Some(delay));
+                self.retry_at = Some(Instant::now() + delay);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn opened(&mut self, conn: C, reports: bool) {
+        if !reports {
+            self.state.connected();
+        }
+        self.conn = Some(conn);
+        self.retry_at = None;
+    }
+
     /// Writes `batch` (and, with `confirm`, waits for everything written), connecting and
     /// retrying with backoff as long as the failures are transient. What a lost connection
     /// left unconfirmed is written again, ahead of `batch`.
@@ -357,14 +425,14 @@ impl<C> Connection<C> {
                         Ok(())
                     })
                     .map(|()| true),
-                None => rt.block_on(p.connect()).map(|c| {
-                    self.conn = Some(c);
-                    self.backoff.reset();
+                None => rt.block_on(p.connect(&self.state)).map(|c| {
+                    self.opened(c, P::REPORTS);
                     false
                 }),
             };
             match result {
                 Ok(true) => {
+                    self.backoff.reset();
                     self.in_flight = !confirm;
                     batch.clear();
                     return Ok(());
@@ -378,7 +446,7 @@ impl<C> Connection<C> {
                     }
                     self.conn = None;
                     let delay = self.backoff.next_delay();
-                    eprintln!("{e}; retrying in {} ms", delay.as_millis());
+                    self.state.retrying(&e, Some(delay));
                     std::thread::sleep(delay);
                 }
                 Err(e) => return Err(e),

@@ -14,7 +14,7 @@ use squall::{
 use tokio::sync::mpsc;
 
 use super::ledger::{Ledger, Position};
-use super::{BrokerError, Endpoint};
+use super::{BrokerError, ConnectionState, Deliveries, Endpoint};
 use crate::Malformed;
 
 /// One message handed from a client thread to its spout.
@@ -50,14 +50,16 @@ pub enum Replay {
 /// The two ends a client thread holds.
 #[derive(Debug)]
 pub struct ClientLink {
-    /// Deliveries to the spout. Bounded: when the spout falls behind, the client stops reading
-    /// and the broker holds the messages (backpressure reaches the broker).
-    pub deliveries: mpsc::Sender<Delivery>,
+    /// Deliveries to the spout, waking its task. Bounded: when the spout falls behind, the
+    /// client stops reading and the broker holds the messages (backpressure reaches the broker).
+    pub deliveries: Deliveries,
     /// Verdicts from the spout. Unbounded on purpose: the spout must never block, and the
     /// verdicts in flight are bounded by the deliveries not yet settled, which the broker caps
     /// (MQTT in-flight window, JetStream max ack pending, Redis read count). When it closes the
     /// spout has closed: the client settles what is queued and returns.
     pub settles: mpsc::UnboundedReceiver<Settle>,
+    /// Where the client says that it connected, or cannot reach the broker.
+    pub connection: ConnectionState,
 }
 
 /// The client side of a broker spout; `run` is called on a thread of its own.
@@ -105,6 +107,9 @@ struct Limits {
 /// make it finish, once every emitted tuple is settled.
 pub struct BrokerSpout<T> {
     subscriber: Arc<dyn Subscriber>,
+    /// Shared by every task's client (clones share it), so that the rate limit on "cannot
+    /// reach" holds whatever the parallelism, and a watcher learns if any task connected.
+    connection: ConnectionState,
     malformed: Malformed,
     batch: usize,
     capacity: usize,
@@ -138,6 +143,7 @@ impl<T: Tuple> BrokerSpout<T> {
     /// A spout over `subscriber`; nothing connects until the task's `open`.
     pub fn new(subscriber: impl Subscriber) -> Self {
         BrokerSpout {
+            connection: ConnectionState::new(subscriber.endpoint()),
             subscriber: Arc::new(subscriber),
             malformed: Malformed::new(),
             batch: 256,
@@ -185,10 +191,19 @@ impl<T: Tuple> BrokerSpout<T> {
         self.subscriber.endpoint()
     }
 
-    fn start(&mut self, task: usize, tasks: usize) -> Result<(), BrokerError> {
+    /// Whether its clients reached the broker: keep a clone to tell, after a run, an input
+    /// that was empty from a broker that was never there.
+    pub fn connection(&self) -> &ConnectionState {
+        &self.connection
+    }
+
+    fn start(&mut self, ctx: &TaskContext) -> Result<(), BrokerError> {
+        let (task, tasks) = (ctx.task_index(), ctx.component_tasks());
+        let waker = ctx.waker();
         let (deliver, deliveries) = mpsc::channel(self.capacity);
         let (settle, settles) = mpsc::unbounded_channel();
         let subscriber = self.subscriber.clone();
+        let connection = self.connection.clone();
         let endpoint = subscriber.endpoint().to_string();
         let thread = std::thread::Builder::new()
             .name(format!(
@@ -197,8 +212,9 @@ impl<T: Tuple> BrokerSpout<T> {
             ))
             .spawn(move || {
                 let link = ClientLink {
-                    deliveries: deliver,
+                    deliveries: Deliveries::new(deliver, waker),
                     settles,
+                    connection,
                 };
                 subscriber.run(task, tasks, link)
             })
@@ -235,6 +251,7 @@ impl<T> Clone for BrokerSpout<T> {
     fn clone(&self) -> Self {
         BrokerSpout {
             subscriber: self.subscriber.clone(),
+            connection: self.connection.clone(),
             malformed: self.malformed.clone(),
             batch: self.batch,
             capacity: self.capacity,
@@ -260,7 +277,7 @@ impl<T: Tuple> Spout for BrokerSpout<T> {
 
     fn open(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
         self.exactly_once = ctx.guarantee() == Guarantee::ExactlyOnce;
-        Ok(self.start(ctx.task_index(), ctx.component_tasks())?)
+        Ok(self.start(ctx)?)
     }
 
     fn next_tuple(&mut self, out: &mut SpoutCollector<'_, T>) -> Result<(), ComponentError> {

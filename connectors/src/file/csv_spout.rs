@@ -1,30 +1,32 @@
 //! A bounded spout over a CSV file with a header row.
 
-use std::io::Read;
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use csv::{ByteRecord, DeserializeErrorKind, ErrorKind, Reader, ReaderBuilder, StringRecord};
 use squall::{ComponentError, MessageId, Spout, SpoutCollector, State, TaskContext, Tuple};
 
-use super::line_index::LineIndex;
+use super::ascending::Ascending;
+use super::csv_reader::{CsvLine, CsvReader};
 use super::records::Records;
 use super::{FileError, Malformed};
 
-/// Reads a CSV file with a header row; each record is deserialized into `T` by header names
-/// (serde), so the columns may come in any order.
+/// Reads a CSV file with a header row, line by line with a [`CsvReader`]: each line is a record
+/// of `T` (a struct by header name, so the columns may come in any order), without quoting.
 ///
 /// Bounded: [`Spout::is_finished`] at the end of the file. Parallelism 1: a task other than task
 /// 0 emits nothing and finishes at once. Each record is emitted with its line number as message
 /// id. Fields are trimmed of surrounding whitespace; blank lines are skipped silently.
 ///
-/// Replayable: a checkpoint records how many records were read, and `restore` rewinds there
+/// Replayable: a checkpoint records how many lines were read, and `restore` rewinds there
 /// (exactly-once; standard input cannot be rewound); under at-least-once every emitted record is
 /// kept until acked and failed ones are emitted again, lowest line first.
 ///
-/// The header is read in `open`: a file that cannot be opened or has no header row fails the
-/// task with a message naming the file. A record that does not fit `T` (a missing or extra
-/// field, a value that does not parse) is reported on stderr as
-/// `{path}: line {n}: {reason}; line skipped`, counted in the [`Malformed`] counter, and skipped.
+/// The header is read in `open`: a file that cannot be opened, is empty or whose header does
+/// not name `T`'s fields fails the task with a message naming the file (check it before the
+/// run with [`CsvReader::open`] to fail once, without restarts). A line that does not fit `T`
+/// (a missing or extra field, a value that does not parse, a `NaN` or infinite float, bytes
+/// that are not UTF-8) is reported on stderr as `{path}: line {n}: {reason}; line skipped`,
+/// counted in the [`Malformed`] counter, and skipped: it costs that line only.
 ///
 /// ```
 /// use serde::{Deserialize, Serialize};
@@ -54,32 +56,14 @@ use super::{FileError, Malformed};
 /// ```
 pub struct CsvSpout<T> {
     records: Records<T>,
-    input: Option<Input>,
+    input: Option<CsvReader<T>>,
+    check: Option<Check<T>>,
+    /// The order records must keep, if checked (see [`CsvSpout::with_ascending`]).
+    ascending: Option<Ascending<T>>,
 }
 
-/// The open file: the reader, its header and a record buffer reused for every line.
-struct Input {
-    reader: Reader<LineIndex<Box<dyn Read + Send + Sync>>>,
-    headers: StringRecord,
-    record: StringRecord,
-}
-
-impl Input {
-    /// The physical line where the record just read starts: the line of its last byte, less
-    /// the line breaks inside its (quoted) fields.
-    fn line(&mut self) -> u64 {
-        let end = self.reader.position().byte();
-        let last = self.reader.get_mut().line_of(end.saturating_sub(1));
-        let inside = self
-            .record
-            .as_byte_record()
-            .as_slice()
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        last.saturating_sub(inside as u64)
-    }
-}
+/// A check on each parsed record: `Err(reason)` makes it a malformed line.
+type Check<T> = Arc<dyn Fn(&T) -> Result<(), String> + Send + Sync>;
 
 impl<T: Tuple> CsvSpout<T> {
     /// A spout over the CSV file at `path` ([`super::STDIN`], `-`, reads standard input);
@@ -88,6 +72,8 @@ impl<T: Tuple> CsvSpout<T> {
         CsvSpout {
             records: Records::new(path.into()),
             input: None,
+            check: None,
+            ascending: None,
         }
     }
 
@@ -104,71 +90,69 @@ impl<T: Tuple> CsvSpout<T> {
         self
     }
 
-    /// Opens the file, reads its header and skips the records consumed before a rewind.
+    /// Checks every record that parsed: one that fails is reported and skipped like a
+    /// malformed line, with `reason`. Clones share the check (and whatever state it keeps).
+    pub fn with_check(
+        mut self,
+        check: impl Fn(&T) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
+        self.check = Some(Arc::new(check));
+        self
+    }
+
+    /// Checks that within each key the seq ascends: `key_seq` gives a record's key and seq,
+    /// `names` what to call them. A record whose seq is not above the last one of its key is a
+    /// violation of the input's order, reported and skipped like a malformed line (so replays
+    /// and rewinds never see it): `{path}: line {n}: seq 4 of sensor 1 is below its previous
+    /// seq 5 (seqs must ascend per sensor); line skipped`.
+    pub fn with_ascending(
+        mut self,
+        names: (&'static str, &'static str),
+        key_seq: impl Fn(&T) -> (u64, u64) + Send + Sync + 'static,
+    ) -> Self {
+        self.ascending = Some(Ascending::new(names, Arc::new(key_seq)));
+        self
+    }
+
+    /// Opens the file, reads its header and skips the lines consumed before a rewind.
     fn open_input(&mut self) -> Result<(), FileError> {
-        let path = &self.records.path;
-        let file = super::open_input(path).map_err(|source| FileError::Open {
-            path: path.clone(),
-            source,
-        })?;
-        let mut reader = ReaderBuilder::new()
-            .has_headers(true)
-            // Rows of the wrong length are reported here, naming the counts.
-            .flexible(true)
-            // Fields are trimmed after counting the line breaks inside them (see `line`).
-            .buffer_capacity(64 * 1024)
-            .from_reader(LineIndex::new(file));
-        let mut headers = match reader.headers() {
-            Ok(headers) => headers.clone(),
-            Err(e) => {
-                let text = e.to_string();
-                return Err(match e.into_kind() {
-                    ErrorKind::Io(source) => FileError::Read {
-                        path: path.clone(),
-                        source,
-                    },
-                    _ => FileError::Header {
-                        path: path.clone(),
-                        reason: format!("cannot read the header row: {text}"),
-                    },
-                });
+        let mut reader = CsvReader::open(self.records.path.clone())?;
+        // The lines were reported the first time they were read. With an order check they are
+        // decoded again, only to know each key's last seq at the rewound position.
+        match self.ascending.as_mut() {
+            None => {
+                reader.skip(self.records.consumed)?;
             }
-        };
-        headers.trim();
-        if headers.iter().all(str::is_empty) {
-            let reason = if headers.is_empty() {
-                "the file is empty; expected a header row"
-            } else {
-                "the header row is blank"
-            };
-            return Err(FileError::Header {
-                path: path.clone(),
-                reason: reason.into(),
-            });
-        }
-        // Back to the checkpointed position: the same records as `read_record` reads, without
-        // decoding or reporting them (they were reported the first time).
-        let mut skipped = ByteRecord::new();
-        for _ in 0..self.records.consumed {
-            match reader.read_byte_record(&mut skipped) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    if let ErrorKind::Io(source) = e.into_kind() {
-                        return Err(FileError::Read {
-                            path: path.clone(),
-                            source,
-                        });
+            Some(ascending) => {
+                ascending.reset();
+                for _ in 0..self.records.consumed {
+                    match reader.read()? {
+                        Some(CsvLine::Record(value)) => {
+                            let _ = admit(self.check.as_ref(), Some(ascending), &value);
+                        }
+                        Some(_) => {}
+                        None => break,
                     }
                 }
             }
         }
-        self.input = Some(Input {
-            reader,
-            headers,
-            record: StringRecord::new(),
-        });
+        self.input = Some(reader);
         Ok(())
+    }
+}
+
+/// The record check, then the order check: why `value` is skipped, if it is.
+fn admit<T>(
+    check: Option<&Check<T>>,
+    ascending: Option<&mut Ascending<T>>,
+    value: &T,
+) -> Result<(), String> {
+    if let Some(check) = check {
+        check(value)?;
+    }
+    match ascending {
+        Some(ascending) => ascending.check(value),
+        None => Ok(()),
     }
 }
 
@@ -178,6 +162,8 @@ impl<T: Tuple> Clone for CsvSpout<T> {
         CsvSpout {
             records: self.records.unopened(),
             input: None,
+            check: self.check.clone(),
+            ascending: self.ascending.as_ref().map(Ascending::unopened),
         }
     }
 }
@@ -204,48 +190,25 @@ impl<T: Tuple> Spout for CsvSpout<T> {
         };
         let records = &mut self.records;
         for _ in 0..budget {
-            let read = input.reader.read_record(&mut input.record);
-            if !matches!(read, Ok(false)) {
-                records.consumed += 1;
-            }
-            match read {
-                Ok(true) => {}
-                Ok(false) => {
-                    records.exhausted = true;
-                    self.input = None;
-                    return Ok(());
-                }
-                Err(e) => {
-                    // The record is unavailable: name the line where it ends.
-                    let end = input.reader.position().byte();
-                    let line = input.reader.get_mut().line_of(end.saturating_sub(1));
-                    let text = e.to_string();
-                    match e.into_kind() {
-                        ErrorKind::Io(source) => {
-                            return Err(FileError::Read {
-                                path: records.path.clone(),
-                                source,
-                            }
-                            .into())
+            let Some(line) = input.read()? else {
+                records.exhausted = true;
+                self.input = None;
+                return Ok(());
+            };
+            records.consumed += 1;
+            match line {
+                CsvLine::Record(value) => {
+                    match admit(self.check.as_ref(), self.ascending.as_mut(), &value) {
+                        Ok(()) => records.emit(out, value, input.line()),
+                        Err(reason) => {
+                            records.malformed.skip(&records.path, input.line(), &reason);
                         }
-                        ErrorKind::Utf8 { err, .. } => {
-                            let reason = match input.headers.get(err.field()) {
-                                Some(name) => format!("field `{name}`: invalid UTF-8"),
-                                None => "invalid UTF-8".to_string(),
-                            };
-                            records.malformed.skip(&records.path, line, &reason);
-                        }
-                        _ => records.malformed.skip(&records.path, line, &text),
                     }
-                    continue;
                 }
-            }
-            let line = input.line();
-            input.record.trim();
-            match parse::<T>(&input.headers, &input.record) {
-                Ok(Some(value)) => records.emit(out, value, line),
-                Ok(None) => {}
-                Err(reason) => records.malformed.skip(&records.path, line, &reason),
+                CsvLine::Blank => {}
+                CsvLine::Malformed(reason) => {
+                    records.malformed.skip(&records.path, input.line(), &reason);
+                }
             }
         }
         Ok(())
@@ -279,47 +242,6 @@ impl<T: Tuple> Spout for CsvSpout<T> {
     }
 }
 
-/// The record as a `T`; `None` for a blank line; the reason it is malformed otherwise.
-fn parse<T: Tuple>(headers: &StringRecord, record: &StringRecord) -> Result<Option<T>, String> {
-    if record.len() == 1 && record[0].is_empty() {
-        // A line of only whitespace (fully empty lines never reach here).
-        return Ok(None);
-    }
-    if record.len() != headers.len() {
-        return Err(format!(
-            "expected {} fields, found {}",
-            headers.len(),
-            record.len()
-        ));
-    }
-    record
-        .deserialize(Some(headers))
-        .map(Some)
-        .map_err(|e| reason(&e, headers, record))
-}
-
-/// Why a record did not deserialize, naming the field (by its header) and its value when the
-/// error points at one: ``field `seq`: invalid digit found in string ("abc")``.
-fn reason(e: &csv::Error, headers: &StringRecord, record: &StringRecord) -> String {
-    let ErrorKind::Deserialize { err, .. } = e.kind() else {
-        return e.to_string();
-    };
-    let kind = err.kind();
-    let field = err
-        .field()
-        .and_then(|i| usize::try_from(i).ok())
-        .and_then(|i| Some((headers.get(i)?, record.get(i)?)));
-    match (field, kind) {
-        // serde's "missing field `x`" names the field itself.
-        (_, DeserializeErrorKind::Message(m)) if m.starts_with("missing field") => m.clone(),
-        (Some((name, _)), DeserializeErrorKind::UnexpectedEndOfRow) => {
-            format!("field `{name}`: {kind}")
-        }
-        (Some((name, value)), _) => format!("field `{name}`: {kind} ({value:?})"),
-        (None, _) => kind.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,44 +257,6 @@ mod tests {
 
     fn reading(sensor: u32, seq: u64, value: f64) -> Reading {
         Reading { sensor, seq, value }
-    }
-
-    fn record(fields: &[&str]) -> StringRecord {
-        StringRecord::from(fields.to_vec())
-    }
-
-    #[test]
-    fn reasons_name_the_field_and_value() {
-        let headers = record(&["sensor", "seq", "value"]);
-        let parse = |fields: &[&str]| parse::<Reading>(&headers, &record(fields));
-        assert_eq!(parse(&["1", "2", "0.5"]), Ok(Some(reading(1, 2, 0.5))));
-        assert_eq!(parse(&[""]), Ok(None));
-        assert_eq!(
-            parse(&["1", "abc", "0.5"]),
-            Err("field `seq`: invalid digit found in string (\"abc\")".into())
-        );
-        assert_eq!(
-            parse(&["1", "2", "x"]),
-            Err("field `value`: invalid float literal (\"x\")".into())
-        );
-        assert_eq!(
-            parse(&["1", "", "0.5"]),
-            Err("field `seq`: cannot parse integer from empty string (\"\")".into())
-        );
-        assert_eq!(parse(&["1", "2"]), Err("expected 3 fields, found 2".into()));
-        assert_eq!(
-            parse(&["1", "2", "0.5", "9"]),
-            Err("expected 3 fields, found 4".into())
-        );
-    }
-
-    #[test]
-    fn a_header_without_a_field_reports_it_missing() {
-        let headers = record(&["sensor", "value"]);
-        assert_eq!(
-            parse::<Reading>(&headers, &record(&["1", "0.5"])),
-            Err("missing field `seq`".into())
-        );
     }
 
     #[test]
@@ -418,31 +302,24 @@ mod tests {
     }
 
     #[test]
-    fn line_numbers_are_physical_with_crlf_blank_and_multiline_records() {
-        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-        struct Note {
-            id: u32,
-            text: String,
-        }
+    fn a_stray_quote_costs_its_line_only() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("notes.csv");
-        let text =
-            "id,text\r\n\r\n1,\"two\r\nlines\"\r\nx,bad\r\n\n\n2,\"a\n\nb\"\ny,bad\nz,\"open";
+        let path = dir.path().join("quote.csv");
+        let text = "sensor,seq,value\r\n\r\n1,1,1\r\n1,\"2,2\r\n1,3,3\n\n\"1\",4,4\n1,5,\"5\n1,6,6";
         std::fs::write(&path, text).unwrap();
         let malformed = Malformed::new();
-        let spout = CsvSpout::<Note>::new(&path).with_malformed(malformed.clone());
+        let spout = CsvSpout::<Reading>::new(&path).with_malformed(malformed.clone());
         let got = collect(spout, 1).unwrap();
-        let note = |id, text: &str| Note {
-            id,
-            text: text.into(),
-        };
-        assert_eq!(got, [note(1, "two\r\nlines"), note(2, "a\n\nb")]);
+        assert_eq!(
+            got,
+            [reading(1, 1, 1.0), reading(1, 3, 3.0), reading(1, 6, 6.0)]
+        );
         let lines: Vec<String> = malformed
             .reports()
             .iter()
             .map(|r| r.split(": ").nth(1).unwrap().to_string())
             .collect();
-        assert_eq!(lines, ["line 5", "line 11", "line 12"]);
+        assert_eq!(lines, ["line 4", "line 7", "line 8"]);
     }
 
     #[test]
@@ -497,7 +374,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         let expected = format!(
-            "{}: the file is empty; expected a header row",
+            "{}: the file is empty; expected the header `sensor,seq,value` (columns in any order)",
             path.display()
         );
         assert_eq!(e, expected);
@@ -523,7 +400,7 @@ mod tests {
         assert_eq!(malformed.count(), 1);
     }
 
-    /// Readings with malformed, blank and multi-line records among them.
+    /// Readings with malformed lines, blank lines and stray quotes among them.
     fn mixed_input(dir: &std::path::Path) -> PathBuf {
         let path = dir.join("mixed.csv");
         let mut text = String::from("sensor,seq,value\n");
@@ -531,7 +408,7 @@ mod tests {
             match seq % 13 {
                 3 => text.push_str("1,bad,0.5\n"),
                 7 => text.push('\n'),
-                11 => text.push_str(&format!("\"2\",\"{seq}\n\",1.5\n")),
+                11 => text.push_str(&format!("2,\"{seq},1.5\n")),
                 _ => text.push_str(&format!("{},{seq},{}.25\n", seq % 4, seq)),
             }
         }
@@ -549,8 +426,8 @@ mod tests {
                 .with_malformed(malformed.clone())
                 .with_batch(4);
             check_rewind(spout, snapshot, restore);
-            // `check_rewind` runs the spout twice with one counter: 5 bad lines, each once.
-            assert_eq!(malformed.count(), 5, "snapshot {snapshot}");
+            // `check_rewind` runs the spout twice with one counter: 9 bad lines, each once.
+            assert_eq!(malformed.count(), 9, "snapshot {snapshot}");
         }
     }
 

@@ -37,16 +37,6 @@ pub enum FileError {
         /// What is wrong with the header.
         reason: String,
     },
-    /// A line of a text file is not valid UTF-8.
-    #[error("{}: line {line} (byte offset {offset}) is not valid UTF-8", .path.display())]
-    InvalidUtf8 {
-        /// The file.
-        path: PathBuf,
-        /// The line's number, from 1.
-        line: u64,
-        /// The byte offset in the file where the line starts.
-        offset: u64,
-    },
     /// An output file could not be created.
     #[error("cannot create {}: {}", .path.display(), io_reason(.source))]
     Create {

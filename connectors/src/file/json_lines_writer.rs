@@ -1,6 +1,5 @@
 //! A sink bolt writing JSON Lines.
 
-use std::io::Write;
 use std::marker::PhantomData;
 
 use serde::Serialize;
@@ -12,13 +11,13 @@ use super::{Destination, FileError};
 /// A sink bolt writing each tuple as one JSON object per line (`serde_json` then `\n`) through
 /// a buffer. Output is flushed in `finish` (end of a bounded run) and in `cleanup`.
 ///
-/// A file destination is created, or truncated, in `prepare`; failing that fails the task with
-/// an error naming the path.
+/// A file destination is written under a temporary name from `prepare` (failing to create it
+/// fails the task with an error naming the path) and renamed onto the path in `finish`: a run
+/// that fails first leaves an existing file untouched (see [`super::StagedFile`]).
 ///
-/// Intended for parallelism 1: every task truncates the file in `prepare` and writes through its
-/// own buffer, so several tasks writing one file would overwrite and interleave each other's
-/// lines. Subscribe it with a global grouping, or give each task its own file. Likewise a
-/// restarted task starts the file afresh.
+/// Intended for parallelism 1: every task writes its own temporary file and renames it onto the
+/// path, so with several tasks the last to finish wins. Subscribe it with a global grouping, or
+/// give each task its own file. Likewise a restarted task starts the file afresh.
 ///
 /// ```
 /// use squall_connectors::file::{Destination, JsonLinesWriter};
@@ -77,7 +76,7 @@ impl<T: Tuple + Serialize> Bolt for JsonLinesWriter<T> {
     }
 
     fn finish(&mut self, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
-        Ok(self.sink.flush()?)
+        Ok(self.sink.commit()?)
     }
 
     fn cleanup(&mut self) {
@@ -129,7 +128,21 @@ mod tests {
     }
 
     #[test]
-    fn truncates_an_existing_file() {
+    fn a_task_that_never_finishes_leaves_the_old_file_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+        std::fs::write(&path, "precious\n").unwrap();
+        let mut writer = JsonLinesWriter::<u64>::new(Destination::File(path.clone()));
+        writer.prepare(&TaskContext::new("t", "out", 0, 1)).unwrap();
+        writer.sink.writer().unwrap().write_all(b"1\n").unwrap();
+        writer.cleanup();
+        drop(writer);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "precious\n");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn replaces_an_existing_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.jsonl");
         std::fs::write(&path, "old content that is longer\n").unwrap();

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use squall::{ComponentError, MessageId, Spout, SpoutCollector, State, TaskContext};
 
-use super::{FileError, DEFAULT_BATCH};
+use super::{FileError, Malformed, DEFAULT_BATCH};
 use crate::replay::Pending;
 
 /// Emits the lines of a list of files, in order: each line a `String` without its trailing `\n`
@@ -26,8 +26,9 @@ use crate::replay::Pending;
 /// ones are emitted again, lowest message id first.
 ///
 /// `open` checks that every file of the task can be opened, so a missing file fails the task
-/// before it emits a line. A line that is not valid UTF-8 fails the task with an error
-/// naming the file, the line number and the byte offset where the line starts.
+/// before it emits a line. A line that is not valid UTF-8 (a binary file has many) is reported
+/// on stderr as `{path}: line {n}: not valid UTF-8 (byte offset {o}); line skipped`, counted in
+/// the [`Malformed`] counter, and skipped; the other lines are read on.
 ///
 /// ```
 /// use squall::{Config, LocalCluster, TopologyBuilder};
@@ -68,6 +69,8 @@ pub struct LinesSpout {
     scratch: Vec<u8>,
     /// Emitted lines awaiting their ack (at-least-once).
     pending: Pending<String>,
+    /// Counts and reports the lines skipped as undecodable.
+    malformed: Malformed,
 }
 
 /// A checkpointed position.
@@ -84,7 +87,8 @@ struct Position {
 struct Current {
     path: PathBuf,
     reader: BufReader<File>,
-    /// Lines read in this file so far, when the split starts at byte 0 (else unknown).
+    /// Lines read in this file so far, when known: from the start for the split at byte 0;
+    /// other splits count the lines before them only when a report needs a line number.
     line: Option<u64>,
     offset: u64,
     /// Lines starting at or after this byte belong to the next split.
@@ -105,7 +109,15 @@ impl LinesSpout {
             finished: false,
             scratch: Vec::new(),
             pending: Pending::new(),
+            malformed: Malformed::new(),
         }
+    }
+
+    /// Counts skipped undecodable lines in `counter` (keep a clone to read the count). Give
+    /// every task the same counter: a task restarted and rewound then reports a line once.
+    pub fn with_malformed(mut self, counter: Malformed) -> Self {
+        self.malformed = counter;
+        self
     }
 
     /// Emits at most `lines_per_call` lines per `next_tuple` call, so one call stays short;
@@ -201,6 +213,7 @@ impl Clone for LinesSpout {
             finished: false,
             scratch: Vec::new(),
             pending: Pending::new(),
+            malformed: self.malformed.clone(),
         }
     }
 }
@@ -222,11 +235,13 @@ impl Spout for LinesSpout {
     }
 
     fn next_tuple(&mut self, out: &mut SpoutCollector<'_, String>) -> Result<(), ComponentError> {
-        let mut emitted = self.pending.replay(out, self.batch);
+        // Lines replayed, emitted or skipped in this call: skipped ones count too, so a call
+        // stays short on a binary file.
+        let mut done = self.pending.replay(out, self.batch);
         // The lines of one call form one tuple tree (at least once), named by the number of
         // the first: tracking blocks of lines, not each line, keeps acking cheap.
         let block = self.emitted + 1;
-        while emitted < self.batch && !self.finished {
+        while done < self.batch && !self.finished {
             let Some(current) = self.current.as_mut() else {
                 self.open_next()?;
                 continue;
@@ -262,18 +277,19 @@ impl Spout for LinesSpout {
                     bytes.pop();
                 }
             }
-            let line = std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| {
-                FileError::InvalidUtf8 {
-                    path: current.path.clone(),
-                    line: current
-                        .line
-                        .unwrap_or_else(|| line_at(&current.path, start)),
-                    offset: start,
-                }
-            })?;
+            done += 1;
+            let Ok(line) = std::str::from_utf8(bytes) else {
+                // Counted once per split, then line by line.
+                let number = *current
+                    .line
+                    .get_or_insert_with(|| line_at(&current.path, start));
+                let reason = format!("not valid UTF-8 (byte offset {start})");
+                self.malformed
+                    .skip_in_split(&current.path, self.task, number, &reason);
+                continue;
+            };
             self.emitted += 1;
-            self.pending.emit(out, line, block);
-            emitted += 1;
+            self.pending.emit(out, line.to_owned(), block);
         }
         Ok(())
     }
@@ -330,129 +346,4 @@ impl Spout for LinesSpout {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::file::testing::{check_replay, check_rewind, collect};
-
-    #[test]
-    fn emits_the_lines_of_every_file_in_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = dir.path().join("a.txt");
-        let b = dir.path().join("b.txt");
-        let empty = dir.path().join("empty.txt");
-        std::fs::write(&a, "one\r\ntwo\n\nthree\r\n").unwrap();
-        std::fs::write(&empty, "").unwrap();
-        std::fs::write(&b, "four\rfive\nsix").unwrap();
-        let spout = LinesSpout::new(vec![a, empty, b]).with_batch(2);
-        let got = collect(spout, 1).unwrap();
-        assert_eq!(got, ["one", "two", "", "three", "four\rfive", "six"]);
-    }
-
-    #[test]
-    fn tasks_split_every_file_and_read_each_line_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let paths: Vec<PathBuf> = (0..5)
-            .map(|i| {
-                let path = dir.path().join(format!("{i}.txt"));
-                let text: String = (0..100).map(|l| format!("{i}:{l}\n")).collect();
-                std::fs::write(&path, text).unwrap();
-                path
-            })
-            .collect();
-        let mut got = collect(LinesSpout::new(paths).with_batch(7), 2).unwrap();
-        let mut expected: Vec<String> = (0..5)
-            .flat_map(|i| (0..100).map(move |l| format!("{i}:{l}")))
-            .collect();
-        got.sort();
-        expected.sort();
-        assert_eq!(got, expected);
-    }
-
-    #[test]
-    fn split_boundaries_lose_and_duplicate_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("big.txt");
-        // Lines of every length from 0 to 40, so split points fall everywhere: inside lines,
-        // on newlines, at line starts; no final newline.
-        let lines: Vec<String> = (0..400)
-            .map(|i| "x".repeat(i % 41) + &i.to_string())
-            .collect();
-        std::fs::write(&path, lines.join("\n")).unwrap();
-        for tasks in [1, 2, 3, 7] {
-            let mut got = collect(LinesSpout::new(vec![path.clone()]), tasks).unwrap();
-            let mut expected = lines.clone();
-            got.sort();
-            expected.sort();
-            assert_eq!(got, expected, "{tasks} tasks");
-        }
-    }
-
-    #[test]
-    fn invalid_utf8_fails_the_run_naming_the_file_and_offset() {
-        let dir = tempfile::tempdir().unwrap();
-        let good = dir.path().join("good.txt");
-        let bad = dir.path().join("latin1.txt");
-        std::fs::write(&good, "fine\n").unwrap();
-        std::fs::write(&bad, b"ok\r\ncaf\xe9\nafter\n").unwrap();
-        let e = collect(LinesSpout::new(vec![good, bad.clone()]), 1)
-            .unwrap_err()
-            .to_string();
-        let expected = format!(
-            "{}: line 2 (byte offset 4) is not valid UTF-8",
-            bad.display()
-        );
-        assert!(e.contains(&expected), "{e}");
-    }
-
-    #[test]
-    fn a_missing_file_fails_open() {
-        let dir = tempfile::tempdir().unwrap();
-        let missing = dir.path().join("missing.txt");
-        let mut spout = LinesSpout::new(vec![missing.clone()]);
-        let e = spout
-            .open(&TaskContext::new("t", "lines", 0, 1))
-            .unwrap_err()
-            .to_string();
-        assert_eq!(
-            e,
-            format!(
-                "cannot open {}: No such file or directory",
-                missing.display()
-            )
-        );
-        // Every task reads its split of every file, so every task checks them all.
-        let mut other = LinesSpout::new(vec![missing]);
-        assert!(other.open(&TaskContext::new("t", "lines", 1, 2)).is_err());
-    }
-
-    fn numbered_files(dir: &std::path::Path) -> Vec<PathBuf> {
-        (0..3)
-            .map(|i| {
-                let path = dir.join(format!("{i}.txt"));
-                let text: String = (0..40).map(|l| format!("{i}:{l}\r\n")).collect();
-                std::fs::write(&path, text).unwrap();
-                path
-            })
-            .collect()
-    }
-
-    #[test]
-    fn restore_rewinds_to_the_snapshot_across_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let paths = numbered_files(dir.path());
-        // Snapshots at the start, inside a file, at a file's end; restores within the same file,
-        // in a later file, and after the end.
-        for (snapshot, restore) in [(0, 30), (14, 21), (35, 77), (40, 41), (70, 200), (119, 120)] {
-            let spout = LinesSpout::new(paths.clone()).with_batch(7);
-            check_rewind(spout, snapshot, restore);
-        }
-    }
-
-    #[test]
-    fn failed_lines_are_emitted_again_in_id_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let spout = LinesSpout::new(numbered_files(dir.path())).with_batch(5);
-        let replayed = check_replay(spout, |id| id % 9 == 0 || id == 1 || id == 120);
-        assert_eq!(replayed, 15);
-    }
-}
+mod tests;

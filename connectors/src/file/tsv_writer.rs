@@ -1,6 +1,5 @@
 //! A sink bolt writing tab-separated lines.
 
-use std::io::Write;
 use std::sync::Arc;
 
 use squall::{Bolt, BoltCollector, ComponentError, TaskContext, Tuple};
@@ -19,9 +18,10 @@ type Fields<T> = Arc<dyn Fn(&T, &mut Vec<String>) + Send + Sync>;
 /// (the "linear TSV" convention), so every tuple stays one line and the fields can be split
 /// back; fields without them are written as they are.
 ///
-/// A file destination is created, or truncated, in `prepare`; failing that fails the task with
-/// an error naming the path. Intended for parallelism 1: several tasks writing one file would
-/// overwrite and interleave each other's lines (see [`super::JsonLinesWriter`]).
+/// A file destination is written under a temporary name from `prepare` (failing to create it
+/// fails the task with an error naming the path) and renamed onto the path in `finish`, so a
+/// run that fails first leaves an existing file untouched. Intended for parallelism 1 (see
+/// [`super::JsonLinesWriter`]).
 ///
 /// ```
 /// use squall_connectors::file::{Destination, TsvWriter};
@@ -96,7 +96,7 @@ impl<T: Tuple> Bolt for TsvWriter<T> {
     }
 
     fn finish(&mut self, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
-        Ok(self.sink.flush()?)
+        Ok(self.sink.commit()?)
     }
 
     fn cleanup(&mut self) {

@@ -8,7 +8,7 @@ use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use crate::broker::{Backoff, BrokerError, Endpoint, Publisher, Record};
+use crate::broker::{Backoff, BrokerError, ConnectionState, Endpoint, Publisher, Record};
 
 /// How long a batch may wait for its acknowledgements before the connection counts as lost.
 const CONFIRM_WAIT: Duration = Duration::from_secs(30);
@@ -54,7 +54,10 @@ impl Publisher for MqttPublisher {
         &self.endpoint
     }
 
-    async fn connect(&self) -> Result<Conn, BrokerError> {
+    /// The client connects in the background and reports to `state` itself.
+    const REPORTS: bool = true;
+
+    async fn connect(&self, state: &ConnectionState) -> Result<Conn, BrokerError> {
         let id = format!(
             "squall-sink-{}-{}",
             std::process::id(),
@@ -70,7 +73,8 @@ impl Publisher for MqttPublisher {
         let acked = Arc::new(AtomicU64::new(0));
         let progress = Arc::new(Notify::new());
         let lost = Arc::new(AtomicBool::new(false));
-        let (count, notify, name) = (acked.clone(), progress.clone(), self.endpoint.to_string());
+        let (count, notify, state) = (acked.clone(), progress.clone(), state.clone());
+        let endpoint = self.endpoint.clone();
         let dropped = lost.clone();
         let events = tokio::spawn(async move {
             let mut backoff = Backoff::default();
@@ -80,13 +84,18 @@ impl Publisher for MqttPublisher {
                         count.fetch_add(1, Ordering::Release);
                         notify.notify_one();
                     }
-                    Ok(Event::Incoming(Packet::ConnAck(_))) => backoff.reset(),
+                    Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                        backoff.reset();
+                        state.connected();
+                    }
                     Ok(_) => {}
                     Err(e) => {
                         dropped.store(true, Ordering::Release);
                         notify.notify_one();
                         let delay = backoff.next_delay();
-                        eprintln!("{name}: {e}; reconnecting in {} ms", delay.as_millis());
+                        // The writer decides when to try again (it drops this connection): its delay
+                        // is the one that counts, not this loop's.
+                        state.retrying(&BrokerError::connection(&endpoint, e), None);
                         tokio::time::sleep(delay).await;
                     }
                 }

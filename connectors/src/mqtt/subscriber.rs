@@ -8,7 +8,8 @@ use std::time::Duration;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, Publish, QoS};
 
 use crate::broker::{
-    runtime, Backoff, BrokerError, ClientLink, Delivery, Endpoint, Replay, Settle, Subscriber,
+    runtime, Backoff, BrokerError, ClientLink, ConnectionState, Delivery, Endpoint, Replay, Settle,
+    Subscriber,
 };
 
 /// Requests (acks, the subscription) queued for the event loop; acks are bounded by the
@@ -78,6 +79,7 @@ impl Subscriber for MqttSubscriber {
                 events,
                 client.clone(),
                 self.clone(),
+                link.connection.clone(),
                 incoming,
                 closing.clone(),
             ));
@@ -130,6 +132,7 @@ async fn poll_events(
     mut events: rumqttc::EventLoop,
     client: AsyncClient,
     subscriber: MqttSubscriber,
+    state: ConnectionState,
     incoming: tokio::sync::mpsc::Sender<Publish>,
     closing: Arc<AtomicBool>,
 ) {
@@ -138,7 +141,7 @@ async fn poll_events(
         match events.poll().await {
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
                 backoff.reset();
-                eprintln!("{}: connected", subscriber.endpoint);
+                state.connected();
                 // With a persistent session the broker still has the subscription; subscribing
                 // again is harmless and covers a first connection.
                 let topic = subscriber.endpoint.target.clone();
@@ -153,8 +156,8 @@ async fn poll_events(
             Err(_) if closing.load(Ordering::Acquire) => return,
             Err(e) => {
                 let delay = backoff.next_delay();
-                let name = &subscriber.endpoint;
-                eprintln!("{name}: {e}; reconnecting in {} ms", delay.as_millis());
+                let e = BrokerError::connection(&subscriber.endpoint, e);
+                state.retrying(&e, Some(delay));
                 tokio::time::sleep(delay).await;
             }
         }

@@ -2,24 +2,31 @@
 
 use async_nats::{Client, ConnectOptions, Event};
 
-use crate::broker::{Backoff, BrokerError, Endpoint};
+use crate::broker::{Backoff, BrokerError, ConnectionState, Endpoint};
 
-/// A client that keeps reconnecting (forever, with [`Backoff`]'s delays) and says on stderr
-/// when it loses or regains the server. Returns at once; the first connection is made in the
-/// background, so a server that starts late is found.
-pub(super) async fn connect(endpoint: &Endpoint) -> Result<Client, BrokerError> {
+/// A client that keeps reconnecting (forever, with [`Backoff`]'s delays) and tells `state` when
+/// it connects, loses the server or fails to reach it (said on stderr at a bounded rate).
+/// Returns at once; the first connection is made in the background, so a server that starts
+/// late is found.
+pub(super) async fn connect(
+    endpoint: &Endpoint,
+    state: &ConnectionState,
+) -> Result<Client, BrokerError> {
     let backoff = Backoff::default();
-    let name = endpoint.to_string();
+    let delays = backoff.clone();
+    let state = state.clone();
     ConnectOptions::new()
         .retry_on_initial_connect()
         .max_reconnects(None)
-        .reconnect_delay_callback(move |attempt| backoff.delay_for(attempt))
+        .reconnect_delay_callback(move |attempt| delays.delay_for(attempt))
         .event_callback(move |event| {
-            let name = name.clone();
+            let state = state.clone();
             async move {
                 match event {
-                    Event::Disconnected => eprintln!("{name}: connection lost; reconnecting"),
-                    Event::Connected => eprintln!("{name}: connected"),
+                    Event::Disconnected => state.lost(),
+                    Event::Connected => state.connected(),
+                    // Each failed attempt to (re)connect comes as a client error.
+                    Event::ClientError(e) => state.failed(&e, None),
                     _ => {}
                 }
             }

@@ -5,7 +5,8 @@ use futures_util::StreamExt;
 
 use super::connect::connect;
 use crate::broker::{
-    runtime, BrokerError, ClientLink, Delivery, Endpoint, Publisher, Record, Replay, Subscriber,
+    runtime, BrokerError, ClientLink, ConnectionState, Delivery, Endpoint, Publisher, Record,
+    Replay, Subscriber,
 };
 
 /// Subscribes to a core NATS subject (queue group `squall` when the spout has several tasks, so
@@ -34,7 +35,7 @@ impl Subscriber for CoreSubscriber {
     fn run(&self, _task: usize, tasks: usize, mut link: ClientLink) -> Result<(), BrokerError> {
         let rt = runtime(&self.endpoint, false)?;
         rt.block_on(async {
-            let client = connect(&self.endpoint).await?;
+            let client = connect(&self.endpoint, &link.connection).await?;
             let subject = self.endpoint.target.clone();
             let subscribed = if tasks > 1 {
                 client.queue_subscribe(subject, "squall".into()).await
@@ -80,8 +81,11 @@ impl Publisher for CorePublisher {
         &self.endpoint
     }
 
-    async fn connect(&self) -> Result<Self::Conn, BrokerError> {
-        connect(&self.endpoint).await
+    /// The client connects in the background and reports to `state` itself.
+    const REPORTS: bool = true;
+
+    async fn connect(&self, state: &ConnectionState) -> Result<Self::Conn, BrokerError> {
+        connect(&self.endpoint, state).await
     }
 
     async fn publish(&self, conn: &mut Self::Conn, batch: &[Record]) -> Result<(), BrokerError> {

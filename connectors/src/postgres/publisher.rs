@@ -2,7 +2,7 @@
 
 use tokio_postgres::{Client, NoTls, Statement};
 
-use crate::broker::{BrokerError, Endpoint, Format, Publisher, Record};
+use crate::broker::{BrokerError, ConnectionState, Endpoint, Format, Publisher, Record};
 
 /// Inserts records into a table keyed on the record's key.
 #[derive(Debug, Clone)]
@@ -65,7 +65,7 @@ impl Publisher for PostgresPublisher {
         &self.endpoint
     }
 
-    async fn connect(&self) -> Result<Conn, BrokerError> {
+    async fn connect(&self, _: &ConnectionState) -> Result<Conn, BrokerError> {
         let e = &self.endpoint;
         let mut config = tokio_postgres::Config::new();
         config

@@ -3,7 +3,7 @@
 use redis::Connection;
 
 use super::{client, error};
-use crate::broker::{BrokerError, Endpoint, Publisher, Record};
+use crate::broker::{BrokerError, ConnectionState, Endpoint, Publisher, Record};
 
 /// Appends records to a Redis stream (fields `id` and `payload`).
 #[derive(Debug, Clone)]
@@ -24,7 +24,7 @@ impl Publisher for RedisPublisher {
         &self.endpoint
     }
 
-    async fn connect(&self) -> Result<Connection, BrokerError> {
+    async fn connect(&self, _: &ConnectionState) -> Result<Connection, BrokerError> {
         client(&self.endpoint)?
             .get_connection_with_timeout(std::time::Duration::from_secs(5))
             .map_err(|e| error(&self.endpoint, e))

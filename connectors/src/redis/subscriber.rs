@@ -90,12 +90,13 @@ impl Subscriber for RedisSubscriber {
                 None => match self.connect() {
                     Ok(c) => {
                         backoff.reset();
+                        link.connection.connected();
                         state.from_pending = true;
                         conn.insert(c)
                     }
                     Err(e) if e.is_transient() => {
                         let delay = backoff.next_delay();
-                        eprintln!("{e}; retrying in {} ms", delay.as_millis());
+                        link.connection.retrying(&e, Some(delay));
                         std::thread::sleep(delay);
                         if link.settles.is_closed() {
                             return Ok(());
@@ -117,6 +118,7 @@ impl Subscriber for RedisSubscriber {
                 Ok(false) => return Ok(()),
                 Err(e) if e.is_transient() => {
                     eprintln!("{e}; reconnecting");
+                    link.connection.lost();
                     conn = None;
                 }
                 Err(e) => return Err(e),

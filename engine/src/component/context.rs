@@ -12,6 +12,8 @@ pub struct TaskContext {
     pub(crate) worker: usize,
     pub(crate) restarts: u32,
     pub(crate) guarantee: crate::Guarantee,
+    /// Spout tasks only: wakes the task when its source has input.
+    pub(crate) waker: Option<super::SpoutWaker>,
 }
 
 impl TaskContext {
@@ -25,6 +27,7 @@ impl TaskContext {
             worker: 0,
             restarts: 0,
             guarantee: crate::Guarantee::AtMostOnce,
+            waker: None,
         }
     }
 
@@ -63,6 +66,15 @@ impl TaskContext {
     /// The run's processing guarantee.
     pub fn guarantee(&self) -> crate::Guarantee {
         self.guarantee
+    }
+
+    /// For a spout: a waker its input thread calls when it hands over a message, so the task
+    /// sleeps while there is nothing to emit instead of polling (see [`super::SpoutWaker`]).
+    /// Taking it is what makes the task sleep. `None` for bolts and for a hand-built context.
+    pub fn waker(&self) -> Option<super::SpoutWaker> {
+        let waker = self.waker.clone()?;
+        waker.mark_used();
+        Some(waker)
     }
 
     /// The same context with a different guarantee and restart count (unit tests).

@@ -10,6 +10,7 @@ pub(crate) mod collector;
 mod context;
 mod spout;
 mod state;
+mod waker;
 
 pub use anchor::Anchor;
 pub use bolt::Bolt;
@@ -17,6 +18,7 @@ pub use collector::{BoltCollector, DirectEmitError, Source, SpoutCollector, Unde
 pub use context::TaskContext;
 pub use spout::{MessageId, Spout};
 pub use state::State;
+pub use waker::SpoutWaker;
 
 use serde::{de::DeserializeOwned, Serialize};
 

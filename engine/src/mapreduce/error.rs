@@ -51,6 +51,10 @@ pub enum JobError {
     /// A setting is out of range.
     #[error("invalid setting: {0}")]
     Settings(String),
+    /// A stop signal ended the job before it committed; the output directory it created was
+    /// removed (see [`crate::runtime::catch_stop_signals`]).
+    #[error("interrupted by {0}; the partial output was removed")]
+    Interrupted(crate::StopSignal),
     /// The topology running the job failed for a reason of the runtime's own.
     #[error(transparent)]
     Run(#[from] RunError),

@@ -168,7 +168,7 @@ where
             splits,
         ));
         let topology = self.topology(&tracker).map_err(|e| {
-            layout.remove_temp();
+            layout.abort();
             JobError::Settings(e.to_string())
         })?;
         // One worker per task: an attempt holds its worker for its whole run (see map_task).
@@ -188,10 +188,18 @@ where
             .spawn(topology)
             .and_then(|mut running| {
                 while !running.wait_for(every)? {
+                    if let Some(signal) = crate::runtime::stop_requested() {
+                        // No drain: a drained job would commit what it had as if complete.
+                        return Ok(Some(signal));
+                    }
                     progress(&tracker.progress());
                 }
-                running.join()
+                running.join().map(|_| None)
             });
+        if let Ok(Some(signal)) = result {
+            layout.abort();
+            return Err(JobError::Interrupted(signal));
+        }
         // A task that runs out of attempts aborts the job through the tracker; its bolt's
         // `Err` only fails that one tuple, so the run itself may still complete.
         let fatal = match result {
@@ -199,7 +207,9 @@ where
             Ok(_) => tracker.take_fatal(),
         };
         if let Some(e) = fatal {
-            layout.remove_temp();
+            // The output directory is this job's (`create` refuses an existing one): a failed
+            // job removes it, so the rerun is not refused and no partial output looks done.
+            layout.abort();
             return Err(e);
         }
         progress(&tracker.progress());

@@ -46,7 +46,10 @@ impl Layout {
             std::io::ErrorKind::AlreadyExists => JobError::OutputExists(self.output.clone()),
             _ => JobError::io("create", &self.output, e),
         })?;
-        std::fs::create_dir(&self.temp).map_err(|e| JobError::io("create", &self.temp, e))
+        std::fs::create_dir(&self.temp).map_err(|e| {
+            self.abort();
+            JobError::io("create", &self.temp, e)
+        })
     }
 
     pub(crate) fn map_attempt_dir(&self, task: usize, attempt: u32) -> PathBuf {
@@ -73,6 +76,13 @@ impl Layout {
         std::fs::File::create(&success)
             .map(drop)
             .map_err(|e| JobError::io("create", &success, e))
+    }
+
+    /// Job abort (a failed or interrupted job): removes the output directory, which `create`
+    /// made (it refuses an existing one), so that running the job again is not refused; best
+    /// effort.
+    pub(crate) fn abort(&self) {
+        let _ = std::fs::remove_dir_all(&self.output);
     }
 
     /// Removes the temporary area (job commit or abort); best effort.
@@ -109,6 +119,18 @@ mod tests {
         let e = Layout::new(&out).create().unwrap_err();
         assert!(matches!(e, JobError::OutputExists(_)));
         assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn job_abort_removes_the_output_it_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let layout = Layout::new(&out);
+        layout.create().unwrap();
+        std::fs::write(layout.part_file(0), "partial").unwrap();
+        layout.abort();
+        assert!(!out.exists());
+        layout.create().unwrap();
     }
 
     #[test]

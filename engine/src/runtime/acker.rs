@@ -128,6 +128,10 @@ impl Ledger {
 pub(crate) struct Acker {
     ledger: Ledger,
     spouts: Vec<Recipient<TreeDone>>,
+    /// Outcomes for spout tasks not in the table yet: the spouts start emitting while the
+    /// table is on its way, and a tree decided before it arrives must still reach its spout
+    /// (it has left the ledger, so nothing would ever tell the spout again).
+    undelivered: Vec<Outcome>,
     timeout: Duration,
 }
 
@@ -136,13 +140,18 @@ impl Acker {
         Acker {
             ledger: Ledger::default(),
             spouts: Vec::new(),
+            undelivered: Vec::new(),
             timeout,
         }
     }
 
-    fn tell(&self, outcomes: Vec<Outcome>) {
+    fn tell(&mut self, outcomes: Vec<Outcome>) {
         let mut per_spout: FxHashMap<u32, TreeDone> = FxHashMap::default();
         for (spout, root, ok) in outcomes {
+            if spout as usize >= self.spouts.len() {
+                self.undelivered.push((spout, root, ok));
+                continue;
+            }
             let done = per_spout.entry(spout).or_default();
             if ok {
                 done.completed.push(root);
@@ -192,6 +201,8 @@ impl Handler<SpoutTable> for Acker {
 
     fn handle(&mut self, table: SpoutTable, _: &mut Context<Self>) {
         self.spouts = table.0;
+        let early = std::mem::take(&mut self.undelivered);
+        self.tell(early);
     }
 }
 
@@ -261,6 +272,56 @@ mod tests {
             ),
             Some((1, 4, false))
         );
+    }
+
+    /// Collects what an acker tells a spout task.
+    struct Spout(crossbeam_channel::Sender<TreeDone>);
+
+    impl Actor for Spout {
+        type Context = Context<Self>;
+    }
+
+    impl Handler<TreeDone> for Spout {
+        type Result = ();
+        fn handle(&mut self, done: TreeDone, _: &mut Context<Self>) {
+            let _ = self.0.send(done);
+            actix::System::current().stop();
+        }
+    }
+
+    #[test]
+    fn a_tree_decided_before_the_spout_table_arrives_still_reaches_its_spout() {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        // The system runs on its own thread, so that a lost outcome fails the test below
+        // instead of blocking it.
+        std::thread::spawn(move || {
+            let system = actix::System::new();
+            system.block_on(async move {
+                let acker = Acker::new(Duration::from_secs(30)).start();
+                // The spout opened trees 1 and 2 and a bolt failed 1, completed 2, all before
+                // the launcher got to send the table.
+                acker.do_send(AckOps(vec![
+                    AckOp::Init {
+                        root: 1,
+                        xor: 5,
+                        spout: 0,
+                    },
+                    AckOp::Fail { root: 1 },
+                    AckOp::Init {
+                        root: 2,
+                        xor: 6,
+                        spout: 0,
+                    },
+                    AckOp::Ack { root: 2, xor: 6 },
+                ]));
+                let spout = Spout(tx).start();
+                acker.do_send(SpoutTable(vec![spout.recipient()]));
+            });
+            system.run()
+        });
+        let done = rx.recv_timeout(Duration::from_secs(10)).expect("told");
+        assert_eq!(done.failed, [1]);
+        assert_eq!(done.completed, [2]);
     }
 
     #[test]

@@ -151,6 +151,11 @@ impl Coordinator {
         Ok(Some(id))
     }
 
+    /// The last complete checkpoint: its id and every task's record.
+    pub(crate) fn last_complete(&self) -> Option<(u64, &[TaskRecord])> {
+        self.complete.as_ref().map(|(id, r)| (*id, &r[..]))
+    }
+
     /// Rolling back: the checkpoint in flight is abandoned, and so are the final records of
     /// tasks that will run again. Returns the last complete checkpoint.
     pub(crate) fn rollback(&mut self) -> Option<(u64, Vec<TaskRecord>)> {

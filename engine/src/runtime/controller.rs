@@ -22,12 +22,17 @@ pub(crate) enum Wait {
     Complete,
     /// The deadline passed first.
     Timeout,
+    /// The run's handle asked the control plane to stop before the run completed.
+    Stopped,
 }
 
 /// A restart the supervisor scheduled after a backoff.
 struct PendingRestart {
     at: Instant,
     tasks: Vec<TaskRef>,
+    /// Every task rolls back (always exactly once; at least once when a crash lost what
+    /// failing its trees cannot replay).
+    rollback: bool,
 }
 
 /// What the controller needs to know of a topology.
@@ -68,6 +73,15 @@ pub(crate) struct Controller {
     start: Instant,
     /// A spout waits only for acks: checkpoint back to back.
     asap: bool,
+    /// Exactly once, until then failures are recent: checkpoint back to back, so that the
+    /// next rollback redoes only what came after the last crash, not everything since the
+    /// last regular checkpoint (under repeated failures none would ever complete otherwise,
+    /// and each rollback would redo more).
+    failing_until: Option<Instant>,
+    /// Where progress displays read restarts, checkpoints and rollbacks as they happen.
+    live: Option<std::sync::Arc<super::LiveCounters>>,
+    /// Asked to stop (`TaskEvent::Stop`): `wait` returns at once.
+    stopped: bool,
 }
 
 impl Controller {
@@ -118,6 +132,9 @@ impl Controller {
             checkpoints: 0,
             start,
             asap: false,
+            failing_until: None,
+            live: config.live.clone(),
+            stopped: false,
         }
     }
 
@@ -125,10 +142,6 @@ impl Controller {
     /// stops an actor whose addresses are all dropped).
     pub(crate) fn set_controls(&mut self, controls: Vec<Vec<Recipient<Control>>>) {
         self.controls = controls;
-    }
-
-    pub(crate) fn clear_controls(&mut self) {
-        self.controls.clear();
     }
 
     fn flat(&self, (node, task): TaskRef) -> usize {
@@ -167,7 +180,12 @@ impl Controller {
                     .map_err(|_| RecvTimeoutError::Disconnected),
             };
             match event {
-                Ok(event) => self.handle(event)?,
+                Ok(event) => {
+                    self.handle(event)?;
+                    if self.stopped {
+                        return Ok(Wait::Stopped);
+                    }
+                }
                 Err(RecvTimeoutError::Timeout) => {
                     let now = Instant::now();
                     if self.pending_restart.as_ref().is_some_and(|p| p.at <= now) {
@@ -237,6 +255,7 @@ impl Controller {
                 gen,
                 hook,
                 message,
+                local,
             } => {
                 if rolls_back && gen < self.gen {
                     // Crashed before hearing of a rollback that restarts it anyway.
@@ -262,6 +281,11 @@ impl Controller {
                     &self.order,
                     &self.components.iter().map(|c| c.1).collect::<Vec<_>>(),
                 );
+                let mut rollback = match self.guarantee {
+                    Guarantee::ExactlyOnce => true,
+                    Guarantee::AtLeastOnce => !local,
+                    Guarantee::AtMostOnce => false,
+                };
                 let at = match self.pending_restart.take() {
                     Some(p) => {
                         for t in p.tasks {
@@ -269,11 +293,16 @@ impl Controller {
                                 tasks.push(t);
                             }
                         }
+                        rollback |= p.rollback;
                         p.at.min(now + backoff)
                     }
                     None => now + backoff,
                 };
-                self.pending_restart = Some(PendingRestart { at, tasks });
+                self.pending_restart = Some(PendingRestart {
+                    at,
+                    tasks,
+                    rollback,
+                });
             }
             TaskEvent::AwaitingAcks => {
                 // Checkpoint at once, and keep checkpointing back to back from now on: the
@@ -290,6 +319,8 @@ impl Controller {
                 }
             }
             TaskEvent::Failed(error) => return Err(error),
+            TaskEvent::Drain => self.drain(),
+            TaskEvent::Stop => self.stopped = true,
         }
         Ok(())
     }
@@ -297,17 +328,21 @@ impl Controller {
     fn on_completed(&mut self, completed: Option<u64>) {
         let Some(id) = completed else { return };
         self.checkpoints += 1;
+        if let Some(live) = &self.live {
+            live.add_checkpoint();
+        }
         for controls in &self.controls {
             controls
                 .iter()
                 .for_each(|c| c.do_send(Control::Committed(id)));
         }
-        let wait = if self.asap {
+        let now = Instant::now();
+        let wait = if self.asap || self.failing_until.is_some_and(|t| now < t) {
             Duration::ZERO
         } else {
             self.checkpoint_interval
         };
-        self.next_checkpoint = Some(Instant::now() + wait);
+        self.next_checkpoint = Some(now + wait);
     }
 
     fn trigger_checkpoint(&mut self) {
@@ -328,8 +363,8 @@ impl Controller {
         }
     }
 
-    /// Runs the scheduled restart: fresh instances for the supervisor's chosen tasks, and in
-    /// the checkpointing modes a rollback of every task to the last complete checkpoint.
+    /// Runs the scheduled restart: fresh instances for the supervisor's chosen tasks, and
+    /// exactly once a rollback of every task to the last complete checkpoint.
     fn restart(&mut self) {
         let Some(pending) = self.pending_restart.take() else {
             return;
@@ -338,9 +373,19 @@ impl Controller {
             let i = self.flat(t);
             if !(self.guarantee == Guarantee::AtMostOnce && self.done[i]) {
                 self.restarts[i] += 1;
+                if let Some(live) = &self.live {
+                    live.add_restarts(1);
+                }
             }
         }
-        if self.guarantee == Guarantee::AtMostOnce {
+        if !pending.rollback {
+            // Only the chosen tasks restart: at most once empty; at least once each restores
+            // its own state from the last complete checkpoint and has failed the trees its
+            // crash lost, so no other task's trees are replayed.
+            let complete = match self.guarantee {
+                Guarantee::AtLeastOnce => self.coordinator.last_complete(),
+                _ => None,
+            };
             for &(node, task) in &pending.tasks {
                 let i = self.flat((node, task));
                 if self.done[i] {
@@ -351,8 +396,8 @@ impl Controller {
                         gen: self.gen,
                         fresh: true,
                         rollback: false,
-                        checkpoint: None,
-                        record: None,
+                        checkpoint: complete.map(|(id, _)| id),
+                        record: complete.and_then(|(_, r)| r.get(i).cloned()),
                         restarts: self.restarts[i],
                     }));
                 }
@@ -361,6 +406,9 @@ impl Controller {
         }
         self.gen += 1;
         self.rollbacks += 1;
+        if let Some(live) = &self.live {
+            live.add_rollback();
+        }
         let complete = self.coordinator.rollback();
         for (node, controls) in self.controls.iter().enumerate() {
             for (task, c) in controls.iter().enumerate() {
@@ -381,7 +429,9 @@ impl Controller {
                 }));
             }
         }
-        self.next_checkpoint = Some(Instant::now() + self.checkpoint_interval);
+        let now = Instant::now();
+        self.failing_until = Some(now + 10 * self.checkpoint_interval);
+        self.next_checkpoint = Some(now);
     }
 
     /// The report of a completed (or drained) run.
@@ -437,6 +487,7 @@ impl Controller {
             dead_letters,
             rollbacks: self.rollbacks,
             checkpoints: self.checkpoints,
+            interrupted: None,
         }
     }
 }

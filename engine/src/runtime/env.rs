@@ -91,12 +91,19 @@ impl TaskEnv {
     }
 
     /// Reports a crashed hook to the supervisor.
-    pub(crate) fn report_crash(&self, gen: u64, hook: &'static str, failure: &HookFailure) {
+    pub(crate) fn report_crash(
+        &self,
+        gen: u64,
+        hook: &'static str,
+        failure: &HookFailure,
+        local: bool,
+    ) {
         let _ = self.events.send(TaskEvent::Crashed {
             task: (self.node, self.ctx.task),
             gen,
             hook,
             message: failure.describe(),
+            local,
         });
     }
 

@@ -2,7 +2,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Tuples emitted by spouts and executed by bolts so far, over all tasks of a run.
+/// Tuples emitted by spouts and executed by bolts so far, over all tasks of a run, and how many
+/// of the spouts' emits were replays (a failed tree emitted again, or what a rollback rewound).
 ///
 /// Put one in [`crate::Config::live`] and read it from another thread while the run lasts;
 /// tasks add to it once per batch, so it lags by at most a batch per task.
@@ -18,6 +19,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct LiveCounters {
     spout_emitted: AtomicU64,
     executed: AtomicU64,
+    replayed: AtomicU64,
+    restarts: AtomicU64,
+    checkpoints: AtomicU64,
+    rollbacks: AtomicU64,
 }
 
 impl LiveCounters {
@@ -29,6 +34,44 @@ impl LiveCounters {
     /// Tuples executed by bolt tasks so far.
     pub fn executed(&self) -> u64 {
         self.executed.load(Ordering::Relaxed)
+    }
+
+    /// Spout emits that were emitted again so far: replays of failed trees (at-least-once)
+    /// and what rollbacks rewound (exactly-once). `spout_emitted() - replayed()` is the input
+    /// read once, however often it was replayed.
+    pub fn replayed(&self) -> u64 {
+        self.replayed.load(Ordering::Relaxed)
+    }
+
+    /// Task restarts so far.
+    pub fn restarts(&self) -> u64 {
+        self.restarts.load(Ordering::Relaxed)
+    }
+
+    /// Checkpoints completed so far.
+    pub fn checkpoints(&self) -> u64 {
+        self.checkpoints.load(Ordering::Relaxed)
+    }
+
+    /// Rollbacks of the whole topology to a checkpoint so far.
+    pub fn rollbacks(&self) -> u64 {
+        self.rollbacks.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn add_restarts(&self, n: u64) {
+        self.restarts.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_checkpoint(&self) {
+        self.checkpoints.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_rollback(&self) {
+        self.rollbacks.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_replayed(&self, n: u64) {
+        self.replayed.fetch_add(n, Ordering::Relaxed);
     }
 
     pub(crate) fn add_spout_emitted(&self, n: u64) {

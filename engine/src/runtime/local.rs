@@ -9,7 +9,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::acker::{Acker, SpoutTable};
-use super::controller::{Controller, Shape, Wait};
+use super::control_plane::ControlPlane;
+use super::controller::{Controller, Shape};
 use super::launch::launch;
 use super::node::LaunchEnv;
 use super::run_report::RunReport;
@@ -81,11 +82,41 @@ impl LocalCluster {
         running.shutdown()
     }
 
+    /// Runs a topology until it completes by itself or the process receives SIGINT or SIGTERM;
+    /// then drains it (as [`RunningTopology::shutdown`]) and returns its report, with
+    /// [`RunReport::interrupted`] naming the signal. A second signal ends the process at once
+    /// (see [`super::catch_stop_signals`]). Live topologies use it to run until told to stop.
+    ///
+    /// ```
+    /// # use squall::{Config, LocalCluster, Spout, SpoutCollector, ComponentError, TopologyBuilder};
+    /// # struct Once(bool);
+    /// # impl Spout for Once {
+    /// #     type Output = u64;
+    /// #     fn next_tuple(&mut self, out: &mut SpoutCollector<'_, u64>) -> Result<(), ComponentError> {
+    /// #         if !self.0 { out.emit(1); self.0 = true; }
+    /// #         Ok(())
+    /// #     }
+    /// #     fn is_finished(&self) -> bool { self.0 }
+    /// # }
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut builder = TopologyBuilder::new("once");
+    /// builder.set_spout("one", 1, || Once(false));
+    /// let report = LocalCluster::new(Config::default()).run_until_signal(builder.build()?)?;
+    /// assert_eq!(report.interrupted, None);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn run_until_signal(&self, topology: Topology) -> Result<RunReport, RunError> {
+        super::catch_stop_signals()?;
+        self.spawn(topology)?.until_signal()
+    }
+
     /// Starts a topology and returns at once; stop it with [`RunningTopology::shutdown`] or
     /// wait for it with [`RunningTopology::join`].
     pub fn spawn(&self, topology: Topology) -> Result<RunningTopology, RunError> {
         let config = Arc::new(self.config.clone());
         let name = topology.name.clone();
+        let topology_name = topology.name.clone();
         let components: Vec<(String, usize)> = topology
             .nodes
             .iter()
@@ -106,7 +137,8 @@ impl LocalCluster {
             is_spout,
             strategies,
         };
-        let controller = Controller::new(shape, events, &config, start);
+        let mut controller = Controller::new(shape, events, &config, start);
+        let requests = events_tx.clone();
         let thread = std::thread::Builder::new()
             .name(format!("squall-{}", topology.name))
             .spawn(move || {
@@ -151,14 +183,21 @@ impl LocalCluster {
         let (system, (arbiters, controls)) = ready_rx
             .recv()
             .map_err(|_| RunError::Runtime("the system thread stopped while starting".into()))?;
+        controller.set_controls(controls);
         let mut running = RunningTopology {
-            controller,
+            plane: None,
             system,
             thread: Some(thread),
             arbiters,
             drain_timeout,
         };
-        running.controller.set_controls(controls);
+        match ControlPlane::start(controller, requests, &topology_name) {
+            Ok(plane) => running.plane = Some(plane),
+            Err(e) => {
+                running.teardown();
+                return Err(e);
+            }
+        }
         Ok(running)
     }
 }
@@ -178,12 +217,17 @@ fn start_ackers(config: &Config, arbiters: &[Arbiter]) -> Vec<Addr<Acker>> {
         .collect()
 }
 
+/// How often a run waiting for a stop signal looks at the flag: short against a person's
+/// patience, long against the controller's event handling.
+const SIGNAL_POLL: Duration = Duration::from_millis(20);
+
 /// A topology running in this process.
 pub struct RunningTopology {
-    /// Supervises the tasks and coordinates checkpoints; holds every task's control address,
-    /// so that no task stops before the run ends (actix stops an actor whose addresses are
-    /// all dropped, and a bolt's producers drop theirs when they end).
-    controller: Controller,
+    /// The controller's thread: supervises the tasks and coordinates checkpoints whether or
+    /// not anyone waits; the controller holds every task's control address, so that no task
+    /// stops before the run ends (actix stops an actor whose addresses are all dropped, and a
+    /// bolt's producers drop theirs when they end). `None` only while starting.
+    plane: Option<ControlPlane>,
     system: System,
     thread: Option<JoinHandle<()>>,
     arbiters: Vec<Arbiter>,
@@ -193,46 +237,74 @@ pub struct RunningTopology {
 impl RunningTopology {
     /// Waits up to `timeout` for the topology to complete by itself; true if it did.
     pub fn wait_for(&mut self, timeout: Duration) -> Result<bool, RunError> {
-        match self.controller.wait(Some(Instant::now() + timeout)) {
-            Ok(Wait::Complete) => Ok(true),
-            Ok(Wait::Timeout) => Ok(false),
-            Err(e) => {
+        let Some(plane) = self.plane.as_mut() else {
+            return Ok(true);
+        };
+        if !plane.wait(Some(timeout)) {
+            return Ok(false);
+        }
+        match plane.failure() {
+            Some(e) => {
                 self.teardown();
                 Err(e)
             }
+            None => Ok(true),
         }
     }
 
     /// Waits until the topology completes by itself (bounded topologies).
     pub fn join(mut self) -> Result<RunReport, RunError> {
-        if let Err(e) = self.controller.wait(None) {
-            self.teardown();
-            return Err(e);
+        if let Some(plane) = self.plane.as_mut() {
+            plane.wait(None);
         }
-        Ok(self.finish())
+        self.finish()
+    }
+
+    /// Waits until the topology completes by itself, or drains it as [`Self::shutdown`] does
+    /// once a stop signal has been received (see [`super::catch_stop_signals`]).
+    pub fn until_signal(mut self) -> Result<RunReport, RunError> {
+        loop {
+            if let Some(signal) = super::stop_requested() {
+                let mut report = self.shutdown()?;
+                report.interrupted = Some(signal);
+                return Ok(report);
+            }
+            if self.wait_for(SIGNAL_POLL)? {
+                return self.join();
+            }
+        }
     }
 
     /// Drains the topology: spouts stop emitting, in-flight tuples are processed, `finish`
     /// hooks run in topological order; then returns the report.
     pub fn shutdown(mut self) -> Result<RunReport, RunError> {
-        self.controller.drain();
+        if let Some(plane) = &self.plane {
+            plane.drain();
+        }
         if !self.wait_for(self.drain_timeout)? {
             self.teardown();
             return Err(RunError::DrainTimeout {
                 timeout: self.drain_timeout,
             });
         }
-        Ok(self.finish())
+        self.finish()
     }
 
-    fn finish(&mut self) -> RunReport {
+    /// The outcome of a run that ended, after tearing it down.
+    fn finish(&mut self) -> Result<RunReport, RunError> {
+        let outcome = match self.plane.as_mut() {
+            Some(plane) => plane.take(),
+            None => Err(RunError::Runtime("the run never started".into())),
+        };
         self.teardown();
-        self.controller.report()
+        outcome
     }
 
-    /// Stops every worker and the system thread, and waits for them.
+    /// Stops the control plane, every worker and the system thread, and waits for them.
     fn teardown(&mut self) {
-        self.controller.clear_controls();
+        if let Some(plane) = self.plane.as_mut() {
+            plane.stop();
+        }
         for arbiter in &self.arbiters {
             arbiter.stop();
         }

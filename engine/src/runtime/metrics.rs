@@ -196,6 +196,9 @@ impl TaskMetrics {
     /// Counts tuple trees completed, failed and replayed, and restarts (for the acking and
     /// supervision runtime).
     pub(crate) fn add_outcomes(&mut self, acked: u64, failed: u64, replayed: u64, restarts: u64) {
+        if let (Some(live), true) = (&self.live, replayed > 0) {
+            live.add_replayed(replayed);
+        }
         if let Some(h) = &self.handles {
             h.acked.increment(acked);
             h.failed.increment(failed);

@@ -4,7 +4,9 @@
 //!
 //! - `local`: [`LocalCluster`]. It owns the actix `System` thread and the arbiters, and tears
 //!   everything down at the end.
-//! - `controller`: runs on the waiting thread; collects what tasks report, and holds the
+//! - `control_plane`: the controller's own thread, so restarts, checkpoints, timeouts and the
+//!   drain happen whether or not the caller waits on the run.
+//! - `controller`: collects what tasks report, and holds the
 //!   `supervisor` (which tasks restart after a failure, restart intensity, backoff) and the
 //!   `checkpoint` coordinator (barriers, the records of every task, the state backend).
 //! - `acker`: Storm's XOR ledger of tuple trees (at-least-once), as actors beside the tasks.
@@ -34,6 +36,8 @@
 //! - `metrics` and `live`: what a task measures about itself (metrics facade, execute latency,
 //!   capacity, end-to-end latency) and the counters progress displays read.
 //! - `run_report`: what a completed run returns.
+//! - `signal`: SIGINT and SIGTERM as flags, so that the first one drains a run
+//!   ([`LocalCluster::run_until_signal`]) and a second one ends the process.
 //!
 //! # Failures
 //!
@@ -57,6 +61,7 @@ mod acker;
 mod actix;
 mod chaos;
 mod checkpoint;
+mod control_plane;
 mod controller;
 mod core;
 mod env;
@@ -69,6 +74,7 @@ mod local;
 mod metrics;
 mod node;
 mod run_report;
+mod signal;
 mod stats;
 mod supervisor;
 mod task_core;
@@ -82,3 +88,4 @@ pub use live::LiveCounters;
 pub use local::{LocalCluster, RunningTopology};
 pub(crate) use node::{BoltNode, Node, SpoutNode, Subscription};
 pub use run_report::{ComponentReport, DeadLetter, RunReport};
+pub use signal::{catch_stop_signals, stop_requested, StopSignal};

@@ -5,15 +5,15 @@ use std::any::{Any, TypeId};
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix::{Actor, Addr, ArbiterHandle, Recipient};
+use actix::{Actor, Addr, ArbiterHandle, AsyncContext, Recipient};
 use crossbeam_channel::Sender;
 
 use super::acker::{AckOps, TreeDone};
-use super::actix::{BoltFactory, BoltTask, SpoutFactory, SpoutTask};
+use super::actix::{BoltFactory, BoltTask, SpoutFactory, SpoutTask, Wake};
 use super::env::TaskEnv;
 use super::stats::TaskEvent;
 use super::wire::{EdgeSpec, InputLink, Wire};
-use crate::component::{Bolt, Spout, TaskContext};
+use crate::component::{Bolt, Spout, SpoutWaker, TaskContext};
 use crate::topology::Grouping;
 use crate::transport::message::{Control, Credit, Inbound};
 use crate::Config;
@@ -94,6 +94,7 @@ fn task_env(
             worker,
             restarts: 0,
             guarantee: env.config.guarantee,
+            waker: None,
         },
         config: env.config.clone(),
         epoch: env.epoch,
@@ -164,9 +165,16 @@ impl<S: Spout> Node for SpoutNode<S> {
             .iter()
             .enumerate()
             .map(|(task, &worker)| {
-                let tenv = task_env(env, &self.id, node, task, self.parallelism, worker);
+                let mut tenv = task_env(env, &self.id, node, task, self.parallelism, worker);
                 let factory = self.factory.clone();
-                SpoutTask::start_in_arbiter(&worker_handle(env, worker), move |_| {
+                SpoutTask::start_in_arbiter(&worker_handle(env, worker), move |ctx| {
+                    // Weak: the task holds its own waker, which must not keep it alive.
+                    let me = ctx.address().downgrade();
+                    tenv.ctx.waker = Some(SpoutWaker::new(move || {
+                        if let Some(task) = me.upgrade() {
+                            task.do_send(Wake);
+                        }
+                    }));
                     SpoutTask::new(tenv, factory)
                 })
             })

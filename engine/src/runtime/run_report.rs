@@ -72,6 +72,9 @@ pub struct RunReport {
     pub checkpoints: u64,
     /// The samples of `latency` by the second of the run in which they were recorded.
     pub timeline: Timeline,
+    /// The signal that ended the run early, when it was drained by one
+    /// ([`crate::LocalCluster::run_until_signal`]).
+    pub interrupted: Option<crate::runtime::StopSignal>,
 }
 
 impl RunReport {

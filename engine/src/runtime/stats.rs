@@ -49,6 +49,10 @@ pub(crate) enum TaskEvent {
         gen: u64,
         hook: &'static str,
         message: String,
+        /// At least once: failing the trees the task lost (done already) replays all it lost,
+        /// so restarting the task alone suffices; otherwise (it lost untracked tuples) every
+        /// task rolls back.
+        local: bool,
     },
     /// The task's record for checkpoint `checkpoint`.
     Snapshot {
@@ -67,6 +71,10 @@ pub(crate) enum TaskEvent {
     AwaitingCommit,
     /// Something no restart can fix.
     Failed(RunError),
+    /// From the run's handle: drain the topology (stop the spouts, finish what is in flight).
+    Drain,
+    /// From the run's handle: stop controlling the run (it is being torn down).
+    Stop,
 }
 
 /// An empty latency histogram (nanoseconds, 3 significant digits, growing as needed).

@@ -105,10 +105,11 @@ impl<T: Tuple> TaskCore<T> {
         }
     }
 
-    /// A hook failed: the task waits for the supervisor.
-    pub(crate) fn crash(&mut self, hook: &'static str, failure: &HookFailure) {
+    /// A hook failed: the task waits for the supervisor. `local`: restarting this task alone
+    /// brings back all that the crash lost (see `TaskEvent::Crashed`).
+    pub(crate) fn crash(&mut self, hook: &'static str, failure: &HookFailure, local: bool) {
         self.phase = Phase::Crashed;
-        self.env.report_crash(self.gen, hook, failure);
+        self.env.report_crash(self.gen, hook, failure, local);
     }
 
     /// Sends the ack ops ready for the ackers.

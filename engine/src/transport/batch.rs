@@ -32,6 +32,12 @@ impl<T> Batch<T> {
         }
     }
 
+    /// Makes room for `additional` more tuples.
+    pub fn reserve(&mut self, additional: usize) {
+        self.values.reserve(additional);
+        self.origins.reserve(additional);
+    }
+
     /// Appends one tuple.
     pub fn push(&mut self, value: T, origin: u64) {
         self.values.push(value);

@@ -14,7 +14,8 @@ use super::generate::Generate;
 const MAX_PER_CALL: u64 = 256;
 
 /// When each tuple of a fixed-rate run is meant to be sent: tuple `i` at `start + i / rate`,
-/// `i` from 0 to [`Pacing::total`], the first `warmup * rate` of them warm-up.
+/// `i` from 0 to [`Pacing::total`], the first `warmup * rate` of them warm-up. Nothing is sent
+/// after [`Pacing::end`], so a rate the topology cannot keep up with still ends on time.
 #[derive(Debug)]
 pub struct Pacing {
     start: Instant,
@@ -89,6 +90,11 @@ impl Pacing {
         self.start + self.warmup
     }
 
+    /// The end of the measured period: the source sends nothing after it.
+    pub fn end(&self) -> Instant {
+        self.measure_from() + self.duration
+    }
+
     /// The middle of the measured period, where an injected stall happens.
     pub fn midpoint(&self) -> Instant {
         self.measure_from() + self.duration / 2
@@ -102,8 +108,8 @@ impl Pacing {
     /// Tuples per second the spout really sent in the measured period: measured tuples over the
     /// time from the measured period's start to the moment the last of them was sent. Equals the
     /// target rate when the topology keeps up, and falls below it when backpressure holds the
-    /// spout back.
-    pub fn achieved_rate(&self) -> f64 {
+    /// spout back. (`squall bench` reports the rate at which tuples completed instead.)
+    pub fn send_rate(&self) -> f64 {
         let last = Duration::from_nanos(self.last_measured_ns.load(Ordering::Relaxed));
         let span = last.saturating_sub(self.warmup).as_secs_f64();
         let n = self.measured();
@@ -133,6 +139,8 @@ pub struct PacedSpout<G> {
     generate: G,
     pacing: Arc<Pacing>,
     next: u64,
+    /// The measured period is over: tuples not sent by then never are.
+    stopped: bool,
 }
 
 impl<G> PacedSpout<G> {
@@ -142,6 +150,7 @@ impl<G> PacedSpout<G> {
             generate,
             pacing,
             next: 0,
+            stopped: false,
         }
     }
 }
@@ -151,6 +160,12 @@ impl<G: Generate> Spout for PacedSpout<G> {
 
     fn next_tuple(&mut self, out: &mut SpoutCollector<'_, G::Item>) -> Result<(), ComponentError> {
         let now = Instant::now();
+        if now >= self.pacing.measure_from() {
+            // A warm-up backlog (a rate beyond reach) would eat into the measured period.
+            self.next = self.next.max(self.pacing.first_measured);
+        }
+        // One last call at or after the end sends what was due by then, up to the usual limit.
+        self.stopped = now >= self.pacing.end();
         let due = self.pacing.due(now).min(self.next + MAX_PER_CALL);
         let from = self.next;
         while self.next < due {
@@ -163,7 +178,7 @@ impl<G: Generate> Spout for PacedSpout<G> {
     }
 
     fn is_finished(&self) -> bool {
-        self.next >= self.pacing.total()
+        self.stopped || self.next >= self.pacing.total()
     }
 }
 
@@ -188,6 +203,7 @@ mod tests {
         assert_eq!(p.due(start + Duration::from_secs(60)), 3000);
         assert_eq!(p.measure_from() - start, Duration::from_secs(1));
         assert_eq!(p.midpoint() - start, Duration::from_secs(2));
+        assert_eq!(p.end() - start, Duration::from_secs(3));
         // Only tuples from 1000 on count as measured.
         p.note_emitted(900, 1100, start + Duration::from_millis(1100));
         assert_eq!(p.measured(), 100);

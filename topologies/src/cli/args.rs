@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use super::bounds;
+
 /// Squall: Storm-style topologies on actix. With no subcommand, runs the sensor alarm demo.
 #[derive(Debug, Parser)]
 #[command(name = "squall", version, about)]
@@ -71,14 +73,14 @@ pub struct RunOptions {
     /// Processing guarantee.
     #[arg(long, value_enum, default_value_t = Guarantee::ExactlyOnce)]
     pub guarantee: Guarantee,
-    /// Probability that a bolt task panics on a tuple (failure injection).
-    #[arg(long, default_value_t = 0.0)]
+    /// Probability that a bolt task panics on a tuple (failure injection), from 0 to 1.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_parser = bounds::rate)]
     pub chaos_panic_rate: f64,
     /// Seed of simulated input and of failure injection.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Serve metrics in Prometheus text format on HOST:PORT while the run lasts.
-    #[arg(long, value_name = "HOST:PORT")]
+    #[arg(long, value_name = "HOST:PORT", value_parser = bounds::socket_addr)]
     pub metrics_addr: Option<SocketAddr>,
 }
 
@@ -116,22 +118,30 @@ impl RunOptions {
 #[derive(Debug, Clone, Args)]
 pub struct SensorArgs {
     /// Number of sensors N (simulated sensors, and the leak majority); default: 16 simulated,
-    /// or the number of distinct sensors in --input.
+    /// or the number of distinct sensors in --input. With a CSV --input, readings of sensors
+    /// beyond the first N distinct ones are reported and skipped.
     #[arg(long)]
     pub sensors: Option<u32>,
     /// Readings per simulated sensor.
     #[arg(long, default_value_t = 100_000)]
     pub samples: u64,
     /// Percentage of simulated readings in alarm.
-    #[arg(long, default_value_t = 35.0)]
+    #[arg(
+        long,
+        default_value_t = 35.0,
+        allow_negative_numbers = true,
+        value_parser = bounds::percent
+    )]
     pub faulty_pct: f64,
     /// K: an alarm fires when more than K consecutive readings are in alarm.
     #[arg(long, default_value_t = 3)]
     pub threshold: u32,
     /// A reading is in alarm when value >= level.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub level: f64,
-    /// Readings CSV (header sensor,seq,value) instead of simulated sensors; `-` reads stdin; or
+    /// Readings CSV (header sensor,seq,value, columns in any order; one reading per line, no
+    /// quoting) instead of simulated sensors; `-` reads stdin. An empty file or another header
+    /// is an error; a malformed line (a NaN or infinite value too) is reported and skipped. Or
     /// a live input: mqtt://HOST:PORT/TOPIC, nats://HOST:PORT/SUBJECT[?stream=S],
     /// redis://HOST:PORT/STREAMKEY (JSON readings; `?format=msgpack`).
     #[arg(long)]
@@ -141,7 +151,7 @@ pub struct SensorArgs {
     #[arg(long)]
     pub output: Option<PathBuf>,
     /// Live input: end the run after this many seconds without a message (drain, flush, exit 0).
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
     pub idle_exit: Option<f64>,
     /// Live input: end the run after this many messages.
     #[arg(long, value_name = "N")]
@@ -152,8 +162,8 @@ pub struct SensorArgs {
     /// Guarantee, failure injection and seed.
     #[command(flatten)]
     pub run: RunOptions,
-    /// Tasks of the alarm bolt; default: one per core.
-    #[arg(long)]
+    /// Tasks of the alarm bolt, 1 to 256; default: one per core.
+    #[arg(long, value_parser = bounds::parallelism)]
     pub parallelism: Option<usize>,
 }
 
@@ -166,8 +176,8 @@ pub struct WordCountArgs {
     /// Write `word<TAB>count` lines here instead of stdout.
     #[arg(long)]
     pub output: Option<PathBuf>,
-    /// Tasks of the split and count bolts; default: one per core.
-    #[arg(long)]
+    /// Tasks of the split and count bolts, 1 to 256; default: one per core.
+    #[arg(long, value_parser = bounds::parallelism)]
     pub parallelism: Option<usize>,
     /// Guarantee, failure injection and seed.
     #[command(flatten)]
@@ -191,26 +201,32 @@ pub struct BenchArgs {
     #[arg(value_enum)]
     pub topology: BenchTopology,
     /// Tuples per second the source emits, on schedule whatever the topology does.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = bounds::positive)]
     pub rate: f64,
-    /// Seconds measured, after the warm-up.
-    #[arg(long)]
+    /// Seconds measured, after the warm-up: the source stops emitting then.
+    #[arg(long, allow_negative_numbers = true, value_parser = bounds::positive)]
     pub duration: f64,
     /// Seconds run before the measured period, left out of the figures.
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(
+        long,
+        default_value_t = 2.0,
+        allow_negative_numbers = true,
+        value_parser = bounds::non_negative
+    )]
     pub warmup: f64,
     /// Write latency.hgrm, latency.svg, latency-timeline.svg and summary.json here.
     #[arg(long)]
     pub report: Option<PathBuf>,
     /// Serve metrics in Prometheus text format on HOST:PORT while the run lasts.
-    #[arg(long, value_name = "HOST:PORT")]
+    #[arg(long, value_name = "HOST:PORT", value_parser = bounds::socket_addr)]
     pub metrics_addr: Option<SocketAddr>,
     /// Make one bolt task stall once for this many milliseconds in the middle of the measured
     /// period (checks that the latency report sees stalls).
     #[arg(long, value_name = "MS")]
     pub inject_stall_ms: Option<u64>,
-    /// Tasks of the alarm bolt, or of the split and count bolts; default: one per core.
-    #[arg(long)]
+    /// Tasks of the alarm bolt, or of the split and count bolts, 1 to 256; default: one per
+    /// core.
+    #[arg(long, value_parser = bounds::parallelism)]
     pub parallelism: Option<usize>,
     /// Simulated sensors (sensor-alarm).
     #[arg(long, default_value_t = 64)]

@@ -12,15 +12,36 @@ use super::args::{Guarantee, SensorArgs};
 use super::CliError;
 use crate::sensor::{EventOutput, EventRecord, Reading, ReadingSource};
 
-/// The endpoint `path` names, if it is a URL rather than a file.
-fn endpoint(flag: &str, path: &Path) -> Result<Option<Endpoint>, CliError> {
+/// What `--input` of `run sensor-alarm` may be.
+const INPUTS: &str = "a file path, mqtt://, nats:// or redis://";
+/// What `--output` of `run sensor-alarm` may be.
+const OUTPUTS: &str = "a file path, mqtt://, nats://, redis:// or postgres://";
+
+/// The endpoint `path` names, if it is a URL rather than a file; a URL of a scheme not known
+/// is refused rather than read as a file path.
+fn endpoint(flag: &str, path: &Path, expected: &str) -> Result<Option<Endpoint>, CliError> {
     match path.to_str() {
         Some(s) if Endpoint::looks_like_url(s) => s
             .parse()
             .map(Some)
             .map_err(|e: BrokerError| CliError::new(format!("{flag}: {e}"))),
-        _ => Ok(None),
+        Some(s) => match unknown_scheme(s) {
+            Some(scheme) => Err(CliError::new(format!(
+                "{flag} {s}: unknown scheme {scheme}, expected {expected}"
+            ))),
+            None => Ok(None),
+        },
+        None => Ok(None),
     }
+}
+
+/// The scheme of `s` if it looks like a URL (`scheme://...`, RFC 3986 scheme characters).
+pub(crate) fn unknown_scheme(s: &str) -> Option<&str> {
+    let (scheme, _) = s.split_once("://")?;
+    let mut chars = scheme.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    valid.then_some(scheme)
 }
 
 /// When `--input` is a URL: the live source, N, and the malformed-payload counter. Checks
@@ -29,7 +50,7 @@ pub(crate) fn live_input(
     args: &SensorArgs,
 ) -> Result<Option<(ReadingSource, u32, Malformed)>, CliError> {
     let live = match &args.input {
-        Some(path) => endpoint("--input", path)?,
+        Some(path) => endpoint("--input", path, INPUTS)?,
         None => None,
     };
     let Some(endpoint) = live else {
@@ -82,7 +103,7 @@ pub(crate) fn live_output(args: &SensorArgs) -> Result<Option<EventOutput>, CliE
     let Some(endpoint) = args
         .output
         .as_deref()
-        .map(|p| endpoint("--output", p))
+        .map(|p| endpoint("--output", p, OUTPUTS))
         .transpose()?
         .flatten()
     else {

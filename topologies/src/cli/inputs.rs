@@ -54,6 +54,27 @@ pub fn require_file(path: &Path) -> Result<(), CliError> {
     }
 }
 
+/// Fails now, not after the whole run, unless an output file can be created at `path`. Creates
+/// and removes a temporary file beside it; an existing file at `path` is left as it is (the run
+/// replaces it only when it succeeds).
+pub fn require_writable(path: &Path) -> Result<(), CliError> {
+    squall_connectors::file::StagedFile::create(path)
+        .map(drop)
+        .map_err(|e| CliError::new(e.to_string()))
+}
+
+/// Fails now, not after the whole run, when `--report DIR` names something that is not a
+/// directory.
+pub fn require_report_dir(dir: &Path) -> Result<(), CliError> {
+    match std::fs::metadata(dir) {
+        Ok(m) if !m.is_dir() => Err(CliError::new(format!(
+            "--report {} is not a directory (the report is several files)",
+            dir.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Fails if `value` is not a probability.
 pub fn require_rate(flag: &str, value: f64) -> Result<(), CliError> {
     if (0.0..=1.0).contains(&value) {

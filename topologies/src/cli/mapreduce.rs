@@ -36,17 +36,22 @@ pub struct JobArgs {
     /// Output directory; must not exist.
     #[arg(long)]
     pub output: PathBuf,
-    /// Map tasks running at once; default: one per core.
-    #[arg(long)]
+    /// Map tasks running at once, 1 to 256; default: one per core.
+    #[arg(long, value_parser = super::bounds::tasks)]
     pub mappers: Option<usize>,
-    /// Reduce tasks (output files); default: one per core.
-    #[arg(long)]
+    /// Reduce tasks (output files), 1 to 256; default: one per core.
+    #[arg(long, value_parser = super::bounds::tasks)]
     pub reducers: Option<usize>,
     /// Do not combine map output before the shuffle.
     #[arg(long)]
     pub no_combiner: bool,
-    /// Probability that a task attempt panics partway (failure injection).
-    #[arg(long, default_value_t = 0.0)]
+    /// Probability that a task attempt panics partway (failure injection), from 0 to 1.
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        allow_negative_numbers = true,
+        value_parser = super::bounds::rate
+    )]
     pub inject_failures: f64,
     /// Seed of failure injection.
     #[arg(long, default_value_t = 42)]

@@ -7,6 +7,7 @@
 
 mod args;
 pub mod bench;
+mod bounds;
 mod demo;
 mod endpoints;
 mod inputs;
@@ -26,6 +27,7 @@ pub use args::{
     BenchArgs, BenchTopology, Cli, Command, Guarantee, RunOptions, RunTopology, SensorArgs,
     WordCountArgs,
 };
+pub use bounds::{MAX_PARALLELISM, MAX_TASKS};
 pub use mapreduce::{CooccurrenceArgs, JobArgs, MapReduceJob, Method};
 
 /// A mistake of the user's, or a failed run: one sentence for stderr.
@@ -78,6 +80,13 @@ pub fn main_with(args: impl IntoIterator<Item = String>) -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return args::report_usage_error(e),
     };
+    if !matches!(cli.command, Some(Command::List)) {
+        // The first SIGINT or SIGTERM drains the run (its output, summary and report are
+        // written); a second one ends the process at once.
+        if let Err(e) = squall::runtime::catch_stop_signals() {
+            eprintln!("warning: {e}; Ctrl-C will end the run without a summary");
+        }
+    }
     let result = match cli.command {
         None => demo::run(args::DEMO_SAMPLES),
         Some(Command::Demo { samples }) => demo::run(samples),
@@ -94,11 +103,17 @@ pub fn main_with(args: impl IntoIterator<Item = String>) -> ExitCode {
         Some(Command::Bench(a)) => bench::run(&a),
         Some(Command::Mapreduce { job }) => mapreduce::run(&job),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
+    if let Err(e) = &result {
+        eprintln!("error: {e}");
+    }
+    match (squall::runtime::stop_requested(), result) {
+        (Some(signal), result) => {
+            if result.is_ok() {
+                eprintln!("interrupted by {signal}: the run was drained; what it wrote covers the input read before the signal");
+            }
+            ExitCode::from(signal.exit_code())
         }
+        (None, Ok(())) => ExitCode::SUCCESS,
+        (None, Err(_)) => ExitCode::FAILURE,
     }
 }

@@ -4,14 +4,15 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use squall::{Config, LiveCounters, LocalCluster, RunReport};
-use squall_connectors::file::{Malformed, STDIN};
+use squall_connectors::broker::ConnectionState;
+use squall_connectors::file::{CsvReader, Malformed, STDIN};
 
 use super::args::SensorArgs;
 use super::inputs::require_file;
 use super::progress::Progress;
 use super::{endpoints, latency, prometheus, recovery, CliError};
 use crate::sensor::{
-    distinct_sensors, EventCounts, EventOutput, ReadingSource, SensorAlarm, Simulation,
+    distinct_sensors, EventCounts, EventOutput, Reading, ReadingSource, SensorAlarm, Simulation,
 };
 
 /// What a sensor-alarm run produced, for the caller to summarise.
@@ -26,7 +27,10 @@ pub(crate) struct SensorRun {
 pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRun, CliError> {
     let mut config = Config::default();
     args.run.configure(&mut config)?;
-    let parallelism = args.parallelism.unwrap_or(config.workers).max(1);
+    let parallelism = args
+        .parallelism
+        .unwrap_or(config.workers.min(super::bounds::MAX_PARALLELISM))
+        .max(1);
     let live = endpoints::live_input(args)?;
     let (source, sensors, malformed) = match &args.input {
         Some(_) if live.is_some() => {
@@ -44,7 +48,13 @@ pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRu
                 ));
             }
             let sensors = match args.sensors {
-                Some(n) => n,
+                Some(n) if stdin => n,
+                Some(n) => {
+                    // A wrong header is one error now, not a failing task restarted until the
+                    // supervisor gives up (counting the sensors checks it too).
+                    CsvReader::<Reading>::open(path).map_err(|e| CliError::new(e.to_string()))?;
+                    n
+                }
                 None if stdin => {
                     return Err(CliError::new(
                         "--input - (standard input) needs --sensors: the sensors cannot be counted before the readings arrive",
@@ -80,6 +90,13 @@ pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRu
             (ReadingSource::Simulated(sim), sensors, None)
         }
     };
+    let mut brokers = Vec::new();
+    if let ReadingSource::Live(spout) = &source {
+        brokers.push(("--input", spout.connection().clone()));
+    }
+    if let EventOutput::Live(sink) = &output {
+        brokers.push(("--output", sink.connection().clone()));
+    }
     let total = match &source {
         ReadingSource::Simulated(sim) => Some(u64::from(sim.sensors) * sim.samples),
         _ => None,
@@ -101,11 +118,20 @@ pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRu
     }
     let live = Arc::new(LiveCounters::default());
     config.live = Some(live.clone());
-    let progress = Progress::start("readings", total, move || live.spout_emitted());
+    let replays = live.clone();
+    let progress = Progress::with_replays(
+        "readings",
+        total,
+        move || live.spout_emitted().saturating_sub(live.replayed()),
+        move || replays.replayed(),
+    );
     let report = LocalCluster::new(config)
-        .run(topology)
+        .run_until_signal(topology)
         .map_err(|e| CliError::new(e.to_string()))?;
     drop(progress);
+    if report.interrupted.is_none() {
+        require_reached(&brokers)?;
+    }
     let readings = report.component("alarm").map_or(0, |c| c.executed);
     Ok(SensorRun {
         report,
@@ -113,6 +139,23 @@ pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRu
         malformed,
         readings,
     })
+}
+
+/// A live input or output whose broker was never reached fails the run: it is not an empty
+/// run (its clients said so on stderr while they retried).
+fn require_reached(brokers: &[(&str, ConnectionState)]) -> Result<(), CliError> {
+    let missing: Vec<String> = brokers
+        .iter()
+        .filter(|(_, c)| !c.ever_connected())
+        .map(|(flag, c)| format!("{} ({flag} {})", c.address(), c.endpoint()))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::new(format!(
+        "never connected to {} before the run ended: is the broker running and listening there?",
+        missing.join(" nor to ")
+    )))
 }
 
 /// One line saying what the run did.
@@ -129,14 +172,23 @@ pub(crate) fn summary_line(run: &SensorRun) -> String {
     if let Some(m) = &run.malformed {
         line.push_str(&format!("; {} malformed lines skipped", m.count()));
     }
+    if let Some(signal) = run.report.interrupted {
+        line.push_str(&format!("; interrupted by {signal}"));
+    }
     line
 }
 
 /// `squall run sensor-alarm`: events to stdout or `--output`, the rest to stderr.
 pub(crate) fn run(args: &SensorArgs) -> Result<(), CliError> {
+    if let Some(dir) = &args.report {
+        super::inputs::require_report_dir(dir)?;
+    }
     let output = match (endpoints::live_output(args)?, &args.output) {
         (Some(live), _) => live,
-        (None, Some(path)) => EventOutput::File(path.clone()),
+        (None, Some(path)) => {
+            super::inputs::require_writable(path)?;
+            EventOutput::File(path.clone())
+        }
         (None, None) => EventOutput::Stdout { limit: None },
     };
     let run = execute(args, output)?;

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use squall::{Config, LiveCounters, LocalCluster};
+use squall_connectors::file::Malformed;
 
 use super::args::WordCountArgs;
 use super::inputs::expand;
@@ -14,13 +15,27 @@ use crate::word_count::{CountsOutput, WordCountJob};
 pub(crate) fn run(args: &WordCountArgs) -> Result<(), CliError> {
     let mut config = Config::default();
     args.run.configure(&mut config)?;
+    for (flag, path) in args
+        .input
+        .iter()
+        .map(|p| ("--input", p))
+        .chain(args.output.iter().map(|p| ("--output", p)))
+    {
+        let text = path.to_string_lossy();
+        if let Some(scheme) = super::endpoints::unknown_scheme(&text) {
+            return Err(CliError::new(format!(
+                "{flag} {text}: unknown scheme {scheme}, expected a file path (word-count reads and writes files)"
+            )));
+        }
+    }
     let inputs = expand(&args.input)?;
-    let parallelism = args.parallelism.unwrap_or(config.workers).max(1);
+    let parallelism = args
+        .parallelism
+        .unwrap_or(config.workers.min(super::bounds::MAX_PARALLELISM))
+        .max(1);
     let output = match &args.output {
         Some(path) => {
-            // Fail now, not after counting everything.
-            std::fs::File::create(path)
-                .map_err(|e| CliError::new(format!("cannot create {}: {e}", path.display())))?;
+            super::inputs::require_writable(path)?;
             CountsOutput::File(path.clone())
         }
         None => CountsOutput::Stdout,
@@ -30,7 +45,10 @@ pub(crate) fn run(args: &WordCountArgs) -> Result<(), CliError> {
         parallelism,
         output,
     };
-    let topology = job.topology().map_err(|e| CliError::new(e.to_string()))?;
+    let malformed = Malformed::new();
+    let topology = job
+        .topology_counting(malformed.clone())
+        .map_err(|e| CliError::new(e.to_string()))?;
     if let Some(addr) = args.run.metrics_addr {
         prometheus::serve(addr)?;
     }
@@ -38,15 +56,25 @@ pub(crate) fn run(args: &WordCountArgs) -> Result<(), CliError> {
     config.live = Some(live.clone());
     let progress = Progress::start("lines read", None, move || live.spout_emitted());
     let report = LocalCluster::new(config)
-        .run(topology)
+        .run_until_signal(topology)
         .map_err(|e| CliError::new(e.to_string()))?;
     drop(progress);
     let lines = report.component("split").map_or(0, |c| c.executed);
     let totals = report.component("count").map_or(0, |c| c.emitted);
-    eprintln!(
+    let mut summary = format!(
         "word-count: {lines} lines, {totals} distinct words in {:.2}s",
         report.elapsed.as_secs_f64()
     );
+    if malformed.count() > 0 {
+        summary.push_str(&format!(
+            "; {} lines skipped as not UTF-8",
+            malformed.count()
+        ));
+    }
+    if squall::runtime::stop_requested().is_some() {
+        summary.push_str("; interrupted, so the partial counts were not written");
+    }
+    eprintln!("{summary}");
     if let Some(line) = recovery::line(&report) {
         eprintln!("{line}");
     }

@@ -17,7 +17,8 @@ pub const EVENTS_STREAM: &str = "events";
 /// [`Event::SensorAlarm`] when a run first exceeds `threshold`; every reading's status goes
 /// to the leak detector.
 ///
-/// Under failures (each sensor's seqs ascend, so a seq identifies a reading):
+/// Each sensor's seqs ascend (the CSV spout reports and skips a reading that breaks this, so
+/// every guarantee sees the same readings), so a seq identifies a reading. Under failures:
 /// - exactly-once: the runs are the checkpointed state;
 /// - at-least-once: replays bring readings again, possibly after later ones (see
 ///   `sensor::window`); a reading already seen is a duplicate and changes nothing, but its

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use squall::{Bolt, BuildError, Topology, TopologyBuilder, DEFAULT_STREAM};
 use squall_connectors::broker::BrokerSpout;
-use squall_connectors::file::{CsvSpout, Malformed};
+use squall_connectors::file::{CsvLine, CsvReader, CsvSpout, FileError, Malformed};
 
 use crate::bench::{PacedSpout, Pacing, SensorReadings};
 
@@ -99,8 +99,17 @@ impl SensorAlarm {
             }
             ReadingSource::Csv { path, malformed } => {
                 let (path, malformed) = (path.clone(), malformed.clone());
+                let admit = admit_sensors(self.sensors);
+                // Each sensor's seqs must ascend: a violation is reported and skipped here,
+                // where the file is read once and in order, so every guarantee sees the same
+                // readings (the bolts could not tell a violation from a replay).
                 b.set_spout("readings", 1, move || {
-                    CsvSpout::<Reading>::new(path.clone()).with_malformed(malformed.clone())
+                    CsvSpout::<Reading>::new(path.clone())
+                        .with_malformed(malformed.clone())
+                        .with_check(admit.clone())
+                        .with_ascending(("sensor", "seq"), |r: &Reading| {
+                            (u64::from(r.sensor), r.seq)
+                        })
                 })
             }
             ReadingSource::Paced(sim, pacing) => {
@@ -119,7 +128,8 @@ impl SensorAlarm {
         // know how many streams there are, which may be more than N.
         let population = match &self.source {
             ReadingSource::Simulated(sim) | ReadingSource::Paced(sim, _) => sim.sensors,
-            ReadingSource::Csv { path, .. } => distinct_sensors(path).unwrap_or(sensors),
+            // The spout admits at most N distinct sensors.
+            ReadingSource::Csv { .. } => sensors,
             ReadingSource::Live(_) => sensors,
         };
         let mut alarm = b
@@ -144,27 +154,39 @@ impl SensorAlarm {
     }
 }
 
-/// The number of distinct sensors in a readings CSV (N when `--sensors` is not given).
-/// Lines that do not parse are ignored here; the spout reports them.
-pub fn distinct_sensors(path: &Path) -> std::io::Result<u32> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| std::io::Error::other(format!("cannot open {}: {e}", path.display())))?;
-    let headers = reader
-        .headers()
-        .map_err(|e| std::io::Error::other(format!("cannot read {}: {e}", path.display())))?
-        .clone();
-    let mut seen = HashSet::new();
-    for record in reader.records().flatten() {
-        // Count only lines the spout will accept: a malformed line is skipped, not a sensor.
-        if record.len() != headers.len() {
-            continue;
+/// A check admitting the readings of the first `sensors` distinct sensors in input order and
+/// refusing the others, so that M never exceeds N. Input order is file order (one spout task),
+/// so the same lines are refused in every run, and on a replay after a rollback: the sensors
+/// admitted are shared by every instance of the spout.
+fn admit_sensors(sensors: u32) -> impl Fn(&Reading) -> Result<(), String> + Clone {
+    let admitted = Arc::new(std::sync::Mutex::new(HashSet::new()));
+    move |r: &Reading| {
+        let mut admitted = admitted
+            .lock()
+            .map_err(|_| "the sensor set's lock is poisoned".to_string())?;
+        if admitted.contains(&r.sensor) || admitted.len() < sensors as usize {
+            admitted.insert(r.sensor);
+            return Ok(());
         }
-        if let Ok(r) = record.deserialize::<Reading>(Some(&headers)) {
+        Err(format!(
+            "sensor {} is not among the first {sensors} distinct sensors of the input (--sensors {sensors})",
+            r.sensor
+        ))
+    }
+}
+
+/// The number of distinct sensors in a readings CSV (N when `--sensors` is not given).
+/// Lines that do not parse are ignored here; the spout reports them. `-` reads standard input
+/// (which the spout then cannot read again). Fails as the spout would
+/// on a file it cannot open or whose header is not `sensor,seq,value`.
+pub fn distinct_sensors(path: &Path) -> Result<u32, FileError> {
+    let mut reader = CsvReader::<Reading>::open(path)?;
+    let mut seen = HashSet::new();
+    while let Some(line) = reader.read()? {
+        // Count only lines the spout will accept: a malformed line is skipped, not a sensor.
+        if let CsvLine::Record(r) = line {
             seen.insert(r.sensor);
         }
     }
-    Ok(seen.len() as u32)
+    Ok(u32::try_from(seen.len()).unwrap_or(u32::MAX))
 }

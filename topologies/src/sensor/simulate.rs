@@ -1,7 +1,5 @@
 //! Simulated sensors: a bounded, seeded spout.
 
-use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use squall::{ComponentError, MessageId, Spout, SpoutCollector, State, TaskContext};
 use squall_connectors::replay::Pending;
@@ -24,9 +22,9 @@ pub struct Simulation {
 }
 
 /// Emits the readings of the sensors `task, task + P, task + 2P...` seq by seq, so sensors are
-/// interleaved and each sensor's seqs ascend. Each reading is drawn from a generator seeded
-/// from (`seed`, sensor, seq), so the readings depend neither on the parallelism nor on where
-/// the spout was rewound to.
+/// interleaved and each sensor's seqs ascend. Each reading is a pure function of (`seed`,
+/// sensor, seq) (a stateless hash, not a generator seeded per reading: a few multiplications),
+/// so the readings depend neither on the parallelism nor on where the spout was rewound to.
 ///
 /// Replayable: a checkpoint records the seq and the next sensor, and `restore` rewinds there
 /// (exactly-once); under at-least-once every reading is kept until acked and failed ones are
@@ -66,23 +64,17 @@ impl SimulatedSensors {
 
     /// The reading of `sensor` at `seq`.
     pub fn draw(sim: &Simulation, sensor: u32, seq: u64) -> Reading {
-        let mut rng = Self::rng(sim.seed, sensor, seq);
-        let faulty = rng.gen::<f64>() * 100.0 < sim.faulty_pct;
-        let unit = rng.gen::<f64>();
+        let key = sim.seed
+            ^ u64::from(sensor).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            ^ seq.wrapping_mul(0xc2b2_ae3d_27d4_eb4f);
+        let faulty = unit_interval(mix(key)) * 100.0 < sim.faulty_pct;
+        let unit = unit_interval(mix(key ^ 0xd6e8_feb8_6659_fd93));
         let value = if faulty {
             sim.level + unit * sim.level.abs().max(1.0)
         } else {
             sim.level - (0.05 + 0.95 * unit) * sim.level.abs().max(1.0)
         };
         Reading { sensor, seq, value }
-    }
-
-    /// The generator of one reading.
-    fn rng(seed: u64, sensor: u32, seq: u64) -> SmallRng {
-        let key = seed
-            ^ u64::from(sensor).wrapping_mul(0x9e37_79b9_7f4a_7c15)
-            ^ seq.wrapping_mul(0xc2b2_ae3d_27d4_eb4f);
-        SmallRng::seed_from_u64(key)
     }
 
     /// Every reading of the simulation in the order a single task emits them (for oracles).
@@ -159,6 +151,19 @@ impl Spout for SimulatedSensors {
     }
 }
 
+/// SplitMix64's finalizer: a bijective 64-bit mix whose outputs pass as independent uniform
+/// draws for distinct inputs.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The top 53 bits of `bits` as a float in `[0, 1)`.
+fn unit_interval(bits: u64) -> f64 {
+    (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
 /// Readings per `next_tuple` call.
 const BATCH: usize = 256;
 
@@ -207,6 +212,22 @@ mod tests {
             level: 1.0,
             seed: 3,
         }
+    }
+
+    #[test]
+    fn draws_are_uniform_enough_for_the_faulty_share() {
+        let sim = Simulation {
+            sensors: 16,
+            samples: 5_000,
+            faulty_pct: 35.0,
+            level: 1.0,
+            seed: 9,
+        };
+        let all = SimulatedSensors::all_readings(&sim);
+        let faulty = all.iter().filter(|r| r.value >= sim.level).count() as f64;
+        let share = 100.0 * faulty / all.len() as f64;
+        assert!((share - 35.0).abs() < 1.0, "{share}% faulty");
+        assert!(all.iter().all(|r| r.value > 0.0 && r.value < 2.0));
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The sensor pipeline's sink: events as JSON Lines, written through an output shared by every
-//! instance of the sink, so a restarted instance appends where the last one stopped.
+//! instance of the sink, so a restarted instance appends where the last one stopped. A file is
+//! written under a temporary name and renamed into place when the sink's input ends.
 
 use std::collections::VecDeque;
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use squall::{Bolt, BoltCollector, ComponentError, Guarantee, State, TaskContext};
 use squall_connectors::broker::BrokerSink;
+use squall_connectors::file::StagedFile;
 
 use super::types::{Event, Signal};
 use super::EventRecord;
@@ -23,7 +24,8 @@ pub enum EventOutput {
         /// Print at most this many events.
         limit: Option<u64>,
     },
-    /// JSON Lines in a file (created or truncated once per run).
+    /// JSON Lines in a file, replaced whole when the run ends: until then an existing file is
+    /// untouched, and a failed run leaves it so (see [`StagedFile`]).
     File(PathBuf),
     /// Nowhere: count only (benchmarks).
     Discard,
@@ -53,6 +55,8 @@ pub struct EventLog {
 
 struct LogInner {
     writer: Option<BufWriter<Box<dyn Write + Send>>>,
+    /// A file output, staged until `finish` commits it.
+    file: Option<BufWriter<StagedFile>>,
     /// The broker sink of a live output, started once.
     live: Option<BrokerSink<EventRecord>>,
     written: u64,
@@ -78,6 +82,7 @@ impl EventLog {
             counts,
             inner: Arc::new(Mutex::new(LogInner {
                 writer: None,
+                file: None,
                 live: None,
                 written: 0,
                 committed: 0,
@@ -102,16 +107,19 @@ impl EventLog {
             }
             return Ok(());
         }
-        if inner.writer.is_none() {
-            let sink: Box<dyn Write + Send> = match &self.output {
-                EventOutput::Stdout { .. } => Box::new(std::io::stdout()),
-                EventOutput::File(path) => Box::new(
-                    File::create(path)
-                        .map_err(|e| format!("cannot create {}: {e}", path.display()))?,
-                ),
-                EventOutput::Discard | EventOutput::Live(_) => Box::new(std::io::sink()),
-            };
-            inner.writer = Some(BufWriter::new(sink));
+        if inner.writer.is_some() || inner.file.is_some() {
+            return Ok(());
+        }
+        match &self.output {
+            EventOutput::File(path) => {
+                inner.file = Some(BufWriter::new(StagedFile::create(path)?));
+            }
+            EventOutput::Stdout { .. } => {
+                inner.writer = Some(BufWriter::new(Box::new(std::io::stdout())));
+            }
+            EventOutput::Discard | EventOutput::Live(_) => {
+                inner.writer = Some(BufWriter::new(Box::new(std::io::sink())));
+            }
         }
         Ok(())
     }
@@ -137,6 +145,9 @@ impl EventLog {
             if limit.is_none_or(|l| inner.written < l) {
                 if let Some(w) = inner.writer.as_mut() {
                     writeln!(w, "{}", event.to_json())?;
+                }
+                if let Some(f) = inner.file.as_mut() {
+                    writeln!(f, "{}", event.to_json())?;
                 }
                 inner.written += 1;
             }
@@ -167,6 +178,18 @@ impl EventLog {
             live.flush()?;
         }
         inner.writer.as_mut().map_or(Ok(()), Write::flush)?;
+        inner.file.as_mut().map_or(Ok(()), Write::flush)?;
+        Ok(())
+    }
+
+    /// The input has ended: renames a file output into place. Later writes (none are expected)
+    /// would go nowhere.
+    fn commit_file(&self) -> Result<(), ComponentError> {
+        let mut inner = self.lock()?;
+        if let Some(file) = inner.file.take() {
+            inner.writer = Some(BufWriter::new(Box::new(std::io::sink())));
+            file.into_inner().map_err(|e| e.into_error())?.commit()?;
+        }
         Ok(())
     }
 
@@ -305,7 +328,8 @@ impl Bolt for EventSink {
         if let Some(tx) = self.transaction.as_mut() {
             tx.finish(&self.log)?;
         }
-        self.log.flush()
+        self.log.flush()?;
+        self.log.commit_file()
     }
 
     fn cleanup(&mut self) {
@@ -325,8 +349,12 @@ mod tests {
         }
     }
 
-    fn written(path: &std::path::Path) -> Vec<String> {
-        std::fs::read_to_string(path)
+    /// What the log wrote so far, still under the staged file's temporary name.
+    fn written(log: &EventLog) -> Vec<String> {
+        log.flush().unwrap();
+        let inner = log.lock().unwrap();
+        let staged = inner.file.as_ref().unwrap().get_ref();
+        std::fs::read_to_string(staged.temp_path())
             .unwrap()
             .lines()
             .map(str::to_string)
@@ -352,7 +380,7 @@ mod tests {
         let _c3 = tx.seal().unwrap(); // never completes
         tx.staged.push(alarm(5));
         assert_eq!(
-            written(&path).len(),
+            written(&log).len(),
             3,
             "only committed checkpoints are written"
         );
@@ -372,9 +400,11 @@ mod tests {
         fresh.staged.push(alarm(5));
         fresh.commit(3, &log).unwrap();
         fresh.finish(&log).unwrap();
-        log.flush().unwrap();
         let expected: Vec<String> = (1..=5).map(|s| alarm(s).to_json()).collect();
-        assert_eq!(written(&path), expected);
+        assert_eq!(written(&log), expected);
+        log.commit_file().unwrap();
+        let committed = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(committed.lines().collect::<Vec<_>>(), expected);
         assert_eq!(counts.sensor_alarms.load(Ordering::Relaxed), 5);
     }
 
@@ -382,7 +412,7 @@ mod tests {
     fn a_rollback_before_a_commit_ran_writes_the_restored_groups() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("events.jsonl");
-        let log = EventLog::new(EventOutput::File(path.clone()), Arc::default());
+        let log = EventLog::new(EventOutput::File(path), Arc::default());
         log.open().unwrap();
         let mut tx = Transaction::default();
         tx.staged.push(alarm(1));
@@ -394,7 +424,6 @@ mod tests {
         fresh.commit(1, &log).unwrap();
         fresh.staged.push(alarm(2));
         fresh.finish(&log).unwrap();
-        log.flush().unwrap();
-        assert_eq!(written(&path), [alarm(1).to_json(), alarm(2).to_json()]);
+        assert_eq!(written(&log), [alarm(1).to_json(), alarm(2).to_json()]);
     }
 }

@@ -14,7 +14,7 @@ mod sink;
 mod split;
 
 use squall::{Bolt, BuildError, Spout, Topology, TopologyBuilder};
-use squall_connectors::file::LinesSpout;
+use squall_connectors::file::{LinesSpout, Malformed};
 use std::path::PathBuf;
 
 pub use count::CountBolt;
@@ -38,11 +38,16 @@ pub struct WordCountJob {
 impl WordCountJob {
     /// Builds the topology.
     pub fn topology(&self) -> Result<Topology, BuildError> {
+        self.topology_counting(Malformed::new())
+    }
+
+    /// Builds the topology with `malformed` counting the input lines skipped as not UTF-8.
+    pub fn topology_counting(&self, malformed: Malformed) -> Result<Topology, BuildError> {
         let inputs = self.inputs.clone();
         // One reader per split task, each reading its byte range of every file, and each
         // feeding the split task on its own worker: lines never cross threads.
         self.topology_with(
-            move || LinesSpout::new(inputs.clone()),
+            move || LinesSpout::new(inputs.clone()).with_malformed(malformed.clone()),
             self.parallelism,
             SplitBolt::default,
         )

@@ -1,12 +1,12 @@
 //! Writes the final counts sorted by word.
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use rustc_hash::FxHashMap;
 use squall::{Bolt, BoltCollector, ComponentError, State};
+use squall_connectors::file::StagedFile;
 
 use super::WordCount;
 
@@ -15,7 +15,8 @@ use super::WordCount;
 pub enum CountsOutput {
     /// `word\tcount` lines on stdout.
     Stdout,
-    /// `word\tcount` lines in a file (created or truncated).
+    /// `word\tcount` lines in a file, replaced whole when the run ends (an existing file stays
+    /// untouched until then; see [`StagedFile`]).
     File(PathBuf),
     /// Kept in memory, sorted, for whoever holds the other end (tests, benchmarks).
     Collect(Arc<Mutex<Vec<WordCount>>>),
@@ -63,6 +64,13 @@ impl Bolt for SortedCountsSink {
     }
 
     fn finish(&mut self, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
+        let partial = squall::runtime::stop_requested().is_some();
+        if partial && !matches!(self.output, CountsOutput::Collect(_)) {
+            // Drained by a signal: the totals cover part of the input only. Written out they
+            // would look like a complete result, so nothing is written (an existing file stays
+            // as it was).
+            return Ok(());
+        }
         let mut counts: Vec<WordCount> = std::mem::take(&mut self.counts).into_iter().collect();
         counts.sort_unstable();
         let write = |w: &mut dyn Write| -> std::io::Result<()> {
@@ -75,9 +83,9 @@ impl Bolt for SortedCountsSink {
         match &self.output {
             CountsOutput::Stdout => write(&mut std::io::stdout().lock())?,
             CountsOutput::File(path) => {
-                let mut f = File::create(path)
-                    .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-                write(&mut f)?;
+                let mut staged = StagedFile::create(path)?;
+                write(&mut staged)?;
+                staged.commit()?;
             }
             CountsOutput::Collect(into) => {
                 let mut guard = into.lock().map_err(|_| "the collecting side panicked")?;

@@ -8,7 +8,7 @@ use async_nats::Subject;
 use bytes::Bytes;
 
 use super::ensure_stream;
-use crate::broker::{BrokerError, Endpoint, Publisher, Record};
+use crate::broker::{BrokerError, ConnectionState, Endpoint, Publisher, Record};
 use crate::nats::connect::connect;
 
 /// Publishes to a JetStream stream with `Nats-Msg-Id` set to each record's key.
@@ -77,8 +77,11 @@ impl Publisher for JetStreamPublisher {
         &self.endpoint
     }
 
-    async fn connect(&self) -> Result<Self::Conn, BrokerError> {
-        let client = connect(&self.endpoint).await?;
+    /// The client connects in the background and reports to `state` itself.
+    const REPORTS: bool = true;
+
+    async fn connect(&self, state: &ConnectionState) -> Result<Self::Conn, BrokerError> {
+        let client = connect(&self.endpoint, state).await?;
         let js = jetstream::ContextBuilder::new()
             .max_ack_inflight(MAX_IN_FLIGHT)
             .build(client);

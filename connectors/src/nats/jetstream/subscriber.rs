@@ -286,7 +286,7 @@ impl Subscriber for JetStreamSubscriber {
     fn run(&self, _task: usize, tasks: usize, mut link: ClientLink) -> Result<(), BrokerError> {
         let rt = runtime(&self.endpoint, false)?;
         rt.block_on(async {
-            let client = connect(&self.endpoint).await?;
+            let client = connect(&self.endpoint, &link.connection).await?;
             let js = jetstream::new(client.clone());
             let mut backoff = Backoff::default();
             let mut unsettled: Option<Unsettled> = None;
@@ -322,7 +322,7 @@ impl Subscriber for JetStreamSubscriber {
                         Err(e) if !e.is_transient() => return Err(e),
                         Err(e) => {
                             let delay = backoff.next_delay();
-                            eprintln!("{e}; retrying in {} ms", delay.as_millis());
+                            link.connection.retrying(&e, Some(delay));
                             tokio::select! {
                                 _ = tokio::time::sleep(delay) => {}
                                 settle = link.settles.recv() => match settle {

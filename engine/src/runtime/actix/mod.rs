@@ -10,4 +10,4 @@ mod spout_task;
 
 pub(crate) use bolt_task::{BoltFactory, BoltTask};
 pub(crate) use local_link::LocalLink;
-pub(crate) use spout_task::{SpoutFactory, SpoutTask};
+pub(crate) use spout_task::{SpoutFactory, SpoutTask, Wake};

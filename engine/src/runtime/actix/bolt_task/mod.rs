@@ -3,9 +3,10 @@
 //! once every input has ended.
 //!
 //! A panic in a hook does not end the actor: the task drops the user instance, reports the
-//! crash and waits; the supervisor answers with a `Restart` (a fresh instance, and in the
-//! checkpointing modes a rollback to the last complete checkpoint). The actor, its address and
-//! the links to it stay the same throughout.
+//! crash and waits; the supervisor answers with a `Restart` (a fresh instance; exactly once, a
+//! rollback of every task to the last complete checkpoint; at least once, this task's state
+//! from that checkpoint, after it failed the trees its crash lost). The actor, its address, its
+//! inbox and the links to it stay the same throughout.
 
 mod messages;
 
@@ -84,7 +85,9 @@ impl<B: Bolt> BoltTask<B> {
     /// A hook failed: drop the instance and wait for the supervisor.
     fn crash(&mut self, hook: &'static str, failure: HookFailure) {
         self.bolt = None;
-        self.core.crash(hook, &failure);
+        let local = self.core.acks.fail_lost();
+        self.core.send_acks();
+        self.core.crash(hook, &failure, local);
     }
 
     /// Builds a fresh instance and prepares it.
@@ -249,22 +252,25 @@ impl<B: Bolt> BoltTask<B> {
                     .put_back_rest((link, self.core.gen), rest, (&trees, &tree_ends));
                 break;
             }
-            if let Some(chaos) = self.chaos.as_mut() {
-                if chaos.strikes(&value) {
-                    let f = HookFailure::Panic("chaos: injected panic".into());
-                    // As with a real panic, the tuple in hand is lost (unless a rollback or a
-                    // replay brings it back); the rest of the batch waits.
-                    self.inbox
-                        .put_back_rest((link, self.core.gen), tuples, (&trees, &tree_ends));
-                    return Err(("execute", f));
-                }
-            }
             if tracking {
-                let start = if i == 0 { 0 } else { tree_ends[i - 1] as usize };
+                let start = match i.checked_sub(1) {
+                    Some(p) => tree_ends.get(p).map_or(0, |&e| e as usize),
+                    None => 0,
+                };
                 let end = tree_ends.get(i).map_or(start, |&e| e as usize);
                 self.core
                     .acks
                     .begin_input(trees.get(start..end).unwrap_or(&[]));
+            }
+            if let Some(chaos) = self.chaos.as_mut() {
+                if chaos.strikes(&value) {
+                    let f = HookFailure::Panic("chaos: injected panic".into());
+                    // As with a real panic, the tuple in hand is lost (its tree fails with the
+                    // crash, or a rollback brings it back); the rest of the batch waits.
+                    self.inbox
+                        .put_back_rest((link, self.core.gen), tuples, (&trees, &tree_ends));
+                    return Err(("execute", f));
+                }
             }
             let before = self.core.out.emitted;
             let mut collector = BoltCollector {
@@ -293,8 +299,9 @@ impl<B: Bolt> BoltTask<B> {
                     continue;
                 }
                 Err(panic) => {
-                    // The rest of the batch waits for the fresh instance (without a rollback
-                    // nothing else would bring it back).
+                    // The tuple's tree fails with the crash (`AckTracker::fail_lost`); the rest
+                    // of the batch waits for the fresh instance (without a rollback nothing
+                    // else would bring it back).
                     self.inbox
                         .put_back_rest((link, self.core.gen), tuples, (&trees, &tree_ends));
                     return Err(("execute", panic));
@@ -383,9 +390,11 @@ impl<B: Bolt> BoltTask<B> {
             }
         }
         let mut finished = false;
-        if r.rollback {
+        // A rollback restores every task; at least once, a restarted task alone restores its
+        // own state from the last complete checkpoint.
+        if r.rollback || r.fresh {
             if let Some(rec) = r.record {
-                finished = rec.finished;
+                finished = r.rollback && rec.finished;
                 if let (Some(state), Some(bolt)) = (rec.state, self.bolt.as_mut()) {
                     if let Err(f) = hook::call(|| bolt.restore(state)) {
                         return self.crash("restore", f);

@@ -88,3 +88,22 @@ impl<S: Spout> Handler<Control> for SpoutTask<S> {
         }
     }
 }
+
+/// From the spout's [`crate::SpoutWaker`]: its source has input (sent only while the task
+/// sleeps, at most one at a time).
+pub(crate) struct Wake;
+
+impl Message for Wake {
+    type Result = ();
+}
+
+impl<S: Spout> Handler<Wake> for SpoutTask<S> {
+    type Result = ();
+
+    fn handle(&mut self, _: Wake, ctx: &mut Context<Self>) {
+        // Only a sleeping task is woken; an awake one polls anyway.
+        if self.asleep.is_some() {
+            self.schedule_poll(ctx);
+        }
+    }
+}

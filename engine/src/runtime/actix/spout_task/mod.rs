@@ -2,15 +2,16 @@
 
 mod messages;
 
+pub(crate) use messages::Wake;
 use messages::{yield_then_poll, Poll};
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use actix::fut::ActorFutureExt;
-use actix::{Actor, AsyncContext, Context, Handler, Message};
+use actix::{Actor, AsyncContext, Context, Handler, Message, SpawnHandle};
 
-use crate::component::{collector::origin_of, Spout, SpoutCollector};
+use crate::component::{collector::origin_of, Spout, SpoutCollector, SpoutWaker};
 use crate::runtime::acker::TreeDone;
 use crate::runtime::checkpoint::TaskRecord;
 use crate::runtime::core::Progress;
@@ -32,6 +33,8 @@ pub(crate) struct SpoutTask<S: Spout> {
     spout: Option<Box<S>>,
     /// A `Poll` is queued or timed; never queue two.
     poll_scheduled: bool,
+    /// Asleep until the spout's waker (or this fallback timer) fires; see `SpoutWaker`.
+    asleep: Option<SpawnHandle>,
     /// Asked the controller for a checkpoint since the last emit.
     awaiting_acks: bool,
     acked: u64,
@@ -54,6 +57,7 @@ impl<S: Spout> SpoutTask<S> {
             factory,
             spout: None,
             poll_scheduled: false,
+            asleep: None,
             awaiting_acks: false,
             acked: 0,
             failed: 0,
@@ -65,6 +69,10 @@ impl<S: Spout> SpoutTask<S> {
     }
 
     fn schedule_poll(&mut self, ctx: &mut Context<Self>) {
+        if let Some(sleep) = self.asleep.take() {
+            ctx.cancel_future(sleep);
+            self.poll_scheduled = false;
+        }
         if !self.poll_scheduled {
             self.poll_scheduled = true;
             ctx.notify(Poll);
@@ -74,7 +82,7 @@ impl<S: Spout> SpoutTask<S> {
     /// A hook failed: drop the instance and wait for the supervisor.
     fn fail(&mut self, hook: &'static str, failure: HookFailure, _ctx: &mut Context<Self>) {
         self.spout = None;
-        self.core.crash(hook, &failure);
+        self.core.crash(hook, &failure, true);
     }
 
     /// Builds a fresh instance, opens and activates it.
@@ -127,7 +135,7 @@ impl<S: Spout> SpoutTask<S> {
             // A request the controller dropped for the rollback is asked again when needed.
             self.awaiting_commit = false;
         }
-        if r.rollback && self.core.env.config.guarantee == Guarantee::AtLeastOnce {
+        if self.core.env.config.guarantee == Guarantee::AtLeastOnce {
             return self.recover_trees(r, ctx);
         }
         // A spout that finished was closed: only a fresh instance can run again.
@@ -162,12 +170,14 @@ impl<S: Spout> SpoutTask<S> {
         self.schedule_poll(ctx);
     }
 
-    /// At least once, after a rollback of the stateful bolts: the spout is not rewound;
-    /// every tree still open fails at once (whatever of it was in flight is gone) and the
-    /// spout replays it in `fail`. A spout that finished with every tree acked stays done.
+    /// At least once, when this spout task restarts: the spout is not rewound; every tree it
+    /// still has open fails at once (a fresh instance does not know their message ids; one
+    /// kept replays them in `fail`). A spout that finished with every tree acked stays done.
     fn recover_trees(&mut self, r: Restart, ctx: &mut Context<Self>) {
         let failed = self.core.acks.fail_open_trees();
         self.failed += failed.len() as u64;
+        let n = failed.len() as u64;
+        self.core.metrics.add_outcomes(0, n, 0, 0);
         let closed = matches!(self.core.phase, Phase::Draining | Phase::Done);
         if closed && failed.is_empty() {
             // Finished with every tree acked: all of it is in the checkpoint rolled back to.
@@ -237,6 +247,9 @@ impl<S: Spout> SpoutTask<S> {
     }
 
     fn poll(&mut self, ctx: &mut Context<Self>) {
+        if let Some(waker) = &self.core.env.ctx.waker {
+            waker.polling();
+        }
         self.core.metrics.spout_emitted(self.core.out.emitted);
         self.poll_spout(ctx);
         self.core.send_acks();
@@ -348,6 +361,18 @@ impl<S: Spout> SpoutTask<S> {
                     self.await_commit();
                 }
                 self.poll_scheduled = true;
+                if let Some(waker) = self.core.env.ctx.waker.as_ref().filter(|w| w.used()) {
+                    if !waker.arm() {
+                        return yield_then_poll(ctx);
+                    }
+                    let fallback = SpoutWaker::FALLBACK.max(self.core.env.config.idle_wait);
+                    self.asleep = Some(ctx.run_later(fallback, |task, ctx| {
+                        task.asleep = None;
+                        task.poll_scheduled = false;
+                        task.poll(ctx);
+                    }));
+                    return;
+                }
                 if self.core.env.config.idle_wait.is_zero() {
                     // Timers tick in whole milliseconds: yield to the worker's other tasks and
                     // poll again (a `notify` would be handled before the actor ever yields).

@@ -48,6 +48,11 @@ pub(crate) struct AckTracker {
     held: Vec<AckOp>,
     /// Acks of inputs in a snapshot, by checkpoint, released when it completes.
     awaiting: Vec<(u64, Vec<AckOp>)>,
+    /// A stateful bolt executed an untracked tuple since its last snapshot: no replay would
+    /// bring it back if the state were lost.
+    untracked_held: bool,
+    /// The last checkpoint whose snapshot holds such a tuple, until it completes.
+    untracked_awaiting: Option<u64>,
 }
 
 impl AckTracker {
@@ -65,6 +70,8 @@ impl AckTracker {
             stateful: false,
             held: Vec::new(),
             awaiting: Vec::new(),
+            untracked_held: false,
+            untracked_awaiting: None,
         }
     }
 
@@ -230,6 +237,9 @@ impl AckTracker {
     /// stateful bolt wait for the checkpoint that holds their effect.
     pub(crate) fn end_input(&mut self, ack: bool) {
         if let Some(anchor) = self.current.pop() {
+            if self.stateful && anchor.ids.is_empty() {
+                self.untracked_held = true;
+            }
             if ack {
                 self.ack(anchor);
             } else {
@@ -249,10 +259,16 @@ impl AckTracker {
         if !self.held.is_empty() {
             self.awaiting.push((id, std::mem::take(&mut self.held)));
         }
+        if std::mem::take(&mut self.untracked_held) {
+            self.untracked_awaiting = Some(id);
+        }
     }
 
     /// Checkpoint `id` completed: the acks it holds the effect of may go out.
     pub(crate) fn committed(&mut self, id: u64) {
+        if self.untracked_awaiting.is_some_and(|c| c <= id) {
+            self.untracked_awaiting = None;
+        }
         let outgoing = &mut self.outgoing;
         self.awaiting.retain_mut(|(c, ops)| {
             let ready = *c <= id;
@@ -271,6 +287,42 @@ impl AckTracker {
         self.outgoing.clear();
         self.held.clear();
         self.awaiting.clear();
+        self.untracked_held = false;
+        self.untracked_awaiting = None;
+    }
+
+    /// The bolt instance crashed (at least once): fails now, and only, the trees whose work
+    /// went with it: the input being executed (its emits may be partial) and, for a stateful
+    /// bolt, the inputs whose acks wait for a checkpoint (the fresh instance restores the last
+    /// complete one, without their effect). What is still queued stays for the fresh instance,
+    /// and every other task keeps its trees. Returns false when that cannot bring back all
+    /// that was lost (acking is off, or an untracked tuple was executing or is in the lost
+    /// state): then every task must roll back.
+    pub(crate) fn fail_lost(&mut self) -> bool {
+        if !self.on {
+            return false;
+        }
+        let untracked_executing = self.current.iter().any(|a| a.ids.is_empty());
+        let untracked_lost =
+            std::mem::take(&mut self.untracked_held) || self.untracked_awaiting.take().is_some();
+        let mut roots: Vec<u64> = self
+            .current
+            .drain(..)
+            .flat_map(|a| a.ids.into_iter().map(|(root, _)| root))
+            .collect();
+        self.explicit.clear();
+        let held = std::mem::take(&mut self.held);
+        let awaiting = std::mem::take(&mut self.awaiting);
+        roots.extend(
+            held.iter()
+                .chain(awaiting.iter().flat_map(|(_, ops)| ops))
+                .map(AckOp::root),
+        );
+        roots.sort_unstable();
+        roots.dedup();
+        self.outgoing
+            .extend(roots.into_iter().map(|root| AckOp::Fail { root }));
+        !untracked_executing && !untracked_lost
     }
 
     // --- both ---------------------------------------------------------------------------------
