@@ -3,12 +3,14 @@
 
 mod builder;
 mod config;
+mod declarer;
 mod grouping;
 mod guarantee;
 mod stream;
 
-pub use builder::{BoltDeclarer, Topology, TopologyBuilder};
+pub use builder::{Topology, TopologyBuilder};
 pub use config::Config;
+pub use declarer::BoltDeclarer;
 pub(crate) use grouping::{bucket, Grouping, KeyFn};
 pub use grouping::{key_hash, CustomGrouping};
 pub use guarantee::{Chaos, Guarantee, StateBackend, Strategy, Supervision};
