@@ -181,3 +181,121 @@ impl<T> Inbox<T> {
         self.alignment = None;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(values: &[u32]) -> Item<u32> {
+        let mut b = Batch::with_capacity(values.len());
+        for &v in values {
+            b.push(v, 0);
+        }
+        Item::Batch(b)
+    }
+
+    fn values(arrival: Option<Arrival<u32>>) -> Vec<u32> {
+        match arrival {
+            Some((_, _, Item::Batch(b) | Item::Remainder(b))) => b.values,
+            _ => Vec::new(),
+        }
+    }
+
+    fn two_links() -> Inbox<u32> {
+        let mut inbox = Inbox::new();
+        inbox.reopen(2, &[]);
+        inbox
+    }
+
+    #[test]
+    fn a_barrier_aligns_once_every_open_link_delivered_it() {
+        let mut inbox = two_links();
+        inbox.barrier(0, 7);
+        assert!(!inbox.alignment_complete());
+        assert!(inbox.is_aligned_link(0) && !inbox.is_aligned_link(1));
+        inbox.barrier(1, 7);
+        assert!(inbox.alignment_complete());
+    }
+
+    #[test]
+    fn a_closed_link_does_not_hold_the_alignment_back() {
+        let mut inbox = Inbox::<u32>::new();
+        inbox.reopen(2, &[1]);
+        inbox.barrier(0, 3);
+        assert!(inbox.alignment_complete());
+    }
+
+    #[test]
+    fn held_arrivals_come_back_first_and_in_order_after_release() {
+        let mut inbox = two_links();
+        inbox.barrier(0, 1);
+        // Link 0 is aligned: what it sends next waits; link 1 still flows.
+        inbox.hold((0, 0, batch(&[1])));
+        inbox.hold((0, 0, batch(&[2])));
+        inbox.push((1, 0, batch(&[10])));
+        assert_eq!(inbox.len(), 3);
+        assert_eq!(values(inbox.pop()), [10]);
+        assert!(inbox.nothing_ready() && !inbox.is_empty());
+        inbox.barrier(1, 1);
+        assert!(inbox.alignment_complete());
+        inbox.push((1, 0, batch(&[11])));
+        inbox.release();
+        assert_eq!(values(inbox.pop()), [1]);
+        assert_eq!(values(inbox.pop()), [2]);
+        assert_eq!(values(inbox.pop()), [11]);
+        assert!(inbox.is_empty());
+    }
+
+    #[test]
+    fn a_newer_barrier_replaces_an_abandoned_one_and_an_older_one_is_ignored() {
+        let mut inbox = two_links();
+        inbox.barrier(0, 1);
+        inbox.barrier(1, 2);
+        assert_eq!(inbox.alignment.as_ref().map(|a| a.id), Some(2));
+        assert!(!inbox.is_aligned_link(0) && inbox.is_aligned_link(1));
+        inbox.barrier(0, 1);
+        assert!(
+            !inbox.alignment_complete(),
+            "a late barrier 1 does not align 2"
+        );
+        inbox.barrier(0, 2);
+        assert!(inbox.alignment_complete());
+    }
+
+    #[test]
+    fn a_rollback_drops_older_generations_and_returns_their_credits() {
+        let mut inbox = two_links();
+        inbox.push((0, 0, batch(&[1])));
+        inbox.push((1, 0, Item::Barrier(4)));
+        inbox.push((1, 1, batch(&[2])));
+        inbox.push((0, 0, Item::Remainder(Batch::with_capacity(0))));
+        let credits = inbox.drop_older_than(1);
+        assert_eq!(
+            credits,
+            [0],
+            "one credit per dropped batch, none for the rest"
+        );
+        assert_eq!(values(inbox.pop()), [2]);
+        assert!(inbox.is_empty());
+    }
+
+    #[test]
+    fn the_rest_of_a_batch_goes_back_in_front_with_its_trees() {
+        let mut inbox = two_links();
+        inbox.push((1, 0, batch(&[99])));
+        // Tuples 10, 11, 12 with trees [a], [b, c], [d]; 10 was executed.
+        let trees = [(1, 1), (2, 2), (3, 3), (4, 4)];
+        let ends = [1, 3, 4];
+        let rest = [(1, (11, 0)), (2, (12, 0))].into_iter();
+        inbox.put_back_rest((0, 0), rest, (&trees, &ends));
+        match inbox.pop() {
+            Some((0, 0, Item::Remainder(b))) => {
+                assert_eq!(b.values, [11, 12]);
+                assert_eq!(b.trees, [(2, 2), (3, 3), (4, 4)]);
+                assert_eq!(b.tree_ends, [2, 3]);
+            }
+            _ => panic!("the remainder was not first"),
+        }
+        assert_eq!(values(inbox.pop()), [99]);
+    }
+}
