@@ -8,6 +8,36 @@ use std::time::Duration;
 /// bolt calls. An `Err` from `execute` fails the tuple; from any other hook it fails the task.
 pub type ComponentError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// An error no restart can fix, returned from a hook: an input file without the expected
+/// header, a setting that cannot work. The supervisor does not retry it: the run ends at once
+/// with [`RunError::TaskFailed`] naming the task and this message. Any other error from a
+/// lifecycle hook (and any panic) is taken as transient, and the task is restarted.
+///
+/// ```
+/// use squall::{ComponentError, Unrecoverable};
+/// fn open_input(header: &str) -> Result<(), ComponentError> {
+///     if header != "sensor,seq,value" {
+///         return Err(Unrecoverable::new(format!("unexpected header {header:?}")).into());
+///     }
+///     Ok(())
+/// }
+/// assert!(open_input("a,b").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Unrecoverable {
+    message: String,
+}
+
+impl Unrecoverable {
+    /// Wraps what went wrong (any error or text).
+    pub fn new(what: impl fmt::Display) -> Self {
+        Unrecoverable {
+            message: what.to_string(),
+        }
+    }
+}
+
 /// Why [`crate::TopologyBuilder::build`] rejected a topology.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -95,7 +95,7 @@ pub use component::{
     Anchor, Bolt, BoltCollector, DirectEmitError, MessageId, Source, Spout, SpoutCollector,
     SpoutWaker, State, TaskContext, Tuple, UndeclaredStream,
 };
-pub use error::{BuildError, ComponentError, RunError, TaskId};
+pub use error::{BuildError, ComponentError, RunError, TaskId, Unrecoverable};
 pub use runtime::{
     ComponentReport, DeadLetter, LiveCounters, LocalCluster, RunReport, RunningTopology, StopSignal,
 };

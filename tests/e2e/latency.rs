@@ -193,7 +193,14 @@ fn word_count_bench_measures_every_line() {
     // One latency sample per line: split pre-aggregates, so a line's branch ends there.
     assert_eq!(s.count, 5_000);
     let split = out.report.component("split").unwrap();
-    assert_eq!(split.executed, 7_500);
+    // The measured second is exact; warm-up lines a loaded machine could not send on time are
+    // skipped rather than sent late (the source keeps to its schedule), so the warm-up's 2,500
+    // are an upper bound.
+    assert!(
+        (5_000..=7_500).contains(&split.executed),
+        "{}",
+        split.executed
+    );
     assert!(s.latency_us.max > 0.0);
 }
 

@@ -289,3 +289,27 @@ fn word_count_on_a_binary_file_counts_what_decodes() {
     assert!(!skipped(&stderr).is_empty(), "{stderr}");
     assert!(!text(&out.stdout).is_empty());
 }
+
+/// Standard input cannot be checked before the run: a bad header there is still one error,
+/// at once, not a spout restarted until the supervisor gives up.
+#[test]
+fn a_bad_header_on_standard_input_is_one_error_without_restarts() {
+    for input in ["", "a,b\n1,2\n"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_squall"))
+            .args(["run", "sensor-alarm", "--input", "-", "--sensors", "2"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        std::io::Write::write_all(&mut stdin, input.as_bytes()).unwrap();
+        drop(stdin);
+        let out = child.wait_with_output().unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{input:?}: {err}");
+        assert!(err.contains("expected the header"), "{input:?}: {err}");
+        assert!(!err.contains("restarted"), "{input:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{input:?}: {err}");
+    }
+}

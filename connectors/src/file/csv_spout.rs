@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use squall::{ComponentError, MessageId, Spout, SpoutCollector, State, TaskContext, Tuple};
+use squall::{
+    ComponentError, MessageId, Spout, SpoutCollector, State, TaskContext, Tuple, Unrecoverable,
+};
 
 use super::ascending::Ascending;
 use super::csv_reader::{CsvLine, CsvReader};
@@ -173,7 +175,16 @@ impl<T: Tuple> Spout for CsvSpout<T> {
 
     fn open(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
         if self.records.open(ctx) {
-            self.open_input()?;
+            // The file's content, or its absence, will not change with a restart.
+            self.open_input().map_err(|e| match e {
+                FileError::Header { .. } => Unrecoverable::new(e).into(),
+                FileError::Open { ref source, .. }
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    Unrecoverable::new(e).into()
+                }
+                other => ComponentError::from(other),
+            })?;
         }
         Ok(())
     }

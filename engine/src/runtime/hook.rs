@@ -13,13 +13,16 @@ pub(crate) enum HookFailure {
     Panic(String),
     /// The hook returned an error.
     Error(String),
+    /// The hook returned an [`crate::Unrecoverable`] error: the run ends instead of the task
+    /// restarting.
+    Fatal(String),
 }
 
 impl HookFailure {
     pub(crate) fn describe(&self) -> String {
         match self {
             HookFailure::Panic(m) => format!("panicked: {m}"),
-            HookFailure::Error(m) => format!("returned an error: {m}"),
+            HookFailure::Error(m) | HookFailure::Fatal(m) => format!("returned an error: {m}"),
         }
     }
 }
@@ -29,6 +32,7 @@ impl HookFailure {
 pub(crate) fn call<R>(f: impl FnOnce() -> Result<R, ComponentError>) -> Result<R, HookFailure> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(r)) => Ok(r),
+        Ok(Err(e)) if e.is::<crate::Unrecoverable>() => Err(HookFailure::Fatal(e.to_string())),
         Ok(Err(e)) => Err(HookFailure::Error(e.to_string())),
         Err(payload) => Err(HookFailure::Panic(panic_message(payload.as_ref()))),
     }

@@ -109,6 +109,9 @@ impl<T: Tuple> TaskCore<T> {
     /// brings back all that the crash lost (see `TaskEvent::Crashed`).
     pub(crate) fn crash(&mut self, hook: &'static str, failure: &HookFailure, local: bool) {
         self.phase = Phase::Crashed;
+        if let HookFailure::Fatal(_) = failure {
+            return self.env.report_fatal(hook, failure);
+        }
         self.env.report_crash(self.gen, hook, failure, local);
     }
 
