@@ -77,15 +77,7 @@ impl<T: Tuple> SpoutCollector<'_, T> {
     /// declared stream no consumer subscribed to drops the tuple, as in Storm; an undeclared
     /// one is an error.
     pub fn emit_to(&mut self, stream: &str, value: T) -> Result<(), UndeclaredStream> {
-        match self.out.stream_index(stream) {
-            Some(s) => {
-                self.out.emit(s, value, self.origin, self.acks.stamp(None));
-                Ok(())
-            }
-            None => Err(UndeclaredStream {
-                stream: stream.to_string(),
-            }),
-        }
+        emit_named(self.out, self.acks, stream, value, self.origin)
     }
 
     /// Emits to one chosen task of every consumer that subscribed to the default stream with a
@@ -99,6 +91,21 @@ impl<T: Tuple> SpoutCollector<'_, T> {
     pub fn emitted(&self) -> u64 {
         self.out.emitted
     }
+}
+
+/// Emits on the declared stream `stream`, anchored as the collector's current emits are.
+fn emit_named<T: Tuple>(
+    out: &mut Output<T>,
+    acks: &mut AckTracker,
+    stream: &str,
+    value: T,
+    origin: u64,
+) -> Result<(), UndeclaredStream> {
+    let s = out.stream_index(stream).ok_or_else(|| UndeclaredStream {
+        stream: stream.to_string(),
+    })?;
+    out.emit(s, value, origin, acks.stamp(None));
+    Ok(())
 }
 
 /// An emit on a stream the component never declared (the tuple is not sent).
@@ -129,15 +136,7 @@ impl<T: Tuple> BoltCollector<'_, T> {
     /// drops the tuple, as in Storm; an undeclared one is an error (returned with `?` from
     /// `execute`, it fails the input).
     pub fn emit_to(&mut self, stream: &str, value: T) -> Result<(), UndeclaredStream> {
-        match self.out.stream_index(stream) {
-            Some(s) => {
-                self.out.emit(s, value, self.origin, self.acks.stamp(None));
-                Ok(())
-            }
-            None => Err(UndeclaredStream {
-                stream: stream.to_string(),
-            }),
-        }
+        emit_named(self.out, self.acks, stream, value, self.origin)
     }
 
     /// Emits to one chosen task of every consumer that subscribed to the default stream with a
