@@ -167,7 +167,13 @@ fn a_stall_is_charged_to_every_tuple_it_delayed() {
     assert!(s.count < readings + readings / 10, "count {}", s.count);
     assert!(s.achieved_rate > 15_000.0, "achieved {}", s.achieved_rate);
     let alarm = s.components.iter().find(|c| c.id == "alarm").unwrap();
-    assert_eq!(alarm.executed, (20_000.0 * 7.0) as u64);
+    // Every measured reading, and the warm-up's 20,000 less any a loaded machine could not
+    // send on time (the source skips a warm-up backlog rather than send it late).
+    assert!(
+        (readings..=(20_000.0 * 7.0) as u64).contains(&alarm.executed),
+        "{}",
+        alarm.executed
+    );
     assert!(alarm.execute_latency_us.max > 0.0);
     // The timeline shows the hiccup in one second or two, not smeared over the run (a loaded
     // machine adds tens of milliseconds here and there, far below half the stall).
