@@ -2,15 +2,18 @@
 //!
 //! - `ack_tracker`: one task's side of the tuple trees (anchors, edge ids, held acks).
 //! - `failures`: a bolt's failed inputs: attempts across replays, dead letters.
+//! - `local_snapshot`: a crashed bolt's own snapshots, so its next crash costs little.
 //! - `progress`: where a spout task is in its input (replays, rewinds, commits).
 //! - `outbox`: everything a task emits, in layers: route, batch, credited [`Link`].
 
 mod ack_tracker;
 mod failures;
+mod local_snapshot;
 mod outbox;
 mod progress;
 
 pub(crate) use ack_tracker::{AckTracker, Stamp};
 pub(crate) use failures::Failures;
+pub(crate) use local_snapshot::LocalSnapshots;
 pub(crate) use outbox::{Link, OutEdge, Output};
 pub(crate) use progress::Progress;

@@ -5,8 +5,9 @@
 //! A panic in a hook does not end the actor: the task drops the user instance, reports the
 //! crash and waits; the supervisor answers with a `Restart` (a fresh instance; exactly once, a
 //! rollback of every task to the last complete checkpoint; at least once, this task's state
-//! from that checkpoint, after it failed the trees its crash lost). The actor, its address, its
-//! inbox and the links to it stay the same throughout.
+//! from its own last snapshot, after it failed the trees its crash lost: see
+//! `core::LocalSnapshots`). The actor, its address, its inbox and the links to it stay the
+//! same throughout.
 
 mod messages;
 
@@ -18,7 +19,7 @@ use actix::{Actor, AsyncContext, Context, Handler, Message};
 use crate::component::{collector::origin_of, Bolt, BoltCollector};
 use crate::runtime::chaos::{ChaosMemory, ChaosMonkey};
 use crate::runtime::checkpoint::TaskRecord;
-use crate::runtime::core::Failures;
+use crate::runtime::core::{Failures, LocalSnapshots};
 use crate::runtime::env::TaskEnv;
 use crate::runtime::hook::{self, HookFailure};
 use crate::runtime::inbox::{Arrival, Inbox, Item};
@@ -53,6 +54,8 @@ pub(crate) struct BoltTask<B: Bolt> {
     executed: u64,
     /// Inputs whose `execute` returned an `Err`: attempts and dead letters.
     failures: Failures,
+    /// At least once, after a crash: the state the next instance restores.
+    local: LocalSnapshots,
 }
 
 impl<B: Bolt> BoltTask<B> {
@@ -72,6 +75,7 @@ impl<B: Bolt> BoltTask<B> {
             chaos,
             executed: 0,
             failures: Failures::default(),
+            local: LocalSnapshots::default(),
         }
     }
 
@@ -85,6 +89,9 @@ impl<B: Bolt> BoltTask<B> {
     /// A hook failed: drop the instance and wait for the supervisor.
     fn crash(&mut self, hook: &'static str, failure: HookFailure) {
         self.bolt = None;
+        if self.core.env.config.guarantee == Guarantee::AtLeastOnce {
+            self.local.crashed();
+        }
         let local = self.core.acks.fail_lost();
         self.core.send_acks();
         self.core.crash(hook, &failure, local);
@@ -196,9 +203,16 @@ impl<B: Bolt> BoltTask<B> {
         let Some(id) = self.inbox.alignment.as_ref().map(|a| a.id) else {
             return Ok(());
         };
+        let started = Instant::now();
         let record = self.record(false)?;
+        if self.local.is_on() {
+            self.local.keep(record.state.clone(), started);
+        }
         self.core.env.report_snapshot(self.core.gen, id, record);
         self.core.acks.snapshot_taken(id);
+        if self.local.is_on() {
+            self.core.acks.kept_locally();
+        }
         self.core.out.barrier(id);
         self.inbox.release();
         Ok(())
@@ -282,7 +296,23 @@ impl<B: Bolt> BoltTask<B> {
             let payload = self.failures.payload_of(&value);
             let result = hook::call(|| bolt.execute(value, &mut collector));
             match result {
-                Ok(()) => self.core.acks.end_input(true),
+                Ok(()) => {
+                    self.core.acks.end_input(true);
+                    if self.local.due(self.core.acks.held()) {
+                        let started = Instant::now();
+                        match hook::call(|| bolt.snapshot()) {
+                            Ok(state) => {
+                                self.local.keep(state, started);
+                                self.core.acks.kept_locally();
+                            }
+                            Err(f) => {
+                                let at = (link, self.core.gen);
+                                self.inbox.put_back_rest(at, tuples, (&trees, &tree_ends));
+                                return Err(("snapshot", f));
+                            }
+                        }
+                    }
+                }
                 Err(HookFailure::Error(error)) => {
                     self.core.metrics.add_outcomes(0, 1, 0, 0);
                     let env = &self.core.env;
@@ -377,6 +407,7 @@ impl<B: Bolt> BoltTask<B> {
     fn restart(&mut self, r: Restart, ctx: &mut Context<Self>) {
         self.core.restart(&r);
         if r.rollback {
+            self.local.forget();
             for link in self.inbox.drop_older_than(r.gen) {
                 self.return_credit(link);
             }
@@ -391,8 +422,14 @@ impl<B: Bolt> BoltTask<B> {
         }
         let mut finished = false;
         // A rollback restores every task; at least once, a restarted task alone restores its
-        // own state from the last complete checkpoint.
-        if r.rollback || r.fresh {
+        // own state from its local snapshot, else from the last complete checkpoint.
+        if let (false, Some(state)) = (r.rollback, self.local.latest()) {
+            if let (Some(state), Some(bolt)) = (state, self.bolt.as_mut()) {
+                if let Err(f) = hook::call(|| bolt.restore(state)) {
+                    return self.crash("restore", f);
+                }
+            }
+        } else if r.rollback || r.fresh {
             if let Some(rec) = r.record {
                 finished = r.rollback && rec.finished;
                 if let (Some(state), Some(bolt)) = (rec.state, self.bolt.as_mut()) {
