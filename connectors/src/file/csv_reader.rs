@@ -155,6 +155,11 @@ impl<T: DeserializeOwned> CsvReader<T> {
         self.line
     }
 
+    /// The header's column names, and whether `T` is read by name (a struct).
+    pub(crate) fn columns(&self) -> (&[Box<str>], bool) {
+        (&self.names, self.by_name)
+    }
+
     /// The file read.
     pub fn path(&self) -> &Path {
         &self.path
