@@ -126,7 +126,10 @@ mod tests {
     fn only_records_count_and_columns_may_come_in_any_order() {
         assert_eq!(count("sensor,seq,value\n1,1,1\n2,1,1\n1,2,2\n"), 2);
         // A malformed line is no sensor, even when its key column is a number.
-        assert_eq!(count("sensor,seq,value\n1,1,1\n7,x,1\n8,1\n 9 , 1 , 2 \r\n"), 2);
+        assert_eq!(
+            count("sensor,seq,value\n1,1,1\n7,x,1\n8,1\n 9 , 1 , 2 \r\n"),
+            2
+        );
         assert_eq!(count("seq,value,sensor\n1,1,5\n2,2,6\n\n3,3,5"), 2);
         assert_eq!(count("sensor,seq,value\n4294967296,1,1\n"), 0);
         assert_eq!(count("sensor,seq,value\n"), 0);

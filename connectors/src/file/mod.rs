@@ -29,6 +29,7 @@ mod json_field;
 mod json_lines_spout;
 mod json_lines_writer;
 mod lines_spout;
+mod read_ahead;
 mod records;
 mod split;
 mod staged;

@@ -21,14 +21,15 @@ pub(crate) fn range(from: u64, to: u64, part: usize, parts: usize) -> (u64, u64)
 /// order: `offset` is where the line starts, `bytes` the line without its `\n` or `\r\n`.
 /// `start` need not be a line start: a line that began before it belongs to the previous range.
 /// A final line without a line break is a line. Reads in chunks of 1 MiB into one buffer.
+/// Returns where the next range's first line starts (the end of the file if none does).
 pub(crate) fn for_each_line(
     file: &mut File,
     start: u64,
     end: u64,
     mut line: impl FnMut(u64, &[u8]),
-) -> std::io::Result<()> {
+) -> std::io::Result<u64> {
     if start >= end {
-        return Ok(());
+        return Ok(start);
     }
     // Read from the byte before `start`: a line starts at `start` only if that byte is `\n`.
     let mut base = start.saturating_sub(1);
@@ -47,7 +48,7 @@ pub(crate) fn for_each_line(
                     at += i + 1;
                     aligned = true;
                 }
-                None if read == 0 => return Ok(()),
+                None if read == 0 => return Ok(base + buf.len() as u64),
                 None => {
                     at = buf.len();
                     continue;
@@ -57,7 +58,7 @@ pub(crate) fn for_each_line(
         while let Some(i) = memchr::memchr(b'\n', &buf[at..]) {
             let offset = base + at as u64;
             if offset >= end {
-                return Ok(());
+                return Ok(offset);
             }
             line(offset, trim_cr(&buf[at..at + i]));
             at += i + 1;
@@ -67,10 +68,10 @@ pub(crate) fn for_each_line(
             if at < buf.len() && offset < end {
                 line(offset, trim_cr(&buf[at..]));
             }
-            return Ok(());
+            return Ok(base + buf.len() as u64);
         }
         if base + at as u64 >= end {
-            return Ok(());
+            return Ok(base + at as u64);
         }
         // Keep the partial line at the front.
         buf.drain(..at);
@@ -104,10 +105,21 @@ mod tests {
         for parts in 1..=len as usize + 2 {
             let mut file = File::open(&path).unwrap();
             let mut got = Vec::new();
+            let mut next = 0;
             for part in 0..parts {
                 let (start, end) = range(0, len, part, parts);
-                for_each_line(&mut file, start, end, |o, l| got.push((o, l.to_vec()))).unwrap();
+                let first = got.len();
+                let after =
+                    for_each_line(&mut file, start, end, |o, l| got.push((o, l.to_vec()))).unwrap();
+                // Each range starts where the previous one said the next line starts.
+                if let Some(&(o, _)) = got.get(first) {
+                    assert_eq!(o, next, "{parts} parts, part {part}");
+                }
+                if start < end {
+                    next = after;
+                }
             }
+            assert_eq!(next, len, "{parts} parts");
             assert_eq!(got, expected, "{parts} parts");
         }
     }

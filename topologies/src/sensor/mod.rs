@@ -13,6 +13,7 @@
 
 mod alarm;
 mod leak;
+mod partial;
 mod record;
 mod simulate;
 mod sink;
