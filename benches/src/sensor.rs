@@ -73,7 +73,7 @@ impl SensorArgs {
 }
 
 /// Each sensor's run of consecutive readings in alarm.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Runs(FxHashMap<u32, u32>);
 
 impl Runs {

@@ -50,10 +50,10 @@ fn run() -> Result<()> {
                         BTreeMap::new();
                     move |(input, frontier), output| {
                         input.for_each(|cap, data| {
-                            let epoch = *cap.time();
                             let Some(held) = cap.retain_least(output.output_index()) else {
                                 return;
                             };
+                            let epoch = *held.time();
                             let (_, counts) = stash
                                 .entry(epoch)
                                 .or_insert_with(|| (held, FxHashMap::default()));
@@ -77,7 +77,8 @@ fn run() -> Result<()> {
                     let mut stash: BTreeMap<u64, FxHashMap<u64, u32>> = BTreeMap::new();
                     move |(input, frontier)| {
                         input.for_each(|cap, data| {
-                            let counts = stash.entry(*cap.time()).or_default();
+                            let Some(&epoch) = cap.least() else { return };
+                            let counts = stash.entry(epoch).or_default();
                             for (seq, m) in data.drain(..) {
                                 *counts.entry(seq).or_insert(0) += m;
                             }
