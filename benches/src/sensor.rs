@@ -153,13 +153,5 @@ pub fn summary(readings: u64, events: &[Event], elapsed: Duration) -> String {
     )
 }
 
-/// Exit status for `main`: errors on stderr.
-pub fn finish(result: Result<()>) -> std::process::ExitCode {
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
-}
+/// Exit status for `main`: errors on stderr (the word-count binaries' own).
+pub use crate::wordcount::finish;

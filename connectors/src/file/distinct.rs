@@ -44,10 +44,7 @@ pub fn distinct_keys<T: DeserializeOwned>(
         path: path.to_path_buf(),
         source,
     };
-    let len = File::open(path)
-        .and_then(|f| f.metadata())
-        .map_err(open_error)?
-        .len();
+    let len = super::split::file_len(path)?;
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min((len / MIN_SPLIT) as usize + 1);

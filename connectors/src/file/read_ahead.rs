@@ -9,7 +9,7 @@
 //! beyond what its record holds.
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use crossbeam_channel::{bounded, Receiver, TryRecvError};
@@ -57,10 +57,7 @@ impl<T: DeserializeOwned + Send + 'static> ReadAhead<T> {
             path: path.to_path_buf(),
             source,
         };
-        let len = File::open(path)
-            .and_then(|f| f.metadata())
-            .map_err(open_error)?
-            .len();
+        let len = super::split::file_len(path)?;
         let threads = threads.max(1);
         let mut channels = Vec::with_capacity(threads);
         for w in 0..threads {
@@ -163,7 +160,7 @@ impl<T: DeserializeOwned + Send + 'static> Ahead<T> {
 /// Parses the lines starting in `[start, start + block)`.
 fn parse_block<T: DeserializeOwned>(
     file: &mut File,
-    path: &PathBuf,
+    path: &Path,
     names: &[Box<str>],
     by_name: bool,
     start: u64,
@@ -184,7 +181,7 @@ fn parse_block<T: DeserializeOwned>(
         lines.push((index, parsed));
     })
     .map_err(|source| FileError::Read {
-        path: path.clone(),
+        path: path.to_path_buf(),
         source,
     })?;
     Ok(Block { lines, count })

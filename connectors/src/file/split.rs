@@ -9,6 +9,17 @@ use std::io::{Read, Seek, SeekFrom};
 /// Bytes read from the file at a time.
 const CHUNK: usize = 1 << 20;
 
+/// The length of the file at `path`, or the error of opening it, naming it.
+pub(crate) fn file_len(path: &std::path::Path) -> Result<u64, super::FileError> {
+    File::open(path)
+        .and_then(|f| f.metadata())
+        .map(|m| m.len())
+        .map_err(|source| super::FileError::Open {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
 /// Range `part` of `parts` equal byte ranges of `[from, to)`.
 pub(crate) fn range(from: u64, to: u64, part: usize, parts: usize) -> (u64, u64) {
     let len = u128::from(to.saturating_sub(from));
