@@ -1,3 +1,4 @@
 //! Benchmark support.
 
+pub mod sensor;
 pub mod wordcount;

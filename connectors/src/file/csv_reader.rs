@@ -66,6 +66,8 @@ pub struct CsvReader<T> {
     buf: Vec<u8>,
     /// The number of the line last read (the header is line 1).
     line: u64,
+    /// Bytes read so far: where the next line starts.
+    offset: u64,
     // `fn() -> T`: produces `T`s, holds none.
     records: PhantomData<fn() -> T>,
 }
@@ -87,12 +89,16 @@ impl<T: DeserializeOwned> CsvReader<T> {
             by_name: false,
             buf: Vec::new(),
             line: 0,
+            offset: 0,
             records: PhantomData,
         };
         let fields = struct_fields::<T>();
         let path = &reader.path;
         let header = match Self::next_line_in(&mut reader.reader, &mut reader.buf, path)? {
-            Some(line) => line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line),
+            Some((line, read)) => {
+                reader.offset = read;
+                line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line)
+            }
             None => return Err(header_error(path, "the file is empty", fields)),
         };
         reader.line = 1;
@@ -124,10 +130,12 @@ impl<T: DeserializeOwned> CsvReader<T> {
         if self.buf.capacity() > KEEP_BUFFER {
             self.buf = Vec::new();
         }
-        let Some(line) = Self::next_line_in(&mut self.reader, &mut self.buf, &self.path)? else {
+        let Some((line, read)) = Self::next_line_in(&mut self.reader, &mut self.buf, &self.path)?
+        else {
             return Ok(None);
         };
         self.line += 1;
+        self.offset += read;
         if line.trim_ascii().is_empty() {
             return Ok(Some(CsvLine::Blank));
         }
@@ -155,6 +163,16 @@ impl<T: DeserializeOwned> CsvReader<T> {
         self.line
     }
 
+    /// The header's column names, and whether `T` is read by name (a struct).
+    pub(crate) fn columns(&self) -> (&[Box<str>], bool) {
+        (&self.names, self.by_name)
+    }
+
+    /// Where the next line starts: bytes read so far, the header included.
+    pub(crate) fn offset(&self) -> u64 {
+        self.offset
+    }
+
     /// The file read.
     pub fn path(&self) -> &Path {
         &self.path
@@ -163,17 +181,18 @@ impl<T: DeserializeOwned> CsvReader<T> {
     /// The next line without its line break, counted.
     fn next_line(&mut self) -> Result<Option<&[u8]>, FileError> {
         let line = Self::next_line_in(&mut self.reader, &mut self.buf, &self.path)?;
-        if line.is_some() {
+        Ok(line.map(|(line, read)| {
             self.line += 1;
-        }
-        Ok(line)
+            self.offset += read;
+            line
+        }))
     }
 
     fn next_line_in<'b>(
         reader: &mut BufReader<Box<dyn Read + Send + Sync>>,
         buf: &'b mut Vec<u8>,
         path: &Path,
-    ) -> Result<Option<&'b [u8]>, FileError> {
+    ) -> Result<Option<(&'b [u8], u64)>, FileError> {
         buf.clear();
         let read = reader
             .read_until(b'\n', buf)
@@ -185,7 +204,10 @@ impl<T: DeserializeOwned> CsvReader<T> {
             return Ok(None);
         }
         let line = buf.strip_suffix(b"\n").unwrap_or(buf);
-        Ok(Some(line.strip_suffix(b"\r").unwrap_or(line)))
+        Ok(Some((
+            line.strip_suffix(b"\r").unwrap_or(line),
+            read as u64,
+        )))
     }
 }
 

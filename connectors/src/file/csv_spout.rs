@@ -4,12 +4,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use squall::{
-    ComponentError, MessageId, Spout, SpoutCollector, State, TaskContext, Tuple, Unrecoverable,
+    ComponentError, MessageId, Spout, SpoutCollector, SpoutWaker, State, TaskContext, Tuple,
+    Unrecoverable,
 };
 
 use super::ascending::Ascending;
 use super::csv_reader::{CsvLine, CsvReader};
-use super::records::Records;
+use super::read_ahead::{Ahead, ReadAhead, BLOCK};
+use super::records::{is_stdin, Records};
 use super::{FileError, Malformed};
 
 /// Reads a CSV file with a header row, line by line with a [`CsvReader`]: each line is a record
@@ -59,6 +61,12 @@ use super::{FileError, Malformed};
 pub struct CsvSpout<T> {
     records: Records<T>,
     input: Option<CsvReader<T>>,
+    /// A file's lines parsed ahead on other threads, in place of `input`.
+    ahead: Option<Ahead<T>>,
+    /// Parser threads for a file (0: parse on the spout's own thread) and their block size.
+    threads: usize,
+    block: u64,
+    waker: Option<SpoutWaker>,
     check: Option<Check<T>>,
     /// The order records must keep, if checked (see [`CsvSpout::with_ascending`]).
     ascending: Option<Ascending<T>>,
@@ -74,6 +82,10 @@ impl<T: Tuple> CsvSpout<T> {
         CsvSpout {
             records: Records::new(path.into()),
             input: None,
+            ahead: None,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            block: BLOCK,
+            waker: None,
             check: None,
             ascending: None,
         }
@@ -89,6 +101,14 @@ impl<T: Tuple> CsvSpout<T> {
     /// call stays short; default 256. Zero counts as one.
     pub fn with_batch(mut self, lines_per_call: usize) -> Self {
         self.records.batch = lines_per_call.max(1);
+        self
+    }
+
+    /// Parses a file (not standard input) on `threads` threads ahead of the spout, in blocks of
+    /// 1 MiB handed back in file order (default: one per core); 0 parses on the spout's own
+    /// thread. Either way the spout emits, checks and reports the lines in file order.
+    pub fn with_parse_threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
         self
     }
 
@@ -138,8 +158,36 @@ impl<T: Tuple> CsvSpout<T> {
                 }
             }
         }
+        if self.threads > 0 && !is_stdin(&self.records.path) {
+            let (names, by_name) = reader.columns();
+            let read = ReadAhead::start(
+                &self.records.path,
+                names.into(),
+                by_name,
+                reader.offset(),
+                (self.threads, self.block),
+                self.waker.clone(),
+            )?;
+            self.ahead = Some(Ahead::new(read, reader.line()));
+            return Ok(());
+        }
         self.input = Some(reader);
         Ok(())
+    }
+
+    /// Emits or reports line `line`.
+    fn take(&mut self, out: &mut SpoutCollector<'_, T>, parsed: CsvLine<T>, line: u64) {
+        let records = &mut self.records;
+        match parsed {
+            CsvLine::Record(value) => {
+                match admit(self.check.as_ref(), self.ascending.as_mut(), &value) {
+                    Ok(()) => records.emit(out, value, line),
+                    Err(reason) => records.malformed.skip(&records.path, line, &reason),
+                }
+            }
+            CsvLine::Blank => {}
+            CsvLine::Malformed(reason) => records.malformed.skip(&records.path, line, &reason),
+        }
     }
 }
 
@@ -164,6 +212,10 @@ impl<T: Tuple> Clone for CsvSpout<T> {
         CsvSpout {
             records: self.records.unopened(),
             input: None,
+            ahead: None,
+            threads: self.threads,
+            block: self.block,
+            waker: None,
             check: self.check.clone(),
             ascending: self.ascending.as_ref().map(Ascending::unopened),
         }
@@ -174,6 +226,10 @@ impl<T: Tuple> Spout for CsvSpout<T> {
     type Output = T;
 
     fn open(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
+        if self.threads > 0 && !is_stdin(&self.records.path) {
+            // The parser threads wake the task when a block is ready.
+            self.waker = ctx.waker();
+        }
         if self.records.open(ctx) {
             // The file's content, or its absence, will not change with a restart.
             self.open_input().map_err(|e| match e {
@@ -193,34 +249,36 @@ impl<T: Tuple> Spout for CsvSpout<T> {
         let Some(budget) = self.records.replay_then_budget(out) else {
             return Ok(());
         };
-        if self.input.is_none() {
+        if self.input.is_none() && self.ahead.is_none() {
             self.open_input()?;
         }
-        let Some(input) = self.input.as_mut() else {
-            return Ok(());
-        };
-        let records = &mut self.records;
         for _ in 0..budget {
-            let Some(line) = input.read()? else {
-                records.exhausted = true;
-                self.input = None;
-                return Ok(());
-            };
-            records.consumed += 1;
-            match line {
-                CsvLine::Record(value) => {
-                    match admit(self.check.as_ref(), self.ascending.as_mut(), &value) {
-                        Ok(()) => records.emit(out, value, input.line()),
-                        Err(reason) => {
-                            records.malformed.skip(&records.path, input.line(), &reason);
-                        }
+            let (line, parsed) = if let Some(ahead) = self.ahead.as_mut() {
+                match ahead.next() {
+                    Ok(Some(next)) => next,
+                    Ok(None) => return Ok(()),
+                    Err(None) => {
+                        self.records.exhausted = true;
+                        self.ahead = None;
+                        return Ok(());
+                    }
+                    Err(Some(e)) => return Err(e.into()),
+                }
+            } else if let Some(input) = self.input.as_mut() {
+                match input.read()? {
+                    Some(parsed) => (input.line(), parsed),
+                    None => {
+                        self.records.exhausted = true;
+                        self.input = None;
+                        return Ok(());
                     }
                 }
-                CsvLine::Blank => {}
-                CsvLine::Malformed(reason) => {
-                    records.malformed.skip(&records.path, input.line(), &reason);
-                }
-            }
+            } else {
+                return Ok(());
+            };
+            // Lines after the header, up to this one.
+            self.records.consumed = line - 1;
+            self.take(out, parsed, line);
         }
         Ok(())
     }
@@ -235,6 +293,7 @@ impl<T: Tuple> Spout for CsvSpout<T> {
 
     fn close(&mut self) {
         self.input = None;
+        self.ahead = None;
     }
 
     fn is_finished(&self) -> bool {
@@ -248,6 +307,7 @@ impl<T: Tuple> Spout for CsvSpout<T> {
     fn restore(&mut self, state: State) -> Result<(), ComponentError> {
         if self.records.restore(&state)? {
             self.input = None;
+            self.ahead = None;
         }
         Ok(())
     }
@@ -439,6 +499,32 @@ mod tests {
             check_rewind(spout, snapshot, restore);
             // `check_rewind` runs the spout twice with one counter: 9 bad lines, each once.
             assert_eq!(malformed.count(), 9, "snapshot {snapshot}");
+        }
+    }
+
+    #[test]
+    fn parsing_ahead_in_small_blocks_reads_what_the_spout_alone_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = mixed_input(dir.path());
+        let run = |threads, block| {
+            let malformed = Malformed::new();
+            let mut spout = CsvSpout::<Reading>::new(&path)
+                .with_malformed(malformed.clone())
+                .with_parse_threads(threads)
+                .with_batch(5);
+            spout.block = block;
+            let got = collect(spout, 1).unwrap();
+            (got, malformed.reports())
+        };
+        let alone = run(0, BLOCK);
+        assert_eq!(alone.0.len(), 46);
+        assert_eq!(alone.1.len(), 9);
+        for (threads, block) in [(1, 7), (3, 1), (3, 40), (2, 1000)] {
+            assert_eq!(
+                run(threads, block),
+                alone,
+                "{threads} threads, blocks of {block}"
+            );
         }
     }
 

@@ -149,9 +149,7 @@ impl LinesSpout {
         };
         let file = File::open(path).map_err(open_error)?;
         let len = file.metadata().map_err(open_error)?.len();
-        let (task, tasks) = (self.task as u128, self.tasks.max(1) as u128);
-        let start = (u128::from(len) * task / tasks) as u64;
-        let end = (u128::from(len) * (task + 1) / tasks) as u64;
+        let (start, end) = super::split::range(0, len, self.task, self.tasks);
         let mut reader = BufReader::with_capacity(64 * 1024, file);
         let mut offset = 0;
         if start > 0 {

@@ -10,6 +10,7 @@
 //! - [`LinesSpout`]: the lines of several files as `String`s, spread over its tasks.
 //! - [`JsonLinesWriter`] and [`TsvWriter`]: sinks writing to a [`Destination`]; a file is
 //!   written as a [`StagedFile`] and appears, whole, when the sink's input has ended.
+//! - [`distinct_keys`]: how many distinct keys a CSV file's records hold, scanned on all cores.
 //! - [`FileError`]: what fails a task (a missing file, a CSV without the expected header, an
 //!   unwritable output), always naming the file.
 //!
@@ -22,12 +23,15 @@ mod csv_field;
 mod csv_reader;
 mod csv_spout;
 mod destination;
+mod distinct;
 mod error;
 mod json_field;
 mod json_lines_spout;
 mod json_lines_writer;
 mod lines_spout;
+mod read_ahead;
 mod records;
+mod split;
 mod staged;
 #[cfg(test)]
 pub(crate) mod testing;
@@ -37,6 +41,7 @@ pub use crate::malformed::Malformed;
 pub use csv_reader::{CsvLine, CsvReader};
 pub use csv_spout::CsvSpout;
 pub use destination::Destination;
+pub use distinct::distinct_keys;
 pub use error::FileError;
 pub use json_lines_spout::JsonLinesSpout;
 pub use json_lines_writer::JsonLinesWriter;

@@ -5,6 +5,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use squall::{Bolt, BoltCollector, ComponentError, Guarantee, State, TaskContext};
 
+use super::partial::Partials;
 use super::types::{Event, Reading, Signal};
 use super::window::RunWindow;
 
@@ -14,8 +15,10 @@ pub const STATUS_STREAM: &str = "status";
 pub const EVENTS_STREAM: &str = "events";
 
 /// Counts each sensor's consecutive readings in alarm and emits a
-/// [`Event::SensorAlarm`] when a run first exceeds `threshold`; every reading's status goes
-/// to the leak detector.
+/// [`Event::SensorAlarm`] when a run first exceeds `threshold`. The leak detector gets, under
+/// exactly-once and at-most-once, this task's count of sensors in alarm per seq once all its
+/// sensors have passed the seq ([`Signal::Count`], [`Signal::Mark`]); under at-least-once,
+/// every reading's status.
 ///
 /// Each sensor's seqs ascend (the CSV spout reports and skips a reading that breaks this, so
 /// every guarantee sees the same readings), so a seq identifies a reading. Under failures:
@@ -33,6 +36,10 @@ pub struct AlarmBolt {
     threshold: u32,
     level: f64,
     runs: Runs,
+    /// Exactly-once and at-most-once: counts per seq for the leak detector instead of one
+    /// status per reading (see `sensor::partial`).
+    partials: Option<Partials>,
+    task: u32,
 }
 
 /// The alarm state machine, apart from the collector so it can be tested alone.
@@ -127,6 +134,8 @@ impl AlarmBolt {
             threshold,
             level,
             runs: Runs::default(),
+            partials: None,
+            task: 0,
         }
     }
 }
@@ -137,6 +146,8 @@ impl Bolt for AlarmBolt {
 
     fn prepare(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
         self.runs.prepare(ctx);
+        self.task = u32::try_from(ctx.task_index()).unwrap_or(u32::MAX);
+        self.partials = (ctx.guarantee() != Guarantee::AtLeastOnce).then(Partials::default);
         Ok(())
     }
 
@@ -149,29 +160,54 @@ impl Bolt for AlarmBolt {
         for event in events {
             out.emit_to(EVENTS_STREAM, Signal::Event(event))?;
         }
-        out.emit_to(STATUS_STREAM, status)?;
+        match self.partials.as_mut() {
+            Some(partials) => {
+                partials.observe(r.sensor, r.seq, r.value >= self.level);
+                let mut sent = Ok(());
+                partials.flush(self.task, self.runs.blind, |s| {
+                    if sent.is_ok() {
+                        sent = out.emit_to(STATUS_STREAM, s);
+                    }
+                });
+                sent?;
+            }
+            None => out.emit_to(STATUS_STREAM, status)?,
+        }
         Ok(())
     }
 
     fn finish(&mut self, out: &mut BoltCollector<'_, Signal>) -> Result<(), ComponentError> {
-        if self.runs.blind {
-            out.emit_to(STATUS_STREAM, Signal::Lost)?;
+        match self.partials.as_mut() {
+            Some(partials) => {
+                let mut sent = Ok(());
+                partials.finish(self.task, self.runs.blind, |s| {
+                    if sent.is_ok() {
+                        sent = out.emit_to(STATUS_STREAM, s);
+                    }
+                });
+                sent?;
+            }
+            None if self.runs.blind => out.emit_to(STATUS_STREAM, Signal::Lost)?,
+            None => {}
         }
         Ok(())
     }
 
     fn snapshot(&mut self) -> Result<Option<State>, ComponentError> {
-        Ok(Some(State::encode(&self.runs)?))
+        Ok(Some(State::encode(&(&self.runs, &self.partials))?))
     }
 
     fn restore(&mut self, state: State) -> Result<(), ComponentError> {
-        let restored: Runs = state.decode()?;
+        let (restored, partials): (Runs, Option<Partials>) = state.decode()?;
         // The mode stays; the restored runs are complete, so nothing is unknown.
         self.runs = Runs {
             replays: self.runs.replays,
             blind: false,
             ..restored
         };
+        if self.partials.is_some() {
+            self.partials = Some(partials.unwrap_or_default());
+        }
         Ok(())
     }
 }

@@ -13,6 +13,7 @@
 
 mod alarm;
 mod leak;
+mod partial;
 mod record;
 mod simulate;
 mod sink;
@@ -21,11 +22,13 @@ mod window;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use rustc_hash::FxHashSet;
 
 use squall::{Bolt, BuildError, Topology, TopologyBuilder, DEFAULT_STREAM};
 use squall_connectors::broker::BrokerSpout;
-use squall_connectors::file::{CsvLine, CsvReader, CsvSpout, FileError, Malformed};
+use squall_connectors::file::{distinct_keys, CsvSpout, FileError, Malformed};
 
 use crate::bench::{PacedSpout, Pacing, SensorReadings};
 
@@ -157,36 +160,45 @@ impl SensorAlarm {
 /// A check admitting the readings of the first `sensors` distinct sensors in input order and
 /// refusing the others, so that M never exceeds N. Input order is file order (one spout task),
 /// so the same lines are refused in every run, and on a replay after a rollback: the sensors
-/// admitted are shared by every instance of the spout.
+/// admitted are shared by every instance of the spout. Once N sensors are admitted the set is
+/// frozen and read without a lock.
 fn admit_sensors(sensors: u32) -> impl Fn(&Reading) -> Result<(), String> + Clone {
-    let admitted = Arc::new(std::sync::Mutex::new(HashSet::new()));
+    let growing = Arc::new(Mutex::new(HashSet::new()));
+    let frozen: Arc<OnceLock<FxHashSet<u32>>> = Arc::new(OnceLock::new());
+    let refuse = move |sensor: u32| {
+        Err(format!(
+            "sensor {sensor} is not among the first {sensors} distinct sensors of the input (--sensors {sensors})"
+        ))
+    };
     move |r: &Reading| {
-        let mut admitted = admitted
+        if let Some(admitted) = frozen.get() {
+            return if admitted.contains(&r.sensor) {
+                Ok(())
+            } else {
+                refuse(r.sensor)
+            };
+        }
+        let mut admitted = growing
             .lock()
             .map_err(|_| "the sensor set's lock is poisoned".to_string())?;
         if admitted.contains(&r.sensor) || admitted.len() < sensors as usize {
             admitted.insert(r.sensor);
+            if admitted.len() == sensors as usize {
+                let _ = frozen.set(admitted.iter().copied().collect());
+            }
             return Ok(());
         }
-        Err(format!(
-            "sensor {} is not among the first {sensors} distinct sensors of the input (--sensors {sensors})",
-            r.sensor
-        ))
+        refuse(r.sensor)
     }
 }
 
-/// The number of distinct sensors in a readings CSV (N when `--sensors` is not given).
-/// Lines that do not parse are ignored here; the spout reports them. `-` reads standard input
-/// (which the spout then cannot read again). Fails as the spout would
-/// on a file it cannot open or whose header is not `sensor,seq,value`.
+/// The number of distinct sensors in a readings CSV (N when `--sensors` is not given): a
+/// parallel scan of the `sensor` column on every core (see [`distinct_keys`]), which parses a
+/// whole line only when its sensor is new to the scanning thread. Lines that do not parse are
+/// not sensors (the spout reports them). `-` reads standard input (which the spout then cannot
+/// read again). Fails as the spout would on a file it cannot open or whose header is not
+/// `sensor,seq,value`.
 pub fn distinct_sensors(path: &Path) -> Result<u32, FileError> {
-    let mut reader = CsvReader::<Reading>::open(path)?;
-    let mut seen = HashSet::new();
-    while let Some(line) = reader.read()? {
-        // Count only lines the spout will accept: a malformed line is skipped, not a sensor.
-        if let CsvLine::Record(r) = line {
-            seen.insert(r.sensor);
-        }
-    }
-    Ok(u32::try_from(seen.len()).unwrap_or(u32::MAX))
+    let n = distinct_keys::<Reading>(path, "sensor", |r| u64::from(r.sensor))?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }

@@ -90,4 +90,29 @@ pub enum Signal {
     /// ends: the last status of a sensor it has not seen since may be lost, with no later
     /// status of that sensor to say so.
     Lost,
+    /// Exactly-once and at-most-once, in place of statuses: of one alarm task's sensors,
+    /// `in_alarm` were in alarm at `seq` (more may follow for the same seq from a sensor the
+    /// task first sees late; counts add up).
+    Count {
+        /// The seq.
+        seq: u64,
+        /// Sensors of the task in alarm at `seq`.
+        in_alarm: u32,
+    },
+    /// Follows an alarm task's counts: it has seen `sensors` sensors, and every one of them has
+    /// passed every seq below `low`, whose counts it has all sent.
+    Mark {
+        /// The alarm task's index.
+        task: u32,
+        /// Distinct sensors the task has seen.
+        sensors: u32,
+        /// The counts of the seqs below it were sent before this mark's counts.
+        from: u64,
+        /// Every seq below it is complete from this task (lower than the previous mark's when
+        /// the task first saw a sensor below that).
+        low: u64,
+        /// The task restarted without its state (at-most-once): counts it had not yet sent
+        /// were lost.
+        blind: bool,
+    },
 }

@@ -64,6 +64,9 @@ struct Ledger {
     history: RunWindow<u32>,
     /// At-most-once after a restart: every sensor's history before its first status is unknown.
     blind: bool,
+    /// Counts (exactly-once, at-most-once): each alarm task's sensors seen and low mark (see
+    /// [`Signal::Mark`]), in place of `last` and `latest`.
+    tasks: FxHashMap<u32, (u32, u64)>,
 }
 
 impl LeakBolt {
@@ -100,6 +103,14 @@ impl LeakBolt {
 
     /// Seqs below the lowest latest seq of all sensors can receive no more readings.
     fn watermark(&self) -> Option<u64> {
+        let tasks = &self.ledger.tasks;
+        if !tasks.is_empty() {
+            let seen: u64 = tasks.values().map(|&(n, _)| u64::from(n)).sum();
+            if seen < u64::from(self.population) {
+                return None;
+            }
+            return tasks.values().map(|&(_, low)| low).min();
+        }
         if (self.ledger.last.len() as u64) < u64::from(self.population) {
             return None;
         }
@@ -163,6 +174,51 @@ impl LeakBolt {
                 self.ledger.completed.insert((sensor, seq), leaks.clone());
             }
             leaks.into_iter().for_each(emit);
+        }
+    }
+
+    /// Takes one alarm task's count of its sensors in alarm at `seq` (see [`Signal::Count`]).
+    pub fn count(&mut self, seq: u64, in_alarm: u32) {
+        let ledger = &mut self.ledger;
+        // Only at-most-once, after a restart: a count for a seq closed without it.
+        if ledger.closed.is_some_and(|closed| seq <= closed) {
+            return;
+        }
+        *ledger.open.entry(seq).or_insert(0) += in_alarm;
+    }
+
+    /// Takes an alarm task's mark (see [`Signal::Mark`]) and closes the seqs every task has
+    /// passed once the tasks together have seen the population; calls `emit` for each leak.
+    pub fn mark(
+        &mut self,
+        task: u32,
+        sensors: u32,
+        from: u64,
+        low: u64,
+        blind: bool,
+        emit: impl FnMut(Event),
+    ) {
+        let ledger = &mut self.ledger;
+        let known = ledger.tasks.get(&task).copied();
+        if blind {
+            // The task's counts from its last mark on may be lost, for the rest of the run.
+            let lo = known.map_or(0, |(_, l)| l).checked_sub(1);
+            let covered = ledger
+                .gaps
+                .iter()
+                .any(|&(l, hi)| hi == u64::MAX && l.is_none_or(|l| lo.is_some_and(|lo| l <= lo)));
+            if !covered {
+                ledger.gaps.push((lo, u64::MAX));
+            }
+        }
+        if known.is_none() && ledger.blind {
+            // This detector restarted: the task's counts below `from` went to the lost one.
+            ledger.gaps.push((None, from));
+        }
+        let sensors = known.map_or(sensors, |(n, _)| n.max(sensors));
+        ledger.tasks.insert(task, (sensors, low));
+        if let Some(bound) = self.watermark() {
+            self.close_below(Some(bound), emit);
         }
     }
 
@@ -316,6 +372,22 @@ impl Bolt for LeakBolt {
             } => (sensor, seq, in_alarm, after_gap),
             Signal::Lost => {
                 self.lost();
+                return Ok(());
+            }
+            Signal::Count { seq, in_alarm } => {
+                self.count(seq, in_alarm);
+                return Ok(());
+            }
+            Signal::Mark {
+                task,
+                sensors,
+                from,
+                low,
+                blind,
+            } => {
+                self.mark(task, sensors, from, low, blind, |e| {
+                    out.emit(Signal::Event(e))
+                });
                 return Ok(());
             }
             Signal::Event(_) => return Ok(()),
