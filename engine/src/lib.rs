@@ -97,8 +97,8 @@ pub use component::{
 };
 pub use error::{BuildError, ComponentError, RunError, TaskId, Unrecoverable};
 pub use runtime::{
-    ComponentReport, DeadLetter, LiveComponent, LiveCounters, LiveSnapshot, LocalCluster, RunReport,
-    RunningTopology, StopSignal,
+    ComponentReport, DeadLetter, LiveComponent, LiveCounters, LiveSnapshot, LocalCluster,
+    RunReport, RunningTopology, StopSignal,
 };
 pub use topology::{
     key_hash, BoltDeclarer, Chaos, Config, CustomGrouping, GraphComponent, GraphEdge, Guarantee,

@@ -54,7 +54,9 @@ fn check_contract(t: &Value) {
         assert!(c["id"].is_string());
         assert!(c["kind"] == "spout" || c["kind"] == "bolt", "{c}");
         assert!(n(&c["parallelism"]) >= 1);
-        for field in ["emitted", "executed", "acked", "failed", "replayed", "restarts"] {
+        for field in [
+            "emitted", "executed", "acked", "failed", "replayed", "restarts",
+        ] {
             n(&c[field]);
         }
         n(&c["queue_depth"]);
@@ -76,7 +78,13 @@ fn edges(t: &Value) -> BTreeSet<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| format!("{}>{} {} {}", e["from"], e["to"], e["stream"], e["grouping"]).replace('"', ""))
+        .map(|e| {
+            format!(
+                "{}>{} {} {}",
+                e["from"], e["to"], e["stream"], e["grouping"]
+            )
+            .replace('"', "")
+        })
         .collect()
 }
 
@@ -98,8 +106,18 @@ fn topology_json_has_the_contract_fields_and_its_counters_move() {
     let port = free_port();
     let ui = format!("127.0.0.1:{port}");
     let mut run = start(&[
-        "bench", "sensor-alarm", "--rate", "20000", "--duration", "120", "--warmup", "0",
-        "--parallelism", "2", "--ui", &ui,
+        "bench",
+        "sensor-alarm",
+        "--rate",
+        "20000",
+        "--duration",
+        "120",
+        "--warmup",
+        "0",
+        "--parallelism",
+        "2",
+        "--ui",
+        &ui,
     ]);
     wait_for_line(&mut run, "ui: serving the run on", Duration::from_secs(60));
     let executed = |t: &Value| n(&component(t, "alarm")["executed"]);
@@ -113,23 +131,38 @@ fn topology_json_has_the_contract_fields_and_its_counters_move() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c["id"].as_str().unwrap().into(), c["kind"].as_str().unwrap().into(), n(&c["parallelism"])))
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().into(),
+                c["kind"].as_str().unwrap().into(),
+                n(&c["parallelism"]),
+            )
+        })
         .collect();
     assert_eq!(
         kinds,
-        [("readings", "spout", 1), ("alarm", "bolt", 2), ("leak", "bolt", 1), ("sink", "bolt", 1)]
-            .map(|(a, b, p)| (a.to_string(), b.to_string(), p))
+        [
+            ("readings", "spout", 1),
+            ("alarm", "bolt", 2),
+            ("leak", "bolt", 1),
+            ("sink", "bolt", 1)
+        ]
+        .map(|(a, b, p)| (a.to_string(), b.to_string(), p))
     );
     // Later samples: the counters, the uptime and the latency samples grow; rates show.
     let later = poll(&mut run, port, "/api/v1/topology", |t| {
         executed(t) > executed(&first)
-            && n(&component(t, "readings")["emitted"]) > n(&component(&first, "readings")["emitted"])
+            && n(&component(t, "readings")["emitted"])
+                > n(&component(&first, "readings")["emitted"])
             && component(t, "alarm")["rates"]["executed"].as_f64().unwrap() > 0.0
             && n(&t["latency_us"]["count"]) > 0
     });
     check_contract(&later);
     assert!(later["uptime_s"].as_f64() > first["uptime_s"].as_f64());
-    assert!(!later["latency_us"]["distribution"].as_array().unwrap().is_empty());
+    assert!(!later["latency_us"]["distribution"]
+        .as_array()
+        .unwrap()
+        .is_empty());
     // Every reading the spout emitted is executed by the alarm bolt at most once.
     assert!(executed(&later) <= n(&component(&later, "readings")["emitted"]));
     let (status, body) = http::get(port, "/api/v1/job").unwrap();
@@ -137,12 +170,19 @@ fn topology_json_has_the_contract_fields_and_its_counters_move() {
     let (status, page) = http::get(port, "/").unwrap();
     assert_eq!(status, 200);
     assert!(page.contains("app.js") && page.contains("id=\"graph\""));
-    assert!(!page.contains("http"), "no CDN: the page loads only what the binary serves");
+    assert!(
+        !page.contains("http"),
+        "no CDN: the page loads only what the binary serves"
+    );
     let (status, script) = http::get(port, "/app.js").unwrap();
     assert_eq!(status, 200);
     // The SVG namespace is the script's only URL: it fetches nothing from elsewhere.
     let urls: Vec<&str> = script.matches("http").collect();
-    assert_eq!(urls.len(), script.matches("http://www.w3.org/2000/svg").count(), "no CDN");
+    assert_eq!(
+        urls.len(),
+        script.matches("http://www.w3.org/2000/svg").count(),
+        "no CDN"
+    );
     assert!(script.contains("api/v1/topology"));
     run.signal("INT");
     assert_eq!(run.wait(Duration::from_secs(120)).code(), Some(130));
@@ -153,8 +193,18 @@ fn restarts_and_checkpoints_show_while_a_chaos_run_lasts() {
     let port = free_port();
     let ui = format!("127.0.0.1:{port}");
     let mut run = start(&[
-        "run", "sensor-alarm", "--sensors", "16", "--samples", "100000000",
-        "--chaos-panic-rate", "0.0002", "--output", "/dev/null", "--ui", &ui,
+        "run",
+        "sensor-alarm",
+        "--sensors",
+        "16",
+        "--samples",
+        "100000000",
+        "--chaos-panic-rate",
+        "0.0002",
+        "--output",
+        "/dev/null",
+        "--ui",
+        &ui,
     ]);
     wait_for_line(&mut run, "ui: serving the run on", Duration::from_secs(60));
     let t = poll(&mut run, port, "/api/v1/topology", |t| {
@@ -188,7 +238,9 @@ fn a_mapreduce_job_shows_its_tasks_attempts_and_counters() {
         let mut text = String::new();
         for _ in 0..60_000 {
             for _ in 0..6 {
-                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 text.push_str(&format!("w{} ", (seed >> 33) % 5000));
             }
             text.push('\n');
@@ -199,13 +251,30 @@ fn a_mapreduce_job_shows_its_tasks_attempts_and_counters() {
     let ui = format!("127.0.0.1:{port}");
     let output = dir.path().join("out");
     let mut run = start(&[
-        "mapreduce", "wordcount", "--input", s(&input), "--output", s(&output),
-        "--mappers", "2", "--reducers", "3", "--inject-failures", "0.3", "--ui", &ui,
+        "mapreduce",
+        "wordcount",
+        "--input",
+        s(&input),
+        "--output",
+        s(&output),
+        "--mappers",
+        "2",
+        "--reducers",
+        "3",
+        "--inject-failures",
+        "0.3",
+        "--ui",
+        &ui,
     ]);
     wait_for_line(&mut run, "ui: serving the run on", Duration::from_secs(60));
     let read = |j: &Value| n(&j["counters"]["map_input_records"]);
     let progress = |j: &Value| -> f64 {
-        j["tasks"].as_array().unwrap().iter().map(|t| t["progress"].as_f64().unwrap()).sum()
+        j["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["progress"].as_f64().unwrap())
+            .sum()
     };
     let first = poll(&mut run, port, "/api/v1/job", |j| j["tasks"].is_array());
     assert_eq!(first["name"], "wordcount");
@@ -217,12 +286,19 @@ fn a_mapreduce_job_shows_its_tasks_attempts_and_counters() {
     assert_eq!(tasks.len() as u64, maps + 3);
     for t in tasks {
         assert!(t["kind"] == "map" || t["kind"] == "reduce");
-        assert!(["pending", "running", "committed", "failed"].contains(&t["state"].as_str().unwrap()));
+        assert!(
+            ["pending", "running", "committed", "failed"].contains(&t["state"].as_str().unwrap())
+        );
         n(&t["attempts"]);
         n(&t["failures"]);
         assert!((0.0..=1.0).contains(&t["progress"].as_f64().unwrap()));
     }
-    for counter in ["map_input_records", "map_output_records", "reduce_output_records", "failed_attempts"] {
+    for counter in [
+        "map_input_records",
+        "map_output_records",
+        "reduce_output_records",
+        "failed_attempts",
+    ] {
         n(&first["counters"][counter]);
     }
     // The job moves: more tasks done, more map progress or more records counted.
@@ -255,8 +331,16 @@ fn report_html_holds_the_final_numbers_of_the_run() {
     let report = dir.path().join("report");
     let events = dir.path().join("events.jsonl");
     let out = squall(&[
-        "run", "sensor-alarm", "--sensors", "4", "--samples", "2500", "--report", s(&report),
-        "--output", s(&events),
+        "run",
+        "sensor-alarm",
+        "--sensors",
+        "4",
+        "--samples",
+        "2500",
+        "--report",
+        s(&report),
+        "--output",
+        s(&events),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let html = std::fs::read_to_string(report.join("report.html")).unwrap();
@@ -276,5 +360,8 @@ fn report_html_holds_the_final_numbers_of_the_run() {
     // the leak bolt and its own alarms to the sink.
     assert_eq!(n(&component(t, "sink")["executed"]), alarms);
     let leaks = n(&component(t, "leak")["emitted"]);
-    assert_eq!(n(&component(t, "alarm")["emitted"]), 10_000 + alarms - leaks);
+    assert_eq!(
+        n(&component(t, "alarm")["emitted"]),
+        10_000 + alarms - leaks
+    );
 }

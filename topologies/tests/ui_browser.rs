@@ -86,8 +86,18 @@ fn the_page_draws_the_graph_and_live_counters_in_chromium() {
     let port = free_port();
     let ui = format!("127.0.0.1:{port}");
     let mut run = start(&[
-        "bench", "sensor-alarm", "--rate", "20000", "--duration", "300", "--warmup", "0",
-        "--parallelism", "2", "--ui", &ui,
+        "bench",
+        "sensor-alarm",
+        "--rate",
+        "20000",
+        "--duration",
+        "300",
+        "--warmup",
+        "0",
+        "--parallelism",
+        "2",
+        "--ui",
+        &ui,
     ]);
     wait_for_line(&mut run, "ui: serving the run on", Duration::from_secs(60));
     // Wait until the run is under way, so that the page has numbers to show.
@@ -107,10 +117,18 @@ fn the_page_draws_the_graph_and_live_counters_in_chromium() {
     assert!(first.contains("<span id=\"name\">sensor-alarm</span>"));
     // The graph: every component as a node with its kind and parallelism, every edge with
     // its grouping and stream.
-    for (id, kind, tasks) in [("readings", "spout", 1), ("alarm", "bolt", 2), ("leak", "bolt", 1), ("sink", "bolt", 1)] {
+    for (id, kind, tasks) in [
+        ("readings", "spout", 1),
+        ("alarm", "bolt", 2),
+        ("leak", "bolt", 1),
+        ("sink", "bolt", 1),
+    ] {
         let node = format!("<g class=\"node {kind}\" data-id=\"{id}\"");
         assert!(first.contains(&node), "no node {node}");
-        assert!(first.contains(&format!("{kind} ×{tasks}</text>")), "{id} ×{tasks}");
+        assert!(
+            first.contains(&format!("{kind} ×{tasks}</text>")),
+            "{id} ×{tasks}"
+        );
     }
     for (from, to, grouping, stream) in [
         ("readings", "alarm", "fields", "default"),
@@ -123,28 +141,49 @@ fn the_page_draws_the_graph_and_live_counters_in_chromium() {
         assert!(first.contains(&format!("{grouping} · {stream}</text>")));
     }
     // Live counters in the table, and the latency plot drawn.
-    let (emitted, executed) = (cell(&first, "readings", "emitted"), cell(&first, "alarm", "executed"));
-    assert!(emitted > 0 && executed > 0, "readings emitted {emitted}, alarm executed {executed}");
+    let (emitted, executed) = (
+        cell(&first, "readings", "emitted"),
+        cell(&first, "alarm", "executed"),
+    );
+    assert!(
+        emitted > 0 && executed > 0,
+        "readings emitted {emitted}, alarm executed {executed}"
+    );
     assert!(executed <= emitted);
-    assert!(first.contains("data-series=\"end-to-end\""), "the percentile plot");
+    assert!(
+        first.contains("data-series=\"end-to-end\""),
+        "the percentile plot"
+    );
     assert!(first.contains("<td data-p=\"p99\">") && !first.contains("<td data-p=\"p99\">-</td>"));
     // A later look: the counters moved.
     std::thread::sleep(Duration::from_secs(1));
     let later = headless(&url, 2_000, &["--dump-dom"]);
-    assert!(cell(&later, "alarm", "executed") > executed, "the counters move");
+    assert!(
+        cell(&later, "alarm", "executed") > executed,
+        "the counters move"
+    );
     assert!(cell(&later, "readings", "emitted") > emitted);
     // A screenshot for a person to look at.
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("ui-test");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("ui-test");
     std::fs::create_dir_all(&dir).unwrap();
     let shot = dir.join("screenshot.png");
     let _ = std::fs::remove_file(&shot);
     headless(
         &url,
         3_000,
-        &[&format!("--screenshot={}", shot.display()), "--window-size=1400,1500"],
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1400,1500",
+        ],
     );
     let png = std::fs::read(&shot).unwrap();
-    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "a real screenshot"
+    );
     run.signal("INT");
     assert_eq!(run.wait(Duration::from_secs(120)).code(), Some(130));
 }

@@ -100,7 +100,12 @@ impl Sampler {
                 self.latencies.pop_front();
             }
             self.latencies.push_back(s.latency.clone());
-            let json = model::topology(&s, &rates, self.timeline.iter().copied().collect(), finished);
+            let json = model::topology(
+                &s,
+                &rates,
+                self.timeline.iter().copied().collect(),
+                finished,
+            );
             Bytes::from(serde_json::to_vec(&json).unwrap_or_default())
         });
         let job = self.watched.job.as_ref().and_then(|w| w.status()).map(|s| {

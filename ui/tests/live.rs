@@ -68,7 +68,11 @@ impl Bolt for NoSevens {
 
 fn get(addr: SocketAddr, path: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut text = String::new();
     s.read_to_string(&mut text).unwrap();
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
@@ -153,5 +157,8 @@ fn dead_letters_and_counters_reach_the_json() {
 
     let page = ui.finish().unwrap();
     assert!(page.contains("\"state\":\"finished\""));
-    assert!(TcpStream::connect(addr).is_err(), "the server stopped with the run");
+    assert!(
+        TcpStream::connect(addr).is_err(),
+        "the server stopped with the run"
+    );
 }

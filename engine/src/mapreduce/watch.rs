@@ -97,11 +97,7 @@ impl JobWatch {
 
     /// The job's tasks and counters now; `None` before the job planned its splits.
     pub fn status(&self) -> Option<JobStatus> {
-        let (name, tracker) = self
-            .job
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()?;
+        let (name, tracker) = self.job.lock().unwrap_or_else(|p| p.into_inner()).clone()?;
         let (maps, reduces) = tracker.tasks();
         Some(JobStatus {
             name,

@@ -15,8 +15,14 @@ impl JobTracker {
             .iter()
             .enumerate()
             .map(|(i, t)| {
-                let split = self.splits.get(i).map_or(0, |s| s.end.saturating_sub(s.start));
-                let read = self.map_read.get(i).map_or(0, |r| r.load(Ordering::Relaxed));
+                let split = self
+                    .splits
+                    .get(i)
+                    .map_or(0, |s| s.end.saturating_sub(s.start));
+                let read = self
+                    .map_read
+                    .get(i)
+                    .map_or(0, |r| r.load(Ordering::Relaxed));
                 let progress = if split == 0 {
                     0.0
                 } else {
