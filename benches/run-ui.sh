@@ -19,7 +19,11 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 rate_of() { grep -o '([0-9.]* M readings/s)' | tr -d '(' | cut -d' ' -f1; }
 # CPU seconds used so far by every process of session $1 (Chromium and its children).
 cpu_of_session() {
-  ps -o times= -s "$1" 2>/dev/null | awk '{s += $1} END {print s + 0}'
+  local ticks=0 pid
+  for pid in $(ps -o pid= -s "$1" 2>/dev/null); do
+    ticks=$((ticks + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}'
 }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -47,6 +51,12 @@ for i in $(seq "$reps"); do
   watched+=("$(rate_of <"$work/out")")
 done
 
+# Each watched run against the plain run just before it: the machine's load drifts between
+# pairs, far less within one.
+ratios=()
+for i in "${!plain[@]}"; do
+  ratios+=("$(awk -v a="${watched[$i]}" -v b="${plain[$i]}" 'BEGIN {printf "%.3f", a / b}')")
+done
 mp=$(printf '%s\n' "${plain[@]}" | median)
 mw=$(printf '%s\n' "${watched[@]}" | median)
 echo "## Web UI cost: sensor demo with and without a browser watching ($(date -u +%F))"
@@ -56,5 +66,6 @@ echo "| \`squall demo --samples $samples\` | median M readings/s | runs | ratio 
 echo "|---|---:|---|---:|"
 echo "| without --ui | $mp | ${plain[*]} | 1.000 |"
 echo "| --ui, page open in headless Chromium | $mw | ${watched[*]} | $(awk -v a="$mw" -v b="$mp" 'BEGIN {printf "%.3f", a / b}') |"
+echo "| median of the pairwise ratios (watched / plain run before it) | | ${ratios[*]} | $(printf '%s\n' "${ratios[@]}" | median) |"
 echo
 echo "Chromium CPU seconds per watched run (all its processes): ${browser[*]}"
