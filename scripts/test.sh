@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the test suite needs: the broker servers the connector tests start on free
-# loopback ports (nats-server, mosquitto, redis-server, PostgreSQL's initdb/pg_ctl), and
-# mosquitto's command-line clients for trying a live pipeline by hand.
-packages=(nats-server mosquitto mosquitto-clients redis-server postgresql)
+# loopback ports (nats-server, mosquitto, redis-server, PostgreSQL's initdb/pg_ctl),
+# mosquitto's command-line clients for trying a live pipeline by hand, and headless Chromium
+# (chromium, chromium-driver) for the web UI's browser test.
+packages=(nats-server mosquitto mosquitto-clients redis-server postgresql chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -97,9 +97,11 @@ pub use component::{
 };
 pub use error::{BuildError, ComponentError, RunError, TaskId, Unrecoverable};
 pub use runtime::{
-    ComponentReport, DeadLetter, LiveCounters, LocalCluster, RunReport, RunningTopology, StopSignal,
+    ComponentReport, DeadLetter, LiveComponent, LiveCounters, LiveSnapshot, LocalCluster,
+    RunReport, RunningTopology, StopSignal,
 };
 pub use topology::{
-    key_hash, BoltDeclarer, Chaos, Config, CustomGrouping, Guarantee, StateBackend, Strategy,
-    Stream, Supervision, Topology, TopologyBuilder, DEFAULT_STREAM,
+    key_hash, BoltDeclarer, Chaos, Config, CustomGrouping, GraphComponent, GraphEdge, Guarantee,
+    StateBackend, Strategy, Stream, Supervision, Topology, TopologyBuilder, TopologyGraph,
+    DEFAULT_STREAM,
 };

@@ -10,6 +10,7 @@ use super::reduce_task::ReduceBolt;
 use super::scheduler::{Committer, Scheduler};
 use super::split::{expand_inputs, plan_splits};
 use super::tracker::{JobTracker, Progress};
+use super::watch::JobWatch;
 use super::{
     Combiner, Counters, HashPartitioner, JobError, Mapper, Partitioner, Reducer, Settings,
 };
@@ -81,6 +82,7 @@ pub struct Job<M: Mapper, R> {
     combiner: Option<CombinerFactory<M::Key, M::Value>>,
     partitioner: Arc<dyn Partitioner<M::Key>>,
     settings: Settings,
+    watch: Option<Arc<JobWatch>>,
 }
 
 impl<M, R> Job<M, R>
@@ -103,6 +105,7 @@ where
             combiner: None,
             partitioner: Arc::new(HashPartitioner),
             settings: Settings::default(),
+            watch: None,
         }
     }
 
@@ -139,6 +142,12 @@ where
         self
     }
 
+    /// Lets `watch` follow the job's tasks, counters and topology while it runs.
+    pub fn watch(mut self, watch: Arc<JobWatch>) -> Self {
+        self.watch = Some(watch);
+        self
+    }
+
     /// Runs the job to completion.
     pub fn run(&self) -> Result<JobReport, JobError> {
         self.run_with_progress(Duration::from_secs(3600), |_| {})
@@ -167,6 +176,9 @@ where
             layout.clone(),
             splits,
         ));
+        if let Some(watch) = &self.watch {
+            watch.attach(&self.name, tracker.clone());
+        }
         let topology = self.topology(&tracker).map_err(|e| {
             layout.abort();
             JobError::Settings(e.to_string())
@@ -182,6 +194,7 @@ where
             workers: 2 + self.settings.mappers + self.settings.reducers,
             track_latency: false,
             supervision,
+            live: self.watch.as_ref().map(|w| w.live().clone()),
             ..Config::default()
         };
         let result = LocalCluster::new(config)

@@ -39,6 +39,9 @@ enum Failure {
     Retry(String),
 }
 
+/// A map attempt tells the tracker how far it read every this many records.
+const PROGRESS_EVERY: u64 = 4096;
+
 pub(crate) struct MapBolt<M: Mapper> {
     pub(crate) tracker: Arc<JobTracker>,
     pub(crate) mapper: Arc<dyn Fn() -> M + Send + Sync>,
@@ -98,6 +101,10 @@ impl<M: Mapper> MapBolt<M> {
             if inject_at.is_some_and(|at| reader.position() >= at) {
                 inject::fail_now();
             }
+            if buffer.counters.map_input_records % PROGRESS_EVERY == 0 {
+                let read = reader.position().saturating_sub(split.start);
+                self.tracker.map_read(a.task, read);
+            }
             let Some((offset, line)) = reader.next_line().map_err(retry)? else {
                 break;
             };
@@ -112,6 +119,8 @@ impl<M: Mapper> MapBolt<M> {
             };
             mapper.map(record, &mut out).map_err(|e| user("map", e))?;
         }
+        self.tracker
+            .map_read(a.task, reader.position().saturating_sub(split.start));
         if inject_at.take().is_some() {
             // The split ended before the chosen point: fail at its end instead.
             inject::fail_now();

@@ -61,6 +61,7 @@ mod size;
 mod sort_buffer;
 mod split;
 mod tracker;
+mod watch;
 
 pub use counters::Counters;
 pub use error::JobError;
@@ -77,3 +78,4 @@ pub use settings::{FailureInjection, Settings};
 pub use size::{HeapSize, Key, Value};
 pub use split::{expand_inputs, plan_splits, InputSplit};
 pub use tracker::Progress;
+pub use watch::{JobStatus, JobWatch, TaskState, TaskStatus};

@@ -2,11 +2,15 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::live_board::Board;
+
 /// Tuples emitted by spouts and executed by bolts so far, over all tasks of a run, and how many
 /// of the spouts' emits were replays (a failed tree emitted again, or what a rollback rewound).
 ///
 /// Put one in [`crate::Config::live`] and read it from another thread while the run lasts;
-/// tasks add to it once per batch, so it lags by at most a batch per task.
+/// tasks add to it once per batch, so it lags by at most a batch per task. A watcher that wants
+/// every component's numbers, the graph, latency and dead letters takes a
+/// [`LiveCounters::snapshot`].
 ///
 /// ```
 /// use std::sync::Arc;
@@ -23,6 +27,8 @@ pub struct LiveCounters {
     restarts: AtomicU64,
     checkpoints: AtomicU64,
     rollbacks: AtomicU64,
+    /// Per-task numbers for [`LiveCounters::snapshot`].
+    board: Board,
 }
 
 impl LiveCounters {
@@ -56,6 +62,10 @@ impl LiveCounters {
     /// Rollbacks of the whole topology to a checkpoint so far.
     pub fn rollbacks(&self) -> u64 {
         self.rollbacks.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn board(&self) -> &Board {
+        &self.board
     }
 
     pub(crate) fn add_restarts(&self, n: u64) {

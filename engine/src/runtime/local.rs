@@ -115,6 +115,9 @@ impl LocalCluster {
     /// wait for it with [`RunningTopology::join`].
     pub fn spawn(&self, topology: Topology) -> Result<RunningTopology, RunError> {
         let config = Arc::new(self.config.clone());
+        if let Some(live) = &config.live {
+            live.board().begin(topology.graph(), config.guarantee);
+        }
         let name = topology.name.clone();
         let topology_name = topology.name.clone();
         let components: Vec<(String, usize)> = topology

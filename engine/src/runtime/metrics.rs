@@ -20,6 +20,8 @@ use metrics::{Counter, Gauge, Label};
 use super::env::TaskEnv;
 use super::latency_counts::LatencyCounts;
 use super::live::LiveCounters;
+use super::live_board::TaskSlot;
+use super::run_report::DeadLetter;
 use super::stats::new_histogram;
 use crate::component::collector::origin_of;
 use crate::report::metric_names as names;
@@ -87,6 +89,8 @@ pub(crate) struct TaskMetrics {
     /// `None` when `Config::metrics` is off.
     handles: Option<Handles>,
     live: Option<Arc<LiveCounters>>,
+    /// This task's slot of live numbers, when the run has `Config::live`.
+    slot: Option<Arc<TaskSlot>>,
     /// The output's `emitted` total when last reported.
     emitted_seen: u64,
     execute: Histogram<u64>,
@@ -115,6 +119,11 @@ impl TaskMetrics {
             .config
             .measure_from
             .map_or(1, |at| origin_of(env.epoch, at));
+        let slot = env
+            .config
+            .live
+            .as_ref()
+            .map(|live| live.board().register(&env.ctx.component));
         TaskMetrics {
             handles,
             live: env.config.live.clone(),
@@ -122,7 +131,8 @@ impl TaskMetrics {
             execute: new_histogram(),
             window_start: Instant::now(),
             busy_in_window: Duration::ZERO,
-            latency: LatencyRecorder::new(from),
+            latency: LatencyRecorder::new(from, slot.clone()),
+            slot,
         }
     }
 
@@ -134,6 +144,9 @@ impl TaskMetrics {
         }
         if let Some(live) = &self.live {
             live.add_spout_emitted(delta);
+        }
+        if let Some(slot) = &self.slot {
+            slot.add_emitted(delta);
         }
         if let Some(h) = &self.handles {
             h.emitted.increment(delta);
@@ -159,6 +172,11 @@ impl TaskMetrics {
             live.add_executed(tuples);
         }
         let emitted = self.take_emitted(emitted_total);
+        if let Some(slot) = &self.slot {
+            slot.add_executed(tuples);
+            slot.add_emitted(emitted);
+            slot.set_queue_depth(queue_depth);
+        }
         let (Some(h), Some(started)) = (&self.handles, started) else {
             return;
         };
@@ -178,8 +196,12 @@ impl TaskMetrics {
         self.busy_in_window += busy;
         let window = now.saturating_duration_since(self.window_start);
         if window >= CAPACITY_WINDOW {
-            h.capacity
-                .set(self.busy_in_window.as_secs_f64() / window.as_secs_f64());
+            let capacity = self.busy_in_window.as_secs_f64() / window.as_secs_f64();
+            h.capacity.set(capacity);
+            if let Some(slot) = &self.slot {
+                slot.set_capacity(capacity);
+                slot.set_execute(&self.execute);
+            }
             self.window_start = now;
             self.busy_in_window = Duration::ZERO;
         }
@@ -199,6 +221,9 @@ impl TaskMetrics {
         if let (Some(live), true) = (&self.live, replayed > 0) {
             live.add_replayed(replayed);
         }
+        if let Some(slot) = &self.slot {
+            slot.add_outcomes(acked, failed, replayed, restarts);
+        }
         if let Some(h) = &self.handles {
             h.acked.increment(acked);
             h.failed.increment(failed);
@@ -207,9 +232,21 @@ impl TaskMetrics {
         }
     }
 
+    /// Shows tuples given up on to the run's watchers.
+    pub(crate) fn dead_letters(&self, letters: &[DeadLetter]) {
+        if let (Some(live), false) = (&self.live, letters.is_empty()) {
+            live.board().add_dead_letters(letters);
+        }
+    }
+
     /// The task's measurements, leaving empty ones behind.
     pub(crate) fn finish(&mut self, emitted_total: u64) -> Measured {
         let emitted = self.take_emitted(emitted_total);
+        if let Some(slot) = &self.slot {
+            slot.add_emitted(emitted);
+            slot.set_queue_depth(0);
+            slot.set_execute(&self.execute);
+        }
         if let Some(h) = &self.handles {
             h.emitted.increment(emitted);
             h.queue_depth.set(0.0);
@@ -244,10 +281,12 @@ struct LatencyRecorder {
     /// This second's samples too long for `current` (over 18 minutes).
     overflow: Histogram<u64>,
     timeline: Timeline,
+    /// Where each finished second is also published for watchers.
+    slot: Option<Arc<TaskSlot>>,
 }
 
 impl LatencyRecorder {
-    fn new(from: u64) -> Self {
+    fn new(from: u64, slot: Option<Arc<TaskSlot>>) -> Self {
         LatencyRecorder {
             from: from.max(1),
             second: 0,
@@ -256,6 +295,7 @@ impl LatencyRecorder {
             current: LatencyCounts::default(),
             overflow: new_histogram(),
             timeline: Timeline::new(),
+            slot,
         }
     }
 
@@ -278,6 +318,9 @@ impl LatencyRecorder {
         if !self.current.is_empty() || !self.overflow.is_empty() {
             let mut second = std::mem::replace(&mut self.overflow, new_histogram());
             self.current.drain_into(&mut second);
+            if let Some(slot) = &self.slot {
+                slot.add_latency(&second);
+            }
             self.timeline.add_histogram(self.second, &second);
         }
     }
@@ -297,7 +340,7 @@ mod tests {
 
     #[test]
     fn warm_up_samples_are_left_out_and_seconds_add_up() {
-        let mut r = LatencyRecorder::new(500 * MS);
+        let mut r = LatencyRecorder::new(500 * MS, None);
         r.record(600 * MS, 100 * MS); // warm-up: origin before 500 ms
         r.record(900 * MS, 600 * MS);
         r.record(1_200 * MS, 700 * MS);

@@ -34,7 +34,8 @@
 //! - `launch` and `node`: start every task, then wire it to its neighbours.
 //! - `hook`: user code runs under `catch_unwind`; a panic becomes an error naming the task.
 //! - `metrics` and `live`: what a task measures about itself (metrics facade, execute latency,
-//!   capacity, end-to-end latency) and the counters progress displays read.
+//!   capacity, end-to-end latency) and the counters progress displays read; `live_board`: each
+//!   task's slot of live numbers, and the snapshots a watcher (the web UI) takes of them.
 //! - `run_report`: what a completed run returns.
 //! - `signal`: SIGINT and SIGTERM as flags, so that the first one drains a run
 //!   ([`LocalCluster::run_until_signal`]) and a second one ends the process.
@@ -70,6 +71,7 @@ mod inbox;
 mod latency_counts;
 mod launch;
 mod live;
+mod live_board;
 mod local;
 mod metrics;
 mod node;
@@ -85,6 +87,7 @@ pub(crate) use checkpoint::TaskRecord;
 pub(crate) use core::AckTracker;
 pub(crate) use core::Output;
 pub use live::LiveCounters;
+pub use live_board::{LiveComponent, LiveSnapshot};
 pub use local::{LocalCluster, RunningTopology};
 pub(crate) use node::{BoltNode, Node, SpoutNode, Subscription};
 pub use run_report::{ComponentReport, DeadLetter, RunReport};

@@ -31,6 +31,8 @@ pub(crate) struct InputInfo {
     pub stream: Arc<str>,
     pub type_id: TypeId,
     pub type_name: &'static str,
+    /// The grouping's name (`shuffle`, `fields`, ...).
+    pub grouping: &'static str,
 }
 
 /// What the launcher gives every node.
@@ -242,6 +244,7 @@ impl<B: Bolt> Node for BoltNode<B> {
                 stream: s.stream.clone(),
                 type_id: TypeId::of::<B::Input>(),
                 type_name: std::any::type_name::<B::Input>(),
+                grouping: s.grouping.name(),
             })
             .collect()
     }

@@ -38,6 +38,22 @@ pub(crate) enum Grouping<T> {
     Custom(Arc<dyn Fn() -> Box<dyn CustomGrouping<T>> + Send + Sync>),
 }
 
+impl<T> Grouping<T> {
+    /// The grouping's name as users declare it (`shuffle`, `fields`, ...), for displays.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Grouping::Shuffle => "shuffle",
+            Grouping::Fields(_) => "fields",
+            Grouping::All => "all",
+            Grouping::Global => "global",
+            Grouping::Direct => "direct",
+            Grouping::LocalOrShuffle => "local_or_shuffle",
+            Grouping::PartialKey(_) => "partial_key",
+            Grouping::Custom(_) => "custom",
+        }
+    }
+}
+
 impl<T> Clone for Grouping<T> {
     fn clone(&self) -> Self {
         match self {

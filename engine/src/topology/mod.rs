@@ -4,6 +4,7 @@
 mod builder;
 mod config;
 mod declarer;
+mod graph;
 mod grouping;
 mod guarantee;
 mod stream;
@@ -11,6 +12,7 @@ mod stream;
 pub use builder::{Topology, TopologyBuilder};
 pub use config::Config;
 pub use declarer::BoltDeclarer;
+pub use graph::{GraphComponent, GraphEdge, TopologyGraph};
 pub(crate) use grouping::{bucket, Grouping, KeyFn};
 pub use grouping::{key_hash, CustomGrouping};
 pub use guarantee::{Chaos, Guarantee, StateBackend, Strategy, Supervision};

@@ -38,6 +38,9 @@ pub enum Command {
         /// Readings per simulated sensor.
         #[arg(long, default_value_t = DEMO_SAMPLES)]
         samples: u64,
+        /// Serve a web UI of the run on HOST:PORT while it lasts.
+        #[arg(long, value_name = "HOST:PORT", value_parser = bounds::socket_addr)]
+        ui: Option<SocketAddr>,
     },
     /// Run a MapReduce job.
     Mapreduce {
@@ -82,6 +85,11 @@ pub struct RunOptions {
     /// Serve metrics in Prometheus text format on HOST:PORT while the run lasts.
     #[arg(long, value_name = "HOST:PORT", value_parser = bounds::socket_addr)]
     pub metrics_addr: Option<SocketAddr>,
+    /// Serve a web UI of the run on HOST:PORT while it lasts (port 0: any free port; the
+    /// address is printed on stderr): the topology graph, live rates, latency, dead letters;
+    /// JSON at /api/v1/topology.
+    #[arg(long, value_name = "HOST:PORT", value_parser = bounds::socket_addr)]
+    pub ui: Option<SocketAddr>,
 }
 
 impl From<Guarantee> for squall::Guarantee {
@@ -156,7 +164,8 @@ pub struct SensorArgs {
     /// Live input: end the run after this many messages.
     #[arg(long, value_name = "N")]
     pub max_records: Option<u64>,
-    /// Write latency.hgrm, latency.svg and summary.json into this directory.
+    /// Write latency.hgrm, latency.svg, summary.json and report.html (the UI's page with the
+    /// final numbers) into this directory.
     #[arg(long)]
     pub report: Option<PathBuf>,
     /// Guarantee, failure injection and seed.
@@ -214,12 +223,18 @@ pub struct BenchArgs {
         value_parser = bounds::non_negative
     )]
     pub warmup: f64,
-    /// Write latency.hgrm, latency.svg, latency-timeline.svg and summary.json here.
+    /// Write latency.hgrm, latency.svg, latency-timeline.svg, summary.json and report.html
+    /// here.
     #[arg(long)]
     pub report: Option<PathBuf>,
     /// Serve metrics in Prometheus text format on HOST:PORT while the run lasts.
     #[arg(long, value_name = "HOST:PORT", value_parser = bounds::socket_addr)]
     pub metrics_addr: Option<SocketAddr>,
+    /// Serve a web UI of the run on HOST:PORT while it lasts (port 0: any free port; the
+    /// address is printed on stderr): the topology graph, live rates, latency, dead letters;
+    /// JSON at /api/v1/topology.
+    #[arg(long, value_name = "HOST:PORT", value_parser = bounds::socket_addr)]
+    pub ui: Option<SocketAddr>,
     /// Make one bolt task stall once for this many milliseconds in the middle of the measured
     /// period (checks that the latency report sees stalls).
     #[arg(long, value_name = "MS")]

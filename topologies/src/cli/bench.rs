@@ -66,6 +66,12 @@ pub fn execute(args: &BenchArgs) -> Result<BenchOutcome, CliError> {
     }
     let live = Arc::new(LiveCounters::default());
     config.live = Some(live.clone());
+    let watched = squall_ui::Watched {
+        live: live.clone(),
+        job: None,
+    };
+    // Before the schedule starts: binding the server must not delay the first tuples.
+    let ui = super::ui::start(args.ui, &watched)?;
     let parallelism = args
         .parallelism
         .unwrap_or(config.workers.min(super::bounds::MAX_PARALLELISM))
@@ -90,6 +96,7 @@ pub fn execute(args: &BenchArgs) -> Result<BenchOutcome, CliError> {
     // The run returns once the last tuple has completed.
     let completed = Instant::now();
     drop(progress);
+    super::ui::finish(ui, args.report.as_deref(), &watched)?;
     let mut summary = report.summary(Some(pacing.rate()));
     let (measured, span) = measured_span(&pacing, completed);
     summary.duration_s = span;

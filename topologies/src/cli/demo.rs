@@ -14,7 +14,7 @@ const SHOWN: u64 = 10;
 
 /// Runs `samples` readings of each of 32 simulated sensors (a few seconds at the default) and
 /// prints alarms and the latency table.
-pub(crate) fn run(samples: u64) -> Result<(), CliError> {
+pub(crate) fn run(samples: u64, ui: Option<std::net::SocketAddr>) -> Result<(), CliError> {
     let samples = samples.to_string();
     let cli = Cli::parse_from([
         "squall",
@@ -28,11 +28,12 @@ pub(crate) fn run(samples: u64) -> Result<(), CliError> {
         "45",
     ]);
     let Some(Command::Run {
-        topology: RunTopology::SensorAlarm(args),
+        topology: RunTopology::SensorAlarm(mut args),
     }) = cli.command
     else {
         return Err(CliError::new("the demo's arguments did not parse"));
     };
+    args.run.ui = ui;
     println!(
         "Squall sensor alarm demo: {} simulated sensors x {} readings, {}% faulty, alarm after more than {} consecutive readings >= {}",
         args.sensors.unwrap_or(16),

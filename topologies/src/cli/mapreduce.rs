@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 use squall::mapreduce::{
-    FailureInjection, InjectedFailure, Job, JobReport, Mapper, Progress, Reducer, Settings,
+    FailureInjection, InjectedFailure, Job, JobReport, JobWatch, Mapper, Progress, Reducer,
+    Settings,
 };
 
 use super::inputs::require_rate;
@@ -59,6 +60,10 @@ pub struct JobArgs {
     /// Sort buffer per map task in MiB; map output beyond it spills to disk.
     #[arg(long, default_value_t = 64)]
     pub sort_buffer_mb: usize,
+    /// Serve a web UI of the job on HOST:PORT while it runs (port 0: any free port): its map
+    /// and reduce tasks, attempts, progress and counters; JSON at /api/v1/job.
+    #[arg(long, value_name = "HOST:PORT", value_parser = super::bounds::socket_addr)]
+    pub ui: Option<std::net::SocketAddr>,
 }
 
 /// Co-occurrence's method.
@@ -124,6 +129,7 @@ pub(crate) fn run(job: &MapReduceJob) -> Result<(), CliError> {
     match job {
         MapReduceJob::Wordcount(a) => execute(
             "wordcount",
+            a.ui,
             wordcount::wordcount(
                 a.input.clone(),
                 a.output.clone(),
@@ -133,6 +139,7 @@ pub(crate) fn run(job: &MapReduceJob) -> Result<(), CliError> {
         ),
         MapReduceJob::InvertedIndex(a) => execute(
             "inverted-index",
+            a.ui,
             inverted_index::inverted_index(
                 a.single_input("inverted-index")?,
                 a.output.clone(),
@@ -147,10 +154,12 @@ pub(crate) fn run(job: &MapReduceJob) -> Result<(), CliError> {
             match c.method {
                 Method::Pairs => execute(
                     "cooccurrence (pairs)",
+                    a.ui,
                     cooccurrence::pairs(input, output, settings, combine),
                 ),
                 Method::Stripes => execute(
                     "cooccurrence (stripes)",
+                    a.ui,
                     cooccurrence::stripes(input, output, settings, combine),
                 ),
             }
@@ -158,11 +167,22 @@ pub(crate) fn run(job: &MapReduceJob) -> Result<(), CliError> {
     }
 }
 
-fn execute<M, R>(name: &str, job: Job<M, R>) -> Result<(), CliError>
+fn execute<M, R>(
+    name: &str,
+    ui: Option<std::net::SocketAddr>,
+    job: Job<M, R>,
+) -> Result<(), CliError>
 where
     M: Mapper,
     R: Reducer<Key = M::Key, Value = M::Value>,
 {
+    let watch = Arc::new(JobWatch::default());
+    let watched = squall_ui::Watched {
+        live: watch.live().clone(),
+        job: Some(watch.clone()),
+    };
+    let ui = super::ui::start(ui, &watched)?;
+    let job = job.watch(watch);
     // On a terminal an indicatif bar of committed tasks; otherwise a plain line a second.
     let terminal = std::io::stderr().is_terminal();
     let committed = Arc::new(AtomicU64::new(0));
@@ -186,6 +206,7 @@ where
         })
         .map_err(|e| CliError::new(e.to_string()))?;
     drop(bar);
+    super::ui::finish(ui, None, &watched)?;
     eprintln!(
         "{name}: done in {:.2}s, output in {}",
         report.elapsed.as_secs_f64(),

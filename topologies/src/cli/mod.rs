@@ -17,6 +17,7 @@ mod progress;
 mod prometheus;
 mod recovery;
 mod sensor;
+mod ui;
 mod word_count;
 
 use std::process::ExitCode;
@@ -88,8 +89,8 @@ pub fn main_with(args: impl IntoIterator<Item = String>) -> ExitCode {
         }
     }
     let result = match cli.command {
-        None => demo::run(args::DEMO_SAMPLES),
-        Some(Command::Demo { samples }) => demo::run(samples),
+        None => demo::run(args::DEMO_SAMPLES, None),
+        Some(Command::Demo { samples, ui }) => demo::run(samples, ui),
         Some(Command::List) => {
             for (name, what) in CATALOGUE {
                 println!("{name:<26} {what}");

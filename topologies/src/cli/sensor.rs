@@ -6,6 +6,7 @@ use std::sync::Arc;
 use squall::{Config, LiveCounters, LocalCluster, RunReport};
 use squall_connectors::broker::ConnectionState;
 use squall_connectors::file::{CsvReader, Malformed, STDIN};
+use squall_ui::Watched;
 
 use super::args::SensorArgs;
 use super::inputs::require_file;
@@ -118,6 +119,11 @@ pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRu
     }
     let live = Arc::new(LiveCounters::default());
     config.live = Some(live.clone());
+    let watched = Watched {
+        live: live.clone(),
+        job: None,
+    };
+    let ui = super::ui::start(args.run.ui, &watched)?;
     let replays = live.clone();
     let progress = Progress::with_replays(
         "readings",
@@ -129,6 +135,7 @@ pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRu
         .run_until_signal(topology)
         .map_err(|e| CliError::new(e.to_string()))?;
     drop(progress);
+    super::ui::finish(ui, args.report.as_deref(), &watched)?;
     if report.interrupted.is_none() {
         require_reached(&brokers)?;
     }

@@ -54,11 +54,17 @@ pub(crate) fn run(args: &WordCountArgs) -> Result<(), CliError> {
     }
     let live = Arc::new(LiveCounters::default());
     config.live = Some(live.clone());
+    let watched = squall_ui::Watched {
+        live: live.clone(),
+        job: None,
+    };
+    let ui = super::ui::start(args.run.ui, &watched)?;
     let progress = Progress::start("lines read", None, move || live.spout_emitted());
     let report = LocalCluster::new(config)
         .run_until_signal(topology)
         .map_err(|e| CliError::new(e.to_string()))?;
     drop(progress);
+    super::ui::finish(ui, None, &watched)?;
     let lines = report.component("split").map_or(0, |c| c.executed);
     let totals = report.component("count").map_or(0, |c| c.emitted);
     let mut summary = format!(

@@ -3,6 +3,8 @@
 //! ([`start`]).
 #![allow(dead_code)] // each test file uses its part
 
+pub mod http;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -108,4 +110,26 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// Waits (bounded) for a stderr line starting with `prefix`; fails the test if the process
+/// ends first or none comes within `within`.
+pub fn wait_for_line(run: &mut Running, prefix: &str, within: Duration) -> String {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if let Some(line) = run.next_line(Duration::from_millis(100)) {
+            if line.starts_with(prefix) {
+                return line;
+            }
+        } else if let Some(status) = run.child.try_wait().unwrap() {
+            panic!(
+                "squall ended ({status:?}) before printing {prefix:?}; stderr:\n{}",
+                run.stderr
+            );
+        }
+    }
+    panic!(
+        "no stderr line {prefix:?} within {within:?}; stderr:\n{}",
+        run.stderr
+    );
 }

@@ -13,9 +13,10 @@
 //!
 //! - `maps`: the scheduler's assignments, map commits, retries, map backups.
 //! - `reduces`: reduce attempts, commits, retries, reduce backups.
+//! - `status`: every task's attempts and progress, for a `JobWatch`.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,7 @@ use super::{Counters, InputSplit, JobError, Settings};
 
 mod maps;
 mod reduces;
+mod status;
 
 pub(crate) use reduces::ReduceStart;
 
@@ -108,6 +110,8 @@ pub(crate) struct JobTracker {
     pub(crate) settings: Settings,
     pub(crate) layout: Layout,
     splits: Vec<InputSplit>,
+    /// Per map task, the bytes of its split its latest attempt has read (for watchers).
+    map_read: Vec<AtomicU64>,
 }
 
 impl JobTracker {
@@ -137,6 +141,7 @@ impl JobTracker {
             aborted: AtomicBool::new(false),
             settings,
             layout,
+            map_read: splits.iter().map(|_| AtomicU64::new(0)).collect(),
             splits,
         }
     }

@@ -22,6 +22,8 @@ pub(crate) struct Failures {
     careful: bool,
     /// Failures per input fingerprint (at least once).
     attempts: FxHashMap<u64, u32>,
+    /// Dead letters already shown to the run's watchers.
+    shown: usize,
 }
 
 impl Failures {
@@ -73,6 +75,15 @@ impl Failures {
     }
 }
 
+impl Failures {
+    /// The dead letters not yet shown to the run's watchers (see `Config::live`).
+    pub(crate) fn unshown(&mut self) -> &[DeadLetter] {
+        let from = self.shown.min(self.dead_letters.len());
+        self.shown = self.dead_letters.len();
+        &self.dead_letters[from..]
+    }
+}
+
 fn fingerprint(bytes: &[u8]) -> u64 {
     let mut h = rustc_hash::FxHasher::default();
     bytes.hash(&mut h);
@@ -99,6 +110,8 @@ mod tests {
         }
         assert_eq!(f.failed, 4);
         assert_eq!(f.dead_letters.len(), 1);
+        assert_eq!(f.unshown().len(), 1);
+        assert!(f.unshown().is_empty(), "each dead letter is shown once");
         assert_eq!(f.dead_letters[0].attempts, 3);
         assert!(
             f.failed(None, "e".into(), false, 3, at),

@@ -326,6 +326,9 @@ impl<B: Bolt> BoltTask<B> {
                     // Given up on, the tree is acked so the spout stops replaying it; else
                     // Storm's `fail`: the spout replays the tree.
                     self.core.acks.end_input(give_up);
+                    if give_up {
+                        self.core.metrics.dead_letters(self.failures.unshown());
+                    }
                     continue;
                 }
                 Err(panic) => {
