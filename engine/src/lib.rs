@@ -90,6 +90,7 @@ pub mod report;
 pub mod runtime;
 pub mod topology;
 pub mod transport;
+pub mod window;
 
 pub use component::{
     Anchor, Bolt, BoltCollector, DirectEmitError, MessageId, Source, Spout, SpoutCollector,

@@ -84,6 +84,7 @@ pub(crate) use acker::AckOp;
 pub(crate) use checkpoint::TaskRecord;
 pub(crate) use core::AckTracker;
 pub(crate) use core::Output;
+pub(crate) use core::SpoutClock;
 pub use live::LiveCounters;
 pub use local::{LocalCluster, RunningTopology};
 pub(crate) use node::{BoltNode, Node, SpoutNode, Subscription};

@@ -15,6 +15,7 @@ use super::stats::TaskEvent;
 use super::wire::{EdgeSpec, InputLink, Wire};
 use crate::component::{Bolt, Spout, SpoutWaker, TaskContext};
 use crate::topology::Grouping;
+use crate::window::Watermarks;
 use crate::transport::message::{Control, Credit, Inbound};
 use crate::Config;
 
@@ -68,6 +69,12 @@ pub(crate) trait Node: Send + Sync + 'static {
     fn streams(&self) -> &[Arc<str>];
     /// Declares one more named output stream.
     fn declare_stream(&mut self, name: Arc<str>);
+    /// Spouts: sets the watermark generation, a `Watermarks<Output>`; false when this node
+    /// is a bolt or the type differs.
+    fn set_watermarks(&mut self, spec: Box<dyn Any>) -> bool {
+        let _ = spec;
+        false
+    }
     fn as_any_mut(&mut self) -> &mut dyn Any;
     /// Starts every task on its worker; tasks wait for their wiring.
     fn start(&self, env: &LaunchEnv, node: usize, workers: Vec<usize>) -> Started;
@@ -127,6 +134,8 @@ pub(crate) struct SpoutNode<S: Spout> {
     pub parallelism: usize,
     pub factory: SpoutFactory<S>,
     pub streams: Vec<Arc<str>>,
+    /// Event time: how the spout's tasks generate watermarks.
+    pub watermarks: Option<Watermarks<S::Output>>,
 }
 
 impl<S: Spout> Node for SpoutNode<S> {
@@ -156,6 +165,15 @@ impl<S: Spout> Node for SpoutNode<S> {
             self.streams.push(name);
         }
     }
+    fn set_watermarks(&mut self, spec: Box<dyn Any>) -> bool {
+        match spec.downcast::<Watermarks<S::Output>>() {
+            Ok(w) => {
+                self.watermarks = Some(*w);
+                true
+            }
+            Err(_) => false,
+        }
+    }
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
     }
@@ -167,6 +185,7 @@ impl<S: Spout> Node for SpoutNode<S> {
             .map(|(task, &worker)| {
                 let mut tenv = task_env(env, &self.id, node, task, self.parallelism, worker);
                 let factory = self.factory.clone();
+                let watermarks = self.watermarks.clone();
                 SpoutTask::start_in_arbiter(&worker_handle(env, worker), move |ctx| {
                     // Weak: the task holds its own waker, which must not keep it alive.
                     let me = ctx.address().downgrade();
@@ -175,7 +194,7 @@ impl<S: Spout> Node for SpoutNode<S> {
                             task.do_send(Wake);
                         }
                     }));
-                    SpoutTask::new(tenv, factory)
+                    SpoutTask::new(tenv, factory, watermarks)
                 })
             })
             .collect();

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::declarer::BoltDeclarer;
 use super::stream::{Stream, DEFAULT_STREAM};
 use crate::component::{Bolt, Spout};
+use crate::window::Watermarks;
 use crate::runtime::{BoltNode, Node, SpoutNode};
 use crate::{BuildError, Strategy};
 
@@ -107,9 +108,41 @@ impl TopologyBuilder {
                 parallelism,
                 factory: Arc::new(factory),
                 streams: Vec::new(),
+                watermarks: None,
             }));
         }
         Stream::named(id, DEFAULT_STREAM)
+    }
+
+    /// Gives the spout behind `of` event time: its tasks read each tuple's timestamp and
+    /// generate watermarks as `watermarks` says, in band with their tuples. Bolts downstream
+    /// see them in [`crate::Bolt::on_watermark`]; windowed bolts fire on them.
+    ///
+    /// ```
+    /// # use squall::{ComponentError, Spout, SpoutCollector, TopologyBuilder};
+    /// use squall::window::Watermarks;
+    /// # struct Clicks;
+    /// # impl Spout for Clicks {
+    /// #     type Output = (u64, String);
+    /// #     fn next_tuple(&mut self, _: &mut SpoutCollector<'_, (u64, String)>) -> Result<(), ComponentError> { Ok(()) }
+    /// # }
+    /// # fn main() -> Result<(), squall::BuildError> {
+    /// let mut builder = TopologyBuilder::new("t");
+    /// let clicks = builder.set_spout("clicks", 1, || Clicks);
+    /// builder.set_watermarks(&clicks, Watermarks::bounded(1_000, |c: &(u64, String)| c.0));
+    /// builder.build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_watermarks<T: 'static>(&mut self, of: &Stream<T>, watermarks: Watermarks<T>) {
+        let set = self
+            .nodes
+            .iter_mut()
+            .find(|n| n.id() == of.component())
+            .is_some_and(|n| n.set_watermarks(Box::new(watermarks)));
+        if !set {
+            self.errors.push(BuildError::NotASpout(of.component().to_string()));
+        }
     }
 
     /// Declares a named output stream of the component behind `of` (any handle of it, usually

@@ -3,14 +3,18 @@
 //! - `ack_tracker`: one task's side of the tuple trees (anchors, edge ids, held acks).
 //! - `failures`: a bolt's failed inputs: attempts across replays, dead letters.
 //! - `progress`: where a spout task is in its input (replays, rewinds, commits).
+//! - `clock`: event time: a spout task's watermark generator and a bolt task's input
+//!   watermark (the minimum over its links).
 //! - `outbox`: everything a task emits, in layers: route, batch, credited [`Link`].
 
 mod ack_tracker;
+mod clock;
 mod failures;
 mod outbox;
 mod progress;
 
 pub(crate) use ack_tracker::{AckTracker, Stamp};
+pub(crate) use clock::{InputClock, SpoutClock};
 pub(crate) use failures::Failures;
 pub(crate) use outbox::{Link, OutEdge, Output};
 pub(crate) use progress::Progress;

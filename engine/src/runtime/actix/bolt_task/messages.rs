@@ -12,11 +12,16 @@ impl<B: Bolt> Handler<Wire<B::Output>> for BoltTask<B> {
 
     fn handle(&mut self, wire: Wire<B::Output>, ctx: &mut Context<Self>) {
         self.core.wire(wire.edges, &wire.streams);
+        // A bolt's emits carry its watermark in front of them, so lateness downstream is
+        // judged exactly; without event time the watermark stays 0 and nothing is added.
+        self.core.out.set_precise(true);
+        self.clock = InputClock::new(wire.inputs.len(), 0);
         self.inbox.reopen(wire.inputs.len(), &[]);
         self.inputs = wire.inputs;
         if let Err((hook, f)) = self.build() {
             return self.crash(hook, f);
         }
+        self.arm_ticks(ctx);
         self.core.phase = Phase::Running;
         // Input may have arrived before the wiring.
         self.schedule_drain(ctx);
@@ -40,6 +45,8 @@ impl<B: Bolt> Handler<Inbound<B::Input>> for BoltTask<B> {
             },
             Payload::Barrier(id) => Item::Barrier(id),
             Payload::Eos => Item::Eos,
+            Payload::Watermark(w) => Item::Watermark(w),
+            Payload::Idle => Item::Idle,
         };
         if msg.gen < self.core.gen {
             if matches!(item, Item::Batch(_)) {

@@ -13,17 +13,17 @@ mod messages;
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix::{Actor, AsyncContext, Context, Handler, Message};
+use actix::{Actor, AsyncContext, Context, Handler, Message, SpawnHandle};
 
 use crate::component::{collector::origin_of, Bolt, BoltCollector};
 use crate::runtime::chaos::{ChaosMemory, ChaosMonkey};
 use crate::runtime::checkpoint::TaskRecord;
-use crate::runtime::core::Failures;
+use crate::runtime::core::{Failures, InputClock};
 use crate::runtime::env::TaskEnv;
 use crate::runtime::hook::{self, HookFailure};
 use crate::runtime::inbox::{Arrival, Inbox, Item};
 use crate::runtime::metrics::TaskMetrics;
-use crate::runtime::task_core::{Outcomes, Phase, TaskCore};
+use crate::runtime::task_core::{self, Outcomes, Phase, TaskCore};
 use crate::runtime::wire::{InputLink, Wire};
 use crate::transport::codec::decode_batch;
 use crate::transport::message::{Control, Credit, Inbound, Payload, Restart};
@@ -53,6 +53,10 @@ pub(crate) struct BoltTask<B: Bolt> {
     executed: u64,
     /// Inputs whose `execute` returned an `Err`: attempts and dead letters.
     failures: Failures,
+    /// The task's input watermark (event time).
+    clock: InputClock,
+    /// The tick timer, once the bolt asked for ticks.
+    ticks: Option<SpawnHandle>,
 }
 
 impl<B: Bolt> BoltTask<B> {
@@ -72,7 +76,47 @@ impl<B: Bolt> BoltTask<B> {
             chaos,
             executed: 0,
             failures: Failures::default(),
+            clock: InputClock::default(),
+            ticks: None,
         }
+    }
+
+    /// Starts the tick timer when the bolt asks for ticks: a timer of the task, so ticks cost
+    /// nothing while nothing happens.
+    fn arm_ticks(&mut self, ctx: &mut Context<Self>) {
+        if self.ticks.is_some() {
+            return;
+        }
+        let every = self.bolt.as_ref().and_then(|b| b.tick_interval());
+        if let Some(every) = every.filter(|d| !d.is_zero()) {
+            self.ticks = Some(ctx.run_interval(every, |task, _| task.tick()));
+        }
+    }
+
+    /// A tick: the bolt's `on_tick`, then what it emitted goes out.
+    fn tick(&mut self) {
+        if self.core.phase != Phase::Running {
+            return;
+        }
+        let Some(bolt) = self.bolt.as_mut() else {
+            return;
+        };
+        if let Err(f) = task_core::call_bolt(&mut self.core, |out| bolt.on_tick(out)) {
+            return self.crash("on_tick", f);
+        }
+        self.core.out.flush();
+        self.core.send_acks();
+    }
+
+    /// The input watermark moved to `w` (`None`: it did not): the bolt's `on_watermark`,
+    /// then the watermark goes on downstream behind what it emitted.
+    fn watermark_moved(&mut self, w: Option<u64>) -> Result<(), HookFailure> {
+        let (Some(w), Some(bolt)) = (w, self.bolt.as_mut()) else {
+            return Ok(());
+        };
+        task_core::call_bolt(&mut self.core, |out| bolt.on_watermark(w, out))?;
+        self.core.out.set_watermark(w);
+        Ok(())
     }
 
     fn schedule_drain(&mut self, ctx: &mut Context<Self>) {
@@ -164,6 +208,24 @@ impl<B: Bolt> BoltTask<B> {
                     if let Some(c) = self.inbox.closed.get_mut(link as usize) {
                         *c = true;
                     }
+                    if self.inbox.open_links() > 0 {
+                        let moved = self.clock.close(link);
+                        if let Err(f) = self.watermark_moved(moved) {
+                            return self.crash("on_watermark", f);
+                        }
+                    }
+                }
+                Item::Watermark(w) => {
+                    let moved = self.clock.mark(link, w);
+                    if let Err(f) = self.watermark_moved(moved) {
+                        return self.crash("on_watermark", f);
+                    }
+                }
+                Item::Idle => {
+                    let moved = self.clock.idle(link);
+                    if let Err(f) = self.watermark_moved(moved) {
+                        return self.crash("on_watermark", f);
+                    }
                 }
             }
             if self.inbox.alignment_complete() {
@@ -216,6 +278,7 @@ impl<B: Bolt> BoltTask<B> {
             state,
             finished,
             closed,
+            clock: Some(self.clock.current()),
         })
     }
 
@@ -237,9 +300,13 @@ impl<B: Bolt> BoltTask<B> {
             0
         };
         let timer = self.core.metrics.batch_started();
-        let mut count = batch.values.len() as u64;
+        let total = batch.values.len();
+        let mut count = total as u64;
         let trees = std::mem::take(&mut batch.trees);
         let tree_ends = std::mem::take(&mut batch.tree_ends);
+        let marks = std::mem::take(&mut batch.marks);
+        let mut next_mark = 0;
+        self.clock.data(link);
         let tracking = self.core.acks.is_on();
         let mut tuples = batch.values.into_iter().zip(batch.origins).enumerate();
         while let Some((i, (value, origin))) = tuples.next() {
@@ -248,9 +315,24 @@ impl<B: Bolt> BoltTask<B> {
                 // waits in the outbox stays bounded by one tuple's emits.
                 count = i as u64;
                 let rest = std::iter::once((i, (value, origin))).chain(tuples);
-                self.inbox
-                    .put_back_rest((link, self.core.gen), rest, (&trees, &tree_ends));
+                let meta = (&trees[..], &tree_ends[..], &marks[..]);
+                self.inbox.put_back_rest((link, self.core.gen), rest, meta);
                 break;
+            }
+            // The watermarks in front of this tuple, in band: lateness is judged with them.
+            while let Some(&(_, w)) = marks.get(next_mark).filter(|m| m.0 as usize <= i) {
+                next_mark += 1;
+                let Some(w) = self.clock.mark(link, w) else {
+                    continue;
+                };
+                let moved = task_core::call_bolt(&mut self.core, |out| bolt.on_watermark(w, out));
+                if let Err(f) = moved {
+                    let rest = std::iter::once((i, (value, origin))).chain(tuples);
+                    let meta = (&trees[..], &tree_ends[..], &marks[..]);
+                    self.inbox.put_back_rest((link, self.core.gen), rest, meta);
+                    return Err(("on_watermark", f));
+                }
+                self.core.out.set_watermark(w);
             }
             if tracking {
                 let start = match i.checked_sub(1) {
@@ -267,8 +349,8 @@ impl<B: Bolt> BoltTask<B> {
                     let f = HookFailure::Panic("chaos: injected panic".into());
                     // As with a real panic, the tuple in hand is lost (its tree fails with the
                     // crash, or a rollback brings it back); the rest of the batch waits.
-                    self.inbox
-                        .put_back_rest((link, self.core.gen), tuples, (&trees, &tree_ends));
+                    let meta = (&trees[..], &tree_ends[..], &marks[..]);
+                    self.inbox.put_back_rest((link, self.core.gen), tuples, meta);
                     return Err(("execute", f));
                 }
             }
@@ -302,8 +384,8 @@ impl<B: Bolt> BoltTask<B> {
                     // The tuple's tree fails with the crash (`AckTracker::fail_lost`); the rest
                     // of the batch waits for the fresh instance (without a rollback nothing
                     // else would bring it back).
-                    self.inbox
-                        .put_back_rest((link, self.core.gen), tuples, (&trees, &tree_ends));
+                    let meta = (&trees[..], &tree_ends[..], &marks[..]);
+                    self.inbox.put_back_rest((link, self.core.gen), tuples, meta);
                     return Err(("execute", panic));
                 }
             }
@@ -316,6 +398,17 @@ impl<B: Bolt> BoltTask<B> {
         }
         if let Some(msg) = self.core.out.take_failure() {
             return Err(("emit", HookFailure::Error(msg)));
+        }
+        if count as usize == total {
+            // Marks behind the last tuple.
+            for &(_, w) in &marks[next_mark.min(marks.len())..] {
+                let Some(w) = self.clock.mark(link, w) else {
+                    continue;
+                };
+                task_core::call_bolt(&mut self.core, |out| bolt.on_watermark(w, out))
+                    .map_err(|f| ("on_watermark", f))?;
+                self.core.out.set_watermark(w);
+            }
         }
         let queued = self.inbox.len();
         self.core
@@ -382,6 +475,14 @@ impl<B: Bolt> BoltTask<B> {
             }
             let closed = r.record.as_ref().map_or(&[][..], |rec| &rec.closed[..]);
             self.inbox.reopen(self.inputs.len(), closed);
+            // The input watermark as it was at the checkpoint; the producers send theirs
+            // again in the new generation.
+            let at = r.record.as_ref().and_then(|rec| rec.clock).unwrap_or(0);
+            self.clock = InputClock::new(self.inputs.len(), at);
+            for &l in closed {
+                self.clock.close(l);
+            }
+            self.core.out.set_watermark(at);
         }
         if r.fresh || self.bolt.is_none() {
             self.bolt = None;
@@ -407,6 +508,7 @@ impl<B: Bolt> BoltTask<B> {
             let record = self.record(true).ok();
             return self.report_done(record);
         }
+        self.arm_ticks(ctx);
         self.core.phase = Phase::Running;
         self.schedule_drain(ctx);
     }

@@ -14,13 +14,14 @@ use actix::{Actor, AsyncContext, Context, Handler, Message, SpawnHandle};
 use crate::component::{collector::origin_of, Spout, SpoutCollector, SpoutWaker};
 use crate::runtime::acker::TreeDone;
 use crate::runtime::checkpoint::TaskRecord;
-use crate::runtime::core::Progress;
+use crate::runtime::core::{Progress, SpoutClock};
 use crate::runtime::env::TaskEnv;
 use crate::runtime::hook::{self, HookFailure};
 use crate::runtime::metrics::TaskMetrics;
 use crate::runtime::task_core::{Outcomes, Phase, TaskCore};
 use crate::runtime::wire::Wire;
 use crate::transport::message::{Control, Credit, Restart};
+use crate::window::Watermarks;
 use crate::Guarantee;
 
 /// Builds a fresh spout instance for a task (at start, and on restart).
@@ -47,10 +48,16 @@ pub(crate) struct SpoutTask<S: Spout> {
     drained: bool,
     /// Asked the controller for a checkpoint since the last commit (exactly-once).
     awaiting_commit: bool,
+    /// The watermark generator, when the spout declared event time.
+    clock: Option<SpoutClock<S::Output>>,
 }
 
 impl<S: Spout> SpoutTask<S> {
-    pub(crate) fn new(env: TaskEnv, factory: SpoutFactory<S>) -> Self {
+    pub(crate) fn new(
+        env: TaskEnv,
+        factory: SpoutFactory<S>,
+        watermarks: Option<Watermarks<S::Output>>,
+    ) -> Self {
         let metrics = TaskMetrics::spout(&env);
         SpoutTask {
             core: TaskCore::new(env, metrics),
@@ -65,6 +72,7 @@ impl<S: Spout> SpoutTask<S> {
             final_record: None,
             drained: false,
             awaiting_commit: false,
+            clock: watermarks.map(SpoutClock::new),
         }
     }
 
@@ -108,6 +116,7 @@ impl<S: Spout> SpoutTask<S> {
             state,
             finished,
             closed: Vec::new(),
+            clock: self.clock.as_ref().and_then(SpoutClock::position),
         })
     }
 
@@ -134,6 +143,18 @@ impl<S: Spout> SpoutTask<S> {
                 .rollback(r.checkpoint, rewind, self.core.out.emitted);
             // A request the controller dropped for the rollback is asked again when needed.
             self.awaiting_commit = false;
+            if rewind {
+                // The spout emits again what came after the checkpoint: so does its clock.
+                let at = r.record.as_ref().and_then(|rec| rec.clock);
+                if let Some(clock) = self.clock.as_mut() {
+                    clock.restore(at);
+                }
+            }
+        }
+        // The consumers start the new generation from their checkpointed watermark: send
+        // this task's again.
+        if let Some(clock) = &self.clock {
+            self.core.out.set_watermark(clock.watermark());
         }
         if self.core.env.config.guarantee == Guarantee::AtLeastOnce {
             return self.recover_trees(r, ctx);
@@ -190,6 +211,9 @@ impl<S: Spout> SpoutTask<S> {
         if r.fresh || self.spout.is_none() || closed {
             // A new instance starts over from the beginning: more duplicates, nothing lost.
             self.progress.start_over();
+            if let Some(clock) = self.clock.as_mut() {
+                clock.start_over();
+            }
             self.spout = None;
             if let Err((hook, f)) = self.build() {
                 return self.fail(hook, f, ctx);
@@ -214,6 +238,10 @@ impl<S: Spout> SpoutTask<S> {
             if origin != 0 {
                 self.core.metrics.record_latency(now, origin);
             }
+        }
+        if let Some(clock) = self.clock.as_mut() {
+            acked.iter().for_each(|&(id, _)| clock.acked(id));
+            self.core.out.set_watermark(clock.watermark());
         }
         self.acked += acked.len() as u64;
         self.failed += failed.len() as u64;
@@ -316,6 +344,7 @@ impl<S: Spout> SpoutTask<S> {
                 origin,
                 epoch,
                 acks: &mut self.core.acks,
+                clock: self.clock.as_mut(),
             };
             if let Err(f) = hook::call(|| spout.next_tuple(&mut collector)) {
                 return self.fail("next_tuple", f, ctx);
@@ -324,6 +353,12 @@ impl<S: Spout> SpoutTask<S> {
                 return self.fail("next_tuple", HookFailure::Error(msg), ctx);
             }
             let new = self.core.out.emitted - before;
+            if let (true, Some(clock)) = (new > 0, self.clock.as_mut()) {
+                clock.active(wake);
+                if clock.sync_due(wake) {
+                    self.core.out.sync_watermark();
+                }
+            }
             let opened = self.core.acks.opened().iter().map(|&(id, _, _)| id);
             let again = self.progress.emitted(new, opened);
             if again > 0 {
@@ -354,6 +389,11 @@ impl<S: Spout> SpoutTask<S> {
             if self.core.out.emitted == before {
                 // Nothing ready: send what we have now, and look again after the idle wait.
                 self.core.out.flush();
+                if let Some(clock) = self.clock.as_mut() {
+                    if clock.idle_due(Instant::now()) {
+                        self.core.out.idle();
+                    }
+                }
                 if self.core.acks.open_trees() > 0 {
                     self.await_acks();
                 }
