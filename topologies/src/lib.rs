@@ -5,6 +5,7 @@
 //! - [`sensor`]: the sensor alarm pipeline: per-sensor alarm runs and a leak detector over all
 //!   sensors, from simulated sensors or a CSV file.
 //! - [`word_count`]: storm-starter's word count as a bounded topology.
+//! - [`window`]: event-time windows over CSV files: counts per key, and a windowed join.
 //! - [`mapreduce`]: the MapReduce jobs: word count, inverted index, co-occurrence.
 //! - [`words`]: the one definition of a word, shared by every word-counting topology and job.
 //! - [`bench`]: fixed-rate spouts and an injected stall, for `squall bench`.
@@ -17,5 +18,6 @@ pub mod mapreduce;
 pub mod sensor;
 #[cfg(test)]
 mod testing;
+pub mod window;
 pub mod word_count;
 pub mod words;

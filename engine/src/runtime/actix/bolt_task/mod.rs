@@ -129,7 +129,10 @@ impl<B: Bolt> BoltTask<B> {
     /// A hook failed: drop the instance and wait for the supervisor.
     fn crash(&mut self, hook: &'static str, failure: HookFailure) {
         self.bolt = None;
-        let local = self.core.acks.fail_lost();
+        // A task that has seen watermarks cannot restart alone: watermarks already in its
+        // inbox would overtake the replays of what it lost and make them late. A rollback of
+        // every task drops them, and the spouts hold theirs behind the replays.
+        let local = self.core.acks.fail_lost() && self.clock.current() == 0;
         self.core.send_acks();
         self.core.crash(hook, &failure, local);
     }
