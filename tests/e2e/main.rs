@@ -19,4 +19,5 @@ mod spout_commit;
 mod supervision;
 mod validation;
 mod waking;
+mod windows;
 mod word_count;

@@ -218,10 +218,13 @@ impl InputClock {
         self.advance()
     }
 
+    /// The minimum over the links that are not idle; an ended link counts as past every
+    /// timestamp (as a finished Flink source sends its maximal watermark). When every link is
+    /// idle the watermark holds.
     fn advance(&mut self) -> Option<u64> {
         let mut min: Option<u64> = None;
-        for l in self.links.iter().filter(|l| !l.idle && !l.closed) {
-            let w = l.watermark?;
+        for l in self.links.iter().filter(|l| !l.idle) {
+            let w = if l.closed { u64::MAX } else { l.watermark? };
             min = Some(min.map_or(w, |m| m.min(w)));
         }
         match min {
@@ -289,6 +292,14 @@ mod tests {
         assert_eq!(c.current(), 70, "the task's watermark never goes back");
         assert_eq!(c.mark(0, 90), None);
         assert_eq!(c.close(1), Some(90));
+    }
+
+    #[test]
+    fn an_ended_link_does_not_hold_the_minimum_and_idle_ones_are_left_out() {
+        let mut c = InputClock::new(2, 0);
+        c.mark(0, 10);
+        assert_eq!(c.close(0), None, "link 1 has said nothing yet");
+        assert_eq!(c.idle(1), Some(u64::MAX), "only an ended link is left");
     }
 
     #[test]
