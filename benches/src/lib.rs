@@ -1,3 +1,4 @@
 //! Benchmark support.
 
+pub mod windowed;
 pub mod wordcount;
