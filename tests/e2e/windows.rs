@@ -299,3 +299,70 @@ fn count_windows_under_exactly_once_hold_the_last_n_tuples() {
     assert_eq!(fired.len(), 200);
     assert!(fired.iter().all(|(w, &c)| c == if w.start == 995 { 5 } else { 10 }));
 }
+
+/// Sums numbers and word lengths per key (key = value % 5, length % 5): two inputs of two
+/// types, no wrapper enum at the producers.
+#[derive(Default)]
+struct PerKey(BTreeMap<u64, (u64, u64)>);
+
+impl squall::component::TwoInputBolt for PerKey {
+    type Left = u64;
+    type Right = String;
+    type Output = (u64, u64, u64);
+    fn execute_left(&mut self, n: u64, _: &mut BoltCollector<'_, (u64, u64, u64)>) -> Result<(), ComponentError> {
+        self.0.entry(n % 5).or_default().0 += n;
+        Ok(())
+    }
+    fn execute_right(&mut self, w: String, _: &mut BoltCollector<'_, (u64, u64, u64)>) -> Result<(), ComponentError> {
+        self.0.entry(w.len() as u64 % 5).or_default().1 += w.len() as u64;
+        Ok(())
+    }
+    fn finish(&mut self, out: &mut BoltCollector<'_, (u64, u64, u64)>) -> Result<(), ComponentError> {
+        self.0.iter().for_each(|(&k, &(a, b))| out.emit((k, a, b)));
+        Ok(())
+    }
+    fn snapshot(&mut self) -> Result<Option<squall::State>, ComponentError> {
+        Ok(Some(squall::State::encode(&self.0)?))
+    }
+    fn restore(&mut self, state: squall::State) -> Result<(), ComponentError> {
+        self.0 = state.decode()?;
+        Ok(())
+    }
+}
+
+#[test]
+fn a_bolt_takes_two_differently_typed_inputs() {
+    use squall::component::TwoInputs;
+    use squall::Group;
+    let numbers: Vec<u64> = (0..5000).collect();
+    let words: Vec<String> = (0..3000).map(|i| "x".repeat(i % 13)).collect();
+    let mut want: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
+    numbers.iter().for_each(|n| want.entry(n % 5).or_default().0 += n);
+    words.iter().for_each(|w| want.entry(w.len() as u64 % 5).or_default().1 += w.len() as u64);
+    for always_serialize in [false, true] {
+        let got = Collect::<(u64, u64, u64)>::new();
+        let mut b = TopologyBuilder::new("two-inputs");
+        let (n, w) = (numbers.clone(), words.clone());
+        let numbers_s = b.set_spout("numbers", 1, move || VecSpout::new(n.clone()));
+        let words_s = b.set_spout("words", 1, move || VecSpout::new(w.clone()));
+        let sums = b
+            .set_bolt("per-key", 3, || TwoInputs(PerKey::default()))
+            .left(&numbers_s, Group::fields(|n: &u64| n % 5))
+            .right(&words_s, Group::fields(|w: &String| w.len() as u64 % 5))
+            .stream();
+        let sink = got.clone();
+        b.set_bolt("sink", 1, move || sink.clone()).shuffle_grouping(&sums);
+        let mut config = Config::default();
+        config.always_serialize = always_serialize;
+        config.guarantee = Guarantee::ExactlyOnce;
+        LocalCluster::new(config).run(b.build().unwrap()).unwrap();
+        // A key's numbers and words may go to different tasks: add them up per key.
+        let mut sums: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
+        for (k, a, c) in got.items() {
+            let e = sums.entry(k).or_default();
+            e.0 += a;
+            e.1 += c;
+        }
+        assert_eq!(sums, want, "always_serialize {always_serialize}");
+    }
+}

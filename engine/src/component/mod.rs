@@ -13,6 +13,7 @@ pub(crate) mod collector;
 mod context;
 mod spout;
 mod state;
+mod two_inputs;
 mod waker;
 
 pub use anchor::Anchor;
@@ -22,6 +23,7 @@ pub use collector::{BoltCollector, DirectEmitError, Source, SpoutCollector, Unde
 pub use context::TaskContext;
 pub use spout::{MessageId, Spout};
 pub use state::State;
+pub use two_inputs::{Either, TwoInputBolt, TwoInputs};
 pub use waker::SpoutWaker;
 
 use serde::{de::DeserializeOwned, Serialize};

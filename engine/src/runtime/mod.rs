@@ -87,6 +87,6 @@ pub(crate) use core::Output;
 pub(crate) use core::SpoutClock;
 pub use live::LiveCounters;
 pub use local::{LocalCluster, RunningTopology};
-pub(crate) use node::{BoltNode, Node, SpoutNode, Subscription};
+pub(crate) use node::{BoltNode, Convert, Node, SpoutNode, Subscription};
 pub use run_report::{ComponentReport, DeadLetter, RunReport};
 pub use signal::{catch_stop_signals, stop_requested, StopSignal};

@@ -12,6 +12,6 @@ pub use builder::{Topology, TopologyBuilder};
 pub use config::Config;
 pub use declarer::BoltDeclarer;
 pub(crate) use grouping::{bucket, Grouping, KeyFn};
-pub use grouping::{key_hash, CustomGrouping};
+pub use grouping::{key_hash, CustomGrouping, Group};
 pub use guarantee::{Chaos, Guarantee, StateBackend, Strategy, Supervision};
 pub use stream::{Stream, DEFAULT_STREAM};

@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! window-count:  events (CSV, watermarks) --fields(key)--> window (sliding counts) --global--> sink
-//! window-join:   left (CSV, watermarks) --> tag-left  --fields(key)--\
-//!                right (CSV, watermarks) --> tag-right --fields(key)--> join (tumbling) --global--> sink
+//! window-join:   left (CSV, watermarks)  --fields(key)--\
+//!                right (CSV, watermarks) --fields(key)--> join (tumbling) --global--> sink
 //! ```
 //!
 //! Each spout task generates watermarks (its highest timestamp minus the lag); the window
@@ -19,9 +19,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use squall::component::Map;
 use squall::window::{WindowSpec, Watermarks, Windowed};
-use squall::{BuildError, Topology, TopologyBuilder};
+use squall::{BuildError, Group, Topology, TopologyBuilder};
 use squall_connectors::file::{CsvSpout, Malformed};
 
 pub use count::CountPerKey;
@@ -144,24 +143,20 @@ impl WindowJoinJob {
         let mut b = TopologyBuilder::new("window-join");
         let mut sides = Vec::new();
         for (side, path) in [(Side::Left, &self.left), (Side::Right, &self.right)] {
-            let name = side.name();
             let spout = CsvSpout::<JoinRow>::new(path).with_malformed(malformed.clone());
-            let rows = b.set_spout(name, 1, move || spout.clone());
+            let rows = b.set_spout(side.name(), 1, move || spout.clone());
             b.set_watermarks(&rows, Watermarks::bounded(self.time.lag_ms, |r: &JoinRow| r.ts_ms));
-            let tagged = b
-                .set_bolt(&format!("tag-{name}"), 1, move || {
-                    Map::new(move |r: JoinRow| (side, r))
-                })
-                .shuffle_grouping(&rows)
-                .stream();
-            sides.push(tagged);
+            sides.push((side, rows));
         }
         let spec = self.time.spec(|(_, r): &(Side, JoinRow)| r.ts_ms);
         let mut join = b.set_bolt("join", self.parallelism, move || {
             Windowed::new(JoinPerKey, spec.clone())
         });
-        for s in &sides {
-            join = join.fields_grouping(s, |(_, r): &(Side, JoinRow)| r.key.clone());
+        // Both files feed the join directly; each row becomes (side, row) as it arrives.
+        for (side, rows) in &sides {
+            let side = *side;
+            let key = Group::fields(|r: &JoinRow| r.key.clone());
+            join = join.input_with(rows, key, move |r| (side, r));
         }
         let pairs = join.stream();
         let output = self.output.clone();

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use actix::{Actor, AsyncContext, Context, Handler, Message, SpawnHandle};
 
-use crate::component::{collector::origin_of, Bolt, BoltCollector};
+use crate::component::{collector::origin_of, Bolt, BoltCollector, Tuple};
 use crate::runtime::chaos::{ChaosMemory, ChaosMonkey};
 use crate::runtime::checkpoint::TaskRecord;
 use crate::runtime::core::{Failures, InputClock};
@@ -24,7 +24,8 @@ use crate::runtime::hook::{self, HookFailure};
 use crate::runtime::inbox::{Arrival, Inbox, Item};
 use crate::runtime::metrics::TaskMetrics;
 use crate::runtime::task_core::{self, Outcomes, Phase, TaskCore};
-use crate::runtime::wire::{InputLink, Wire};
+use crate::runtime::node::Convert;
+use crate::runtime::wire::{InputLink, WireBolt};
 use crate::transport::codec::decode_batch;
 use crate::transport::message::{Control, Credit, Inbound, Payload, Restart};
 use crate::transport::Batch;
@@ -57,6 +58,8 @@ pub(crate) struct BoltTask<B: Bolt> {
     clock: InputClock,
     /// The tick timer, once the bolt asked for ticks.
     ticks: Option<SpawnHandle>,
+    /// Per input link, how to convert what arrives into the bolt's input (see `WireBolt`).
+    converts: Vec<Option<Arc<dyn std::any::Any + Send + Sync>>>,
 }
 
 impl<B: Bolt> BoltTask<B> {
@@ -78,6 +81,7 @@ impl<B: Bolt> BoltTask<B> {
             failures: Failures::default(),
             clock: InputClock::default(),
             ticks: None,
+            converts: Vec::new(),
         }
     }
 
