@@ -9,6 +9,7 @@ mod backpressure;
 mod chaos;
 mod connectors;
 mod crash_scope;
+mod end_of_input;
 mod errors;
 mod exactly_once;
 mod groupings;

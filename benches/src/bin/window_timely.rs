@@ -33,8 +33,9 @@ fn main() -> Result<()> {
                 Exchange::new(|t: &(u64, u32)| u64::from(t.1)),
                 "Window",
                 move |(data, frontier)| {
-                    data.for_each(|time, batch| {
-                        let w = open.entry(*time.time()).or_default();
+                    data.for_each(|cap, batch| {
+                        let Some(&t) = cap.least() else { return };
+                        let w = open.entry(t).or_default();
                         for (_, k) in batch.drain(..) {
                             *w.entry(k).or_insert(0) += 1;
                         }

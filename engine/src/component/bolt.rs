@@ -54,6 +54,17 @@ pub trait Bolt: 'static {
         Ok(())
     }
 
+    /// Every producer upstream has emitted all it will: the spouts are finished and, under
+    /// at-least-once, wait only for their trees to be acked. A bolt that holds anchors (a
+    /// join buffering tuples, a batch waiting to fill) acks or emits them here; without this
+    /// their trees would complete only when the message timeout fails them, and `finish`,
+    /// which comes after every tree is acked, would wait as long. Replays may follow (a
+    /// failed tree); the hook then runs again once they are emitted.
+    fn end_of_input(&mut self, out: &mut BoltCollector<'_, Self::Output>) -> Result<(), ComponentError> {
+        let _ = out;
+        Ok(())
+    }
+
     /// The task's event-time watermark moved to `watermark` (the minimum over its inputs of
     /// their spouts' watermarks, see [`crate::window::Watermarks`]): no more tuples older
     /// than it are expected. Runs between two `execute` calls, in order with them; what it

@@ -19,6 +19,8 @@ pub(crate) enum Item<T> {
     Watermark(u64),
     /// The producer went idle.
     Idle,
+    /// The producer emitted all it will, barring replays.
+    Drained,
 }
 
 /// An arrival: link, generation, item.

@@ -154,7 +154,9 @@ pub(crate) fn call_bolt<T: Tuple>(
         source: None,
         acks: &mut core.acks,
     };
-    hook::call(|| f(&mut collector))?;
+    let called = hook::call(|| f(&mut collector));
+    core.acks.end_hook();
+    called?;
     match core.out.take_failure() {
         Some(msg) => Err(HookFailure::Error(msg)),
         None => Ok(()),

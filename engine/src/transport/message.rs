@@ -31,6 +31,9 @@ pub(crate) enum Payload<T> {
     /// The producer has been idle past its idle timeout: leave this link out of the minimum
     /// until it sends a watermark or a tuple again (Flink's `withIdleness`).
     Idle,
+    /// The producer has emitted all it will unless something is replayed: its spouts are
+    /// finished and wait only for acks (see `Bolt::end_of_input`).
+    Drained,
 }
 
 impl<T: Send + 'static> Message for Inbound<T> {

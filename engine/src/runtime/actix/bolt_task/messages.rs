@@ -18,6 +18,7 @@ impl<B: Bolt> Handler<WireBolt<B::Output>> for BoltTask<B> {
         // judged exactly; without event time the watermark stays 0 and nothing is added.
         self.core.out.set_precise(true);
         self.clock = InputClock::new(wire.inputs.len(), 0);
+        self.drained = vec![false; wire.inputs.len()];
         self.inbox.reopen(wire.inputs.len(), &[]);
         self.inputs = wire.inputs;
         if let Err((hook, f)) = self.build() {
@@ -45,6 +46,7 @@ impl<B: Bolt, X: Tuple> Handler<Inbound<X>> for BoltTask<B> {
                 return self.arrive(msg.link, msg.gen, Item::Watermark(w), ctx)
             }
             Payload::Idle => return self.arrive(msg.link, msg.gen, Item::Idle, ctx),
+            Payload::Drained => return self.arrive(msg.link, msg.gen, Item::Drained, ctx),
         };
         match batch.and_then(|b| self.convert(msg.link, b)) {
             Ok(b) => self.arrive(msg.link, msg.gen, Item::Batch(b), ctx),

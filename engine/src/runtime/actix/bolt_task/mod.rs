@@ -58,6 +58,8 @@ pub(crate) struct BoltTask<B: Bolt> {
     clock: InputClock,
     /// The tick timer, once the bolt asked for ticks.
     ticks: Option<SpawnHandle>,
+    /// Per input link: it delivered `Drained` and no tuple since.
+    drained: Vec<bool>,
     /// Per input link, how to convert what arrives into the bolt's input (see `WireBolt`).
     converts: Vec<Option<Arc<dyn std::any::Any + Send + Sync>>>,
 }
@@ -82,6 +84,7 @@ impl<B: Bolt> BoltTask<B> {
             clock: InputClock::default(),
             ticks: None,
             converts: Vec::new(),
+            drained: Vec::new(),
         }
     }
 
@@ -110,6 +113,25 @@ impl<B: Bolt> BoltTask<B> {
         }
         self.core.out.flush();
         self.core.send_acks();
+    }
+
+    /// Every open link delivered `Drained` (and one did just now): the bolt's `end_of_input`,
+    /// then `Drained` goes on downstream behind what it emitted.
+    fn maybe_end_of_input(&mut self) -> Result<(), HookFailure> {
+        let all = self
+            .drained
+            .iter()
+            .zip(&self.inbox.closed)
+            .all(|(d, c)| *d || *c);
+        if !all || !self.drained.iter().any(|d| *d) {
+            return Ok(());
+        }
+        self.drained.iter_mut().for_each(|d| *d = false);
+        if let Some(bolt) = self.bolt.as_mut() {
+            task_core::call_bolt(&mut self.core, |out| bolt.end_of_input(out))?;
+        }
+        self.core.out.end_of_input();
+        Ok(())
     }
 
     /// The input watermark moved to `w` (`None`: it did not): the bolt's `on_watermark`,
@@ -216,6 +238,9 @@ impl<B: Bolt> BoltTask<B> {
                         *c = true;
                     }
                     if self.inbox.open_links() > 0 {
+                        if let Err(f) = self.maybe_end_of_input() {
+                            return self.crash("end_of_input", f);
+                        }
                         let moved = self.clock.close(link);
                         if let Err(f) = self.watermark_moved(moved) {
                             return self.crash("on_watermark", f);
@@ -226,6 +251,14 @@ impl<B: Bolt> BoltTask<B> {
                     let moved = self.clock.mark(link, w);
                     if let Err(f) = self.watermark_moved(moved) {
                         return self.crash("on_watermark", f);
+                    }
+                }
+                Item::Drained => {
+                    if let Some(d) = self.drained.get_mut(link as usize) {
+                        *d = true;
+                    }
+                    if let Err(f) = self.maybe_end_of_input() {
+                        return self.crash("end_of_input", f);
                     }
                 }
                 Item::Idle => {
@@ -314,6 +347,9 @@ impl<B: Bolt> BoltTask<B> {
         let marks = std::mem::take(&mut batch.marks);
         let mut next_mark = 0;
         self.clock.data(link);
+        if let Some(d) = self.drained.get_mut(link as usize) {
+            *d = false;
+        }
         let tracking = self.core.acks.is_on();
         let mut tuples = batch.values.into_iter().zip(batch.origins).enumerate();
         while let Some((i, (value, origin))) = tuples.next() {
@@ -433,7 +469,9 @@ impl<B: Bolt> BoltTask<B> {
                 source: None,
                 acks: &mut self.core.acks,
             };
-            if let Err(f) = hook::call(|| bolt.finish(&mut collector)) {
+            let finished = hook::call(|| bolt.finish(&mut collector));
+            self.core.acks.end_hook();
+            if let Err(f) = finished {
                 return self.crash("finish", f);
             }
             if let Some(msg) = self.core.out.take_failure() {
@@ -486,6 +524,7 @@ impl<B: Bolt> BoltTask<B> {
             // again in the new generation.
             let at = r.record.as_ref().and_then(|rec| rec.clock).unwrap_or(0);
             self.clock = InputClock::new(self.inputs.len(), at);
+            self.drained = vec![false; self.inputs.len()];
             for &l in closed {
                 self.clock.close(l);
             }

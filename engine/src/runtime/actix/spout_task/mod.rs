@@ -48,6 +48,8 @@ pub(crate) struct SpoutTask<S: Spout> {
     drained: bool,
     /// Asked the controller for a checkpoint since the last commit (exactly-once).
     awaiting_commit: bool,
+    /// `Drained` went out since the last emit.
+    drained_sent: bool,
     /// The watermark generator, when the spout declared event time.
     clock: Option<SpoutClock<S::Output>>,
 }
@@ -73,6 +75,7 @@ impl<S: Spout> SpoutTask<S> {
             drained: false,
             awaiting_commit: false,
             clock: watermarks.map(SpoutClock::new),
+            drained_sent: false,
         }
     }
 
@@ -135,6 +138,7 @@ impl<S: Spout> SpoutTask<S> {
 
     fn restart(&mut self, r: Restart, ctx: &mut Context<Self>) {
         self.core.restart(&r);
+        self.drained_sent = false;
         if r.rollback {
             // Exactly once the spout is rewound to the checkpoint: what it emitted since goes
             // out again. At least once it keeps going and replays what fails.
@@ -353,6 +357,9 @@ impl<S: Spout> SpoutTask<S> {
                 return self.fail("next_tuple", HookFailure::Error(msg), ctx);
             }
             let new = self.core.out.emitted - before;
+            if new > 0 {
+                self.drained_sent = false;
+            }
             if let (true, Some(clock)) = (new > 0, self.clock.as_mut()) {
                 clock.active(wake);
                 if clock.sync_due(wake) {
@@ -377,7 +384,9 @@ impl<S: Spout> SpoutTask<S> {
                     return self.seal(ctx);
                 }
                 // At least once: finish only when every tree is acked (a failed one may be
-                // replayed); checkpoints go on meanwhile, releasing stateful bolts' acks.
+                // replayed); checkpoints go on meanwhile, releasing stateful bolts' acks, and
+                // bolts holding anchors release them at `end_of_input`.
+                self.drain_downstream();
                 self.core.out.flush();
                 self.await_acks();
                 return;
@@ -388,6 +397,11 @@ impl<S: Spout> SpoutTask<S> {
             }
             if self.core.out.emitted == before {
                 // Nothing ready: send what we have now, and look again after the idle wait.
+                if self.core.acks.open_trees() > 0
+                    && self.spout.as_ref().is_some_and(|s| s.is_exhausted())
+                {
+                    self.drain_downstream();
+                }
                 self.core.out.flush();
                 if let Some(clock) = self.clock.as_mut() {
                     if clock.idle_due(Instant::now()) {
@@ -431,6 +445,15 @@ impl<S: Spout> SpoutTask<S> {
         }
         self.core.out.linger(wake, self.core.env.config.linger);
         self.schedule_poll(ctx);
+    }
+
+    /// The spout's input is at its end and trees are open: tells the bolts once (until it
+    /// emits again), so that those holding anchors release them.
+    fn drain_downstream(&mut self) {
+        if !self.drained_sent {
+            self.drained_sent = true;
+            self.core.out.end_of_input();
+        }
     }
 
     /// The spout is finished or told to drain. Exactly-once, every emit must be committed

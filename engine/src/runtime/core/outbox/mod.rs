@@ -282,6 +282,13 @@ impl<T: Tuple> Output<T> {
         }
     }
 
+    /// Tells every consumer this task has emitted all it will, barring replays (after what
+    /// is open).
+    pub(crate) fn end_of_input(&mut self) {
+        self.flush();
+        self.broadcast(|| Payload::Drained);
+    }
+
     /// Tells every consumer this task is idle (see `Payload::Idle`), after what is open.
     pub(crate) fn idle(&mut self) {
         self.flush();

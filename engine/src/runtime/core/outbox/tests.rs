@@ -15,6 +15,7 @@ enum Sent {
     Marked(usize, Vec<(u32, u64)>),
     Watermark(u64),
     Idle,
+    Drained,
 }
 
 /// A link that records what it is given (shared with the test).
@@ -30,6 +31,7 @@ impl Link<u64> for FakeLink {
             Payload::Eos => Sent::Eos,
             Payload::Watermark(w) => Sent::Watermark(w),
             Payload::Idle => Sent::Idle,
+            Payload::Drained => Sent::Drained,
         };
         self.0.lock().expect("test lock").push(sent);
     }
