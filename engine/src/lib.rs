@@ -101,6 +101,6 @@ pub use runtime::{
     ComponentReport, DeadLetter, LiveCounters, LocalCluster, RunReport, RunningTopology, StopSignal,
 };
 pub use topology::{
-    key_hash, BoltDeclarer, Chaos, Config, CustomGrouping, Group, Guarantee, StateBackend, Strategy,
-    Stream, Supervision, Topology, TopologyBuilder, DEFAULT_STREAM,
+    key_hash, BoltDeclarer, Chaos, Config, CustomGrouping, Group, Guarantee, StateBackend,
+    Strategy, Stream, Supervision, Topology, TopologyBuilder, DEFAULT_STREAM,
 };

@@ -67,11 +67,19 @@ impl Bolt for Hold {
 #[test]
 fn held_anchors_are_released_at_the_end_of_input() {
     let mut b = TopologyBuilder::new("hold");
-    let ids = b.set_spout("ids", 1, || Ids { next: 0, end: 500, pending: BTreeSet::new() });
-    let sums = b.set_bolt("hold", 2, Hold::default).shuffle_grouping(&ids).stream();
+    let ids = b.set_spout("ids", 1, || Ids {
+        next: 0,
+        end: 500,
+        pending: BTreeSet::new(),
+    });
+    let sums = b
+        .set_bolt("hold", 2, Hold::default)
+        .shuffle_grouping(&ids)
+        .stream();
     let got = squall::component::Collect::<u64>::new();
     let sink = got.clone();
-    b.set_bolt("sink", 1, move || sink.clone()).shuffle_grouping(&sums);
+    b.set_bolt("sink", 1, move || sink.clone())
+        .shuffle_grouping(&sums);
     let mut config = Config::default();
     config.guarantee = Guarantee::AtLeastOnce;
     // Far longer than the test may take: released only by the timeout, the trees would fail.

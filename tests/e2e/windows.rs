@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use squall::component::{Collect, Map, VecSpout};
-use squall::window::{WindowRange, WindowSpec, Watermarks, Windowed, WindowedBolt};
+use squall::window::{Watermarks, WindowRange, WindowSpec, Windowed, WindowedBolt};
 use squall::{
     Bolt, BoltCollector, BoltDeclarer, ComponentError, Config, Guarantee, LocalCluster, Spout,
     SpoutCollector, Stream, TopologyBuilder,
@@ -38,7 +38,11 @@ impl Bolt for Probe {
         }
         Ok(())
     }
-    fn on_watermark(&mut self, w: u64, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
+    fn on_watermark(
+        &mut self,
+        w: u64,
+        _: &mut BoltCollector<'_, ()>,
+    ) -> Result<(), ComponentError> {
         self.watermark = w;
         self.log.watermarks.push(w);
         Ok(())
@@ -60,7 +64,9 @@ fn run_probe(grouping: Subscribe, always_serialize: bool) -> Vec<Seen> {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let mut b = TopologyBuilder::new("watermarks");
     let slow = b.set_spout("slow", 1, || VecSpout::new((0..N).collect()));
-    let fast = b.set_spout("fast", 1, || VecSpout::new((0..N).map(|t| t * 10).collect()));
+    let fast = b.set_spout("fast", 1, || {
+        VecSpout::new((0..N).map(|t| t * 10).collect())
+    });
     b.set_watermarks(&slow, Watermarks::bounded(0, |t: &u64| *t));
     b.set_watermarks(&fast, Watermarks::bounded(0, |t: &u64| *t));
     let relayed = b
@@ -82,11 +88,24 @@ fn run_probe(grouping: Subscribe, always_serialize: bool) -> Vec<Seen> {
     LocalCluster::new(config).run(b.build().unwrap()).unwrap();
     let mut seen = seen.lock().unwrap();
     for s in seen.iter() {
-        assert!(s.behind.is_empty(), "tuples behind the watermark: {:?}", &s.behind[..5.min(s.behind.len())]);
-        assert!(s.watermarks.windows(2).all(|w| w[0] < w[1]), "watermarks go up");
+        assert!(
+            s.behind.is_empty(),
+            "tuples behind the watermark: {:?}",
+            &s.behind[..5.min(s.behind.len())]
+        );
+        assert!(
+            s.watermarks.windows(2).all(|w| w[0] < w[1]),
+            "watermarks go up"
+        );
         if s.tuples > 0 {
-            assert!(s.watermarks.last().copied().unwrap_or(0) >= N - 1, "the watermark reached the end");
-            assert!(s.watermarks.len() > 3, "watermarks arrived along the way, not only at the end");
+            assert!(
+                s.watermarks.last().copied().unwrap_or(0) >= N - 1,
+                "the watermark reached the end"
+            );
+            assert!(
+                s.watermarks.len() > 3,
+                "watermarks arrived along the way, not only at the end"
+            );
         }
     }
     std::mem::take(&mut *seen)
@@ -140,7 +159,11 @@ impl Bolt for Watch {
     fn execute(&mut self, _: u64, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
         Ok(())
     }
-    fn on_watermark(&mut self, w: u64, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
+    fn on_watermark(
+        &mut self,
+        w: u64,
+        _: &mut BoltCollector<'_, ()>,
+    ) -> Result<(), ComponentError> {
         if w >= self.at {
             self.go.store(true, Ordering::Relaxed);
         }
@@ -154,7 +177,10 @@ fn an_idle_input_does_not_stall_the_watermark() {
     let mut b = TopologyBuilder::new("idle");
     let g = go.clone();
     let deadline = Instant::now() + Duration::from_secs(20);
-    let quiet = b.set_spout("quiet", 1, move || Quiet { go: g.clone(), deadline });
+    let quiet = b.set_spout("quiet", 1, move || Quiet {
+        go: g.clone(),
+        deadline,
+    });
     b.set_watermarks(
         &quiet,
         Watermarks::bounded(0, |t: &u64| *t).idle_after(Duration::from_millis(50)),
@@ -162,11 +188,19 @@ fn an_idle_input_does_not_stall_the_watermark() {
     let busy = b.set_spout("busy", 1, || VecSpout::new((0..5_000).collect()));
     b.set_watermarks(&busy, Watermarks::bounded(0, |t: &u64| *t));
     let g = go.clone();
-    b.set_bolt("watch", 1, move || Watch { go: g.clone(), at: 4_999 })
-        .shuffle_grouping(&quiet)
-        .shuffle_grouping(&busy);
-    LocalCluster::new(Config::default()).run(b.build().unwrap()).unwrap();
-    assert!(go.load(Ordering::Relaxed), "the watermark waited for the idle input");
+    b.set_bolt("watch", 1, move || Watch {
+        go: g.clone(),
+        at: 4_999,
+    })
+    .shuffle_grouping(&quiet)
+    .shuffle_grouping(&busy);
+    LocalCluster::new(Config::default())
+        .run(b.build().unwrap())
+        .unwrap();
+    assert!(
+        go.load(Ordering::Relaxed),
+        "the watermark waited for the idle input"
+    );
 }
 
 /// Counts its ticks; passes its input on.
@@ -234,14 +268,20 @@ fn ticks_come_to_their_hook_from_a_timer() {
         .shuffle_grouping(&n)
         .stream();
     let sink = got.clone();
-    b.set_bolt("sink", 1, move || sink.clone()).shuffle_grouping(&out);
-    LocalCluster::new(Config::default()).run(b.build().unwrap()).unwrap();
+    b.set_bolt("sink", 1, move || sink.clone())
+        .shuffle_grouping(&out);
+    LocalCluster::new(Config::default())
+        .run(b.build().unwrap())
+        .unwrap();
     let ticks = ticks.load(Ordering::Relaxed);
     let items = got.items();
     let tick_emits = items.iter().filter(|&&v| v == u64::MAX).count() as u64;
     assert!(ticks >= 5, "ticks every 10 ms over 300 ms: {ticks}");
     assert_eq!(tick_emits, ticks, "what on_tick emits reaches the sink");
-    assert!(items.len() as u64 > ticks, "the input flowed beside the ticks");
+    assert!(
+        items.len() as u64 > ticks,
+        "the input flowed beside the ticks"
+    );
 }
 
 /// Sums its windows' counts, by window.
@@ -255,7 +295,13 @@ impl WindowedBolt for Sum {
     fn add(&mut self, acc: &mut u64, _: &u64) {
         *acc += 1;
     }
-    fn fire(&mut self, w: WindowRange, acc: &u64, _: bool, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
+    fn fire(
+        &mut self,
+        w: WindowRange,
+        acc: &u64,
+        _: bool,
+        _: &mut BoltCollector<'_, ()>,
+    ) -> Result<(), ComponentError> {
         *self.0.lock().unwrap().entry(w).or_default() += acc;
         Ok(())
     }
@@ -271,14 +317,28 @@ fn processing_time_windows_fire_on_ticks_and_hold_every_tuple_once() {
     let n = b.set_spout("n", 1, || slow(400));
     let sum = Sum(fired.clone());
     let spec = WindowSpec::<u64>::tumbling(Duration::from_millis(50));
-    b.set_bolt("windows", 2, move || Windowed::new(sum.clone(), spec.clone()))
-        .shuffle_grouping(&n);
-    let report = LocalCluster::new(Config::default()).run(b.build().unwrap()).unwrap();
+    b.set_bolt("windows", 2, move || {
+        Windowed::new(sum.clone(), spec.clone())
+    })
+    .shuffle_grouping(&n);
+    let report = LocalCluster::new(Config::default())
+        .run(b.build().unwrap())
+        .unwrap();
     let fired = fired.lock().unwrap();
     let emitted = report.component("n").unwrap().emitted;
-    assert_eq!(fired.values().sum::<u64>(), emitted, "every tuple in exactly one window");
-    assert!(fired.keys().all(|w| w.end - w.start == 50 && w.start % 50 == 0));
-    assert!(fired.len() >= 4, "about 8 windows of 50 ms over 400 ms: {}", fired.len());
+    assert_eq!(
+        fired.values().sum::<u64>(),
+        emitted,
+        "every tuple in exactly one window"
+    );
+    assert!(fired
+        .keys()
+        .all(|w| w.end - w.start == 50 && w.start % 50 == 0));
+    assert!(
+        fired.len() >= 4,
+        "about 8 windows of 50 ms over 400 ms: {}",
+        fired.len()
+    );
 }
 
 #[test]
@@ -297,7 +357,9 @@ fn count_windows_under_exactly_once_hold_the_last_n_tuples() {
     let fired = fired.lock().unwrap();
     // Windows [5k, 5k + 10): the first 199 full, the last ([995, 1005)) with 5.
     assert_eq!(fired.len(), 200);
-    assert!(fired.iter().all(|(w, &c)| c == if w.start == 995 { 5 } else { 10 }));
+    assert!(fired
+        .iter()
+        .all(|(w, &c)| c == if w.start == 995 { 5 } else { 10 }));
 }
 
 /// Sums numbers and word lengths per key (key = value % 5, length % 5): two inputs of two
@@ -309,15 +371,26 @@ impl squall::component::TwoInputBolt for PerKey {
     type Left = u64;
     type Right = String;
     type Output = (u64, u64, u64);
-    fn execute_left(&mut self, n: u64, _: &mut BoltCollector<'_, (u64, u64, u64)>) -> Result<(), ComponentError> {
+    fn execute_left(
+        &mut self,
+        n: u64,
+        _: &mut BoltCollector<'_, (u64, u64, u64)>,
+    ) -> Result<(), ComponentError> {
         self.0.entry(n % 5).or_default().0 += n;
         Ok(())
     }
-    fn execute_right(&mut self, w: String, _: &mut BoltCollector<'_, (u64, u64, u64)>) -> Result<(), ComponentError> {
+    fn execute_right(
+        &mut self,
+        w: String,
+        _: &mut BoltCollector<'_, (u64, u64, u64)>,
+    ) -> Result<(), ComponentError> {
         self.0.entry(w.len() as u64 % 5).or_default().1 += w.len() as u64;
         Ok(())
     }
-    fn finish(&mut self, out: &mut BoltCollector<'_, (u64, u64, u64)>) -> Result<(), ComponentError> {
+    fn finish(
+        &mut self,
+        out: &mut BoltCollector<'_, (u64, u64, u64)>,
+    ) -> Result<(), ComponentError> {
         self.0.iter().for_each(|(&k, &(a, b))| out.emit((k, a, b)));
         Ok(())
     }
@@ -337,8 +410,12 @@ fn a_bolt_takes_two_differently_typed_inputs() {
     let numbers: Vec<u64> = (0..5000).collect();
     let words: Vec<String> = (0..3000).map(|i| "x".repeat(i % 13)).collect();
     let mut want: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
-    numbers.iter().for_each(|n| want.entry(n % 5).or_default().0 += n);
-    words.iter().for_each(|w| want.entry(w.len() as u64 % 5).or_default().1 += w.len() as u64);
+    numbers
+        .iter()
+        .for_each(|n| want.entry(n % 5).or_default().0 += n);
+    words
+        .iter()
+        .for_each(|w| want.entry(w.len() as u64 % 5).or_default().1 += w.len() as u64);
     for always_serialize in [false, true] {
         let got = Collect::<(u64, u64, u64)>::new();
         let mut b = TopologyBuilder::new("two-inputs");
@@ -351,7 +428,8 @@ fn a_bolt_takes_two_differently_typed_inputs() {
             .right(&words_s, Group::fields(|w: &String| w.len() as u64 % 5))
             .stream();
         let sink = got.clone();
-        b.set_bolt("sink", 1, move || sink.clone()).shuffle_grouping(&sums);
+        b.set_bolt("sink", 1, move || sink.clone())
+            .shuffle_grouping(&sums);
         let mut config = Config::default();
         config.always_serialize = always_serialize;
         config.guarantee = Guarantee::ExactlyOnce;

@@ -58,7 +58,10 @@ fn oracle(
             late.push(format!("{ts},{key}"));
         }
         for start in windows.into_iter().filter(|start| !closed(start + window)) {
-            counts.entry((start, key.clone())).or_insert((start + window, 0)).1 += 1;
+            counts
+                .entry((start, key.clone()))
+                .or_insert((start + window, 0))
+                .1 += 1;
         }
         let w = ts.saturating_sub(lag);
         wm = Some(wm.map_or(w, |old| old.max(w)));
@@ -87,12 +90,23 @@ fn write_events(dir: &Path, name: &str, input: &[(u64, String)], extra: &str) ->
 /// Runs window-count; returns (output lines, sorted late lines, stderr).
 fn window_count(input: &str, dir: &Path, flags: &[&str]) -> (Vec<String>, Vec<String>, String) {
     let late_path = dir.join("late.txt");
-    let mut args = vec!["run", "window-count", "--input", input, "--late-output", s(&late_path)];
+    let mut args = vec![
+        "run",
+        "window-count",
+        "--input",
+        input,
+        "--late-output",
+        s(&late_path),
+    ];
     args.extend_from_slice(flags);
     let out = squall(&args);
     let err = stderr(&out);
     assert!(out.status.success(), "window-count {flags:?} failed: {err}");
-    let lines = String::from_utf8(out.stdout).unwrap().lines().map(String::from).collect();
+    let lines = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
     let mut late: Vec<String> = std::fs::read_to_string(&late_path)
         .unwrap()
         .lines()
@@ -125,8 +139,16 @@ fn window_count_matches_the_sequential_windows() {
         assert!(!want.is_empty());
         for p in ["1", "3"] {
             let flags = [
-                "--window", &secs(window), "--slide", &secs(slide), "--lag", &secs(lag),
-                "--lateness", &secs(lateness), "--parallelism", p,
+                "--window",
+                &secs(window),
+                "--slide",
+                &secs(slide),
+                "--lag",
+                &secs(lag),
+                "--lateness",
+                &secs(lateness),
+                "--parallelism",
+                p,
             ];
             let (got, late, _) = window_count(&path, dir.path(), &flags);
             assert_eq!(got, want, "{flags:?}");
@@ -155,7 +177,10 @@ fn window_count_under_chaos_keeps_each_guarantee() {
     let input = events(4000, 30, 0, 11);
     let path = write_events(dir.path(), "in.csv", &input, "");
     let (want, want_late) = oracle(&input, (1000, 500, 30, 0));
-    assert!(want_late.is_empty(), "no tuple is late, so replays may not be either");
+    assert!(
+        want_late.is_empty(),
+        "no tuple is late, so replays may not be either"
+    );
     let want_counts: BTreeMap<String, u64> = want
         .iter()
         .map(|l| {
@@ -165,11 +190,26 @@ fn window_count_under_chaos_keeps_each_guarantee() {
         .collect();
     for guarantee in ["exactly-once", "at-least-once"] {
         let flags = [
-            "--window", "1", "--slide", "0.5", "--lag", "0.03", "--parallelism", "3",
-            "--guarantee", guarantee, "--chaos-panic-rate", "0.002", "--seed", "5",
+            "--window",
+            "1",
+            "--slide",
+            "0.5",
+            "--lag",
+            "0.03",
+            "--parallelism",
+            "3",
+            "--guarantee",
+            guarantee,
+            "--chaos-panic-rate",
+            "0.002",
+            "--seed",
+            "5",
         ];
         let (got, _, err) = window_count(&path, dir.path(), &flags);
-        assert!(!err.contains("0 task restarts"), "chaos restarted nothing: {err}");
+        assert!(
+            !err.contains("0 task restarts"),
+            "chaos restarted nothing: {err}"
+        );
         if guarantee == "exactly-once" {
             assert_eq!(got, want, "exactly-once under chaos");
             continue;
@@ -177,10 +217,21 @@ fn window_count_under_chaos_keeps_each_guarantee() {
         for line in &got {
             let (k, n) = line.rsplit_once('\t').unwrap();
             let n: u64 = n.parse().unwrap();
-            assert!(want_counts.contains_key(k), "{guarantee}: window {k} is not in the input");
-            assert!(n >= want_counts[k], "{guarantee}: {k} counted {n} < {}", want_counts[k]);
+            assert!(
+                want_counts.contains_key(k),
+                "{guarantee}: window {k} is not in the input"
+            );
+            assert!(
+                n >= want_counts[k],
+                "{guarantee}: {k} counted {n} < {}",
+                want_counts[k]
+            );
         }
-        assert_eq!(got.len(), want.len(), "{guarantee}: a window is missing: {err}");
+        assert_eq!(
+            got.len(),
+            want.len(),
+            "{guarantee}: a window is missing: {err}"
+        );
     }
 }
 
@@ -209,7 +260,10 @@ fn window_join_pairs_every_left_and_right_row_of_a_key_and_window() {
     // Different rates and disorder on each side: two inputs with different watermarks.
     let left = rows(600, 20, 5, "l");
     let right = rows(300, 0, 9, "r");
-    let (lp, rp) = (write_rows(dir.path(), "l.csv", &left), write_rows(dir.path(), "r.csv", &right));
+    let (lp, rp) = (
+        write_rows(dir.path(), "l.csv", &left),
+        write_rows(dir.path(), "r.csv", &right),
+    );
     let window = 500;
     let mut want = Vec::new();
     for (lt, lk, lv) in &left {
@@ -224,12 +278,27 @@ fn window_join_pairs_every_left_and_right_row_of_a_key_and_window() {
     for p in ["1", "4"] {
         for guarantee in ["exactly-once", "at-least-once"] {
             let out = squall(&[
-                "run", "window-join", "--left", &lp, "--right", &rp, "--window", "0.5",
-                "--lag", "0.02", "--parallelism", p, "--guarantee", guarantee,
+                "run",
+                "window-join",
+                "--left",
+                &lp,
+                "--right",
+                &rp,
+                "--window",
+                "0.5",
+                "--lag",
+                "0.02",
+                "--parallelism",
+                p,
+                "--guarantee",
+                guarantee,
             ]);
             assert!(out.status.success(), "{}", stderr(&out));
-            let got: Vec<String> =
-                String::from_utf8(out.stdout).unwrap().lines().map(String::from).collect();
+            let got: Vec<String> = String::from_utf8(out.stdout)
+                .unwrap()
+                .lines()
+                .map(String::from)
+                .collect();
             assert_eq!(got, want, "parallelism {p}, {guarantee}");
         }
     }
@@ -240,7 +309,16 @@ fn a_missing_header_is_one_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("in.csv");
     std::fs::write(&path, "1,a\n2,b\n").unwrap();
-    let out = squall(&["run", "window-count", "--input", s(&path), "--window", "1", "--slide", "1"]);
+    let out = squall(&[
+        "run",
+        "window-count",
+        "--input",
+        s(&path),
+        "--window",
+        "1",
+        "--slide",
+        "1",
+    ]);
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.contains("in.csv") && !err.contains("panicked"), "{err}");

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 use squall::window::Watermarks;
-use squall::{Bolt, BoltCollector, ComponentError, Config, LocalCluster, State, TaskContext, TopologyBuilder};
+use squall::{
+    Bolt, BoltCollector, ComponentError, Config, LocalCluster, State, TaskContext, TopologyBuilder,
+};
 use squall_topologies::sensor::{
     AlarmBolt, EventCounts, EventLog, EventOutput, EventSink, LeakBolt, Reading, Signal,
     SimulatedSensors, Simulation, EVENTS_STREAM, STATUS_STREAM,
@@ -29,7 +31,11 @@ impl Bolt for Ticked {
     fn prepare(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
         self.0.prepare(ctx)
     }
-    fn execute(&mut self, r: Reading, out: &mut BoltCollector<'_, Signal>) -> Result<(), ComponentError> {
+    fn execute(
+        &mut self,
+        r: Reading,
+        out: &mut BoltCollector<'_, Signal>,
+    ) -> Result<(), ComponentError> {
         self.0.execute(r, out)
     }
     fn finish(&mut self, out: &mut BoltCollector<'_, Signal>) -> Result<(), ComponentError> {
@@ -48,14 +54,27 @@ impl Bolt for Ticked {
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
     let timed = match flag("--mode").as_deref() {
         None | Some("plain") => false,
         Some("timed") => true,
         Some(m) => bail!("unknown mode {m}"),
     };
-    let samples: u64 = flag("--samples").and_then(|s| s.parse().ok()).unwrap_or(500_000);
-    let sim = Simulation { sensors: 32, samples, faulty_pct: 45.0, level: 1.0, seed: 42 };
+    let samples: u64 = flag("--samples")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(500_000);
+    let sim = Simulation {
+        sensors: 32,
+        samples,
+        faulty_pct: 45.0,
+        level: 1.0,
+        seed: 42,
+    };
     let (threshold, level, parallelism) = (3, 1.0, 2);
     let counts = Arc::new(EventCounts::default());
     let mut b = TopologyBuilder::new("sensor-alarm");
@@ -67,12 +86,16 @@ fn main() -> Result<()> {
         );
     }
     let mut alarm = b
-        .set_bolt("alarm", parallelism, move || Ticked(AlarmBolt::new(threshold, level), timed))
+        .set_bolt("alarm", parallelism, move || {
+            Ticked(AlarmBolt::new(threshold, level), timed)
+        })
         .fields_grouping(&readings, |r: &Reading| r.sensor);
     let events = alarm.declare_stream(EVENTS_STREAM);
     let status = alarm.declare_stream(STATUS_STREAM);
     let leaks = b
-        .set_bolt("leak", 1, move || LeakBolt::new(32, threshold).with_population(32))
+        .set_bolt("leak", 1, move || {
+            LeakBolt::new(32, threshold).with_population(32)
+        })
         .global_grouping(&status)
         .stream();
     let log = EventLog::new(EventOutput::Discard, counts.clone());

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 use rustc_hash::FxHashMap;
-use squall::window::{WindowRange, WindowSpec, Watermarks, Windowed, WindowedBolt};
+use squall::window::{Watermarks, WindowRange, WindowSpec, Windowed, WindowedBolt};
 use squall::{
     Bolt, BoltCollector, ComponentError, Config, Guarantee, LocalCluster, Spout, SpoutCollector,
     State, TaskContext, TopologyBuilder,
@@ -34,7 +34,10 @@ impl Spout for Gen {
         self.step = ctx.component_tasks() as u64;
         Ok(())
     }
-    fn next_tuple(&mut self, out: &mut SpoutCollector<'_, (u64, u32)>) -> Result<(), ComponentError> {
+    fn next_tuple(
+        &mut self,
+        out: &mut SpoutCollector<'_, (u64, u32)>,
+    ) -> Result<(), ComponentError> {
         for _ in 0..256 {
             if self.next >= self.n {
                 break;
@@ -69,11 +72,21 @@ impl WindowedBolt for PerKey {
     fn add(&mut self, acc: &mut Self::Acc, t: &(u64, u32)) {
         *acc.entry(t.1).or_insert(0) += 1;
     }
-    fn fire(&mut self, w: WindowRange, acc: &Self::Acc, _: bool, out: &mut BoltCollector<'_, Group>) -> Result<(), ComponentError> {
+    fn fire(
+        &mut self,
+        w: WindowRange,
+        acc: &Self::Acc,
+        _: bool,
+        out: &mut BoltCollector<'_, Group>,
+    ) -> Result<(), ComponentError> {
         acc.iter().for_each(|(&k, &n)| out.emit((w.start, k, n)));
         Ok(())
     }
-    fn late(&mut self, _: (u64, u32), _: &mut BoltCollector<'_, Group>) -> Result<(), ComponentError> {
+    fn late(
+        &mut self,
+        _: (u64, u32),
+        _: &mut BoltCollector<'_, Group>,
+    ) -> Result<(), ComponentError> {
         Err("no tuple is late in this input".into())
     }
 }
@@ -85,7 +98,11 @@ struct Plain(FxHashMap<(u64, u32), u64>);
 impl Bolt for Plain {
     type Input = (u64, u32);
     type Output = Group;
-    fn execute(&mut self, (ts, k): (u64, u32), _: &mut BoltCollector<'_, Group>) -> Result<(), ComponentError> {
+    fn execute(
+        &mut self,
+        (ts, k): (u64, u32),
+        _: &mut BoltCollector<'_, Group>,
+    ) -> Result<(), ComponentError> {
         *self.0.entry((ts - ts % WINDOW_MS, k)).or_insert(0) += 1;
         Ok(())
     }
@@ -109,7 +126,11 @@ struct Sum(Arc<(AtomicU64, AtomicU64)>);
 impl Bolt for Sum {
     type Input = Group;
     type Output = ();
-    fn execute(&mut self, (_, _, n): Group, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
+    fn execute(
+        &mut self,
+        (_, _, n): Group,
+        _: &mut BoltCollector<'_, ()>,
+    ) -> Result<(), ComponentError> {
         self.0 .0.fetch_add(1, Ordering::Relaxed);
         self.0 .1.fetch_add(n, Ordering::Relaxed);
         Ok(())
@@ -118,22 +139,39 @@ impl Bolt for Sum {
 
 fn main() -> Result<()> {
     let (n, workers, rest) = args();
-    let mode = rest.iter().position(|a| a == "--mode").and_then(|i| rest.get(i + 1)).map_or("windows", String::as_str).to_string();
-    let guarantee = match rest.iter().position(|a| a == "--guarantee").and_then(|i| rest.get(i + 1)).map(String::as_str) {
+    let mode = rest
+        .iter()
+        .position(|a| a == "--mode")
+        .and_then(|i| rest.get(i + 1))
+        .map_or("windows", String::as_str)
+        .to_string();
+    let guarantee = match rest
+        .iter()
+        .position(|a| a == "--guarantee")
+        .and_then(|i| rest.get(i + 1))
+        .map(String::as_str)
+    {
         None | Some("at-most-once") => Guarantee::AtMostOnce,
         Some("exactly-once") => Guarantee::ExactlyOnce,
         Some(g) => bail!("unknown guarantee {g}"),
     };
     let sum = Sum::default();
     let mut b = TopologyBuilder::new("window-count-bench");
-    let gen = b.set_spout("gen", workers, move || Gen { n, next: 0, step: 1 });
+    let gen = b.set_spout("gen", workers, move || Gen {
+        n,
+        next: 0,
+        step: 1,
+    });
     let counts = match mode.as_str() {
         "windows" => {
             b.set_watermarks(&gen, Watermarks::bounded(0, |t: &(u64, u32)| t.0));
-            let spec = WindowSpec::tumbling(Duration::from_millis(WINDOW_MS)).event_time(|t: &(u64, u32)| t.0);
-            b.set_bolt("count", workers, move || Windowed::new(PerKey, spec.clone()))
-                .fields_grouping(&gen, |t: &(u64, u32)| t.1)
-                .stream()
+            let spec = WindowSpec::tumbling(Duration::from_millis(WINDOW_MS))
+                .event_time(|t: &(u64, u32)| t.0);
+            b.set_bolt("count", workers, move || {
+                Windowed::new(PerKey, spec.clone())
+            })
+            .fields_grouping(&gen, |t: &(u64, u32)| t.1)
+            .stream()
         }
         "plain" => b
             .set_bolt("count", workers, Plain::default)
@@ -142,7 +180,8 @@ fn main() -> Result<()> {
         m => bail!("unknown mode {m}"),
     };
     let s = sum.clone();
-    b.set_bolt("sink", 1, move || s.clone()).global_grouping(&counts);
+    b.set_bolt("sink", 1, move || s.clone())
+        .global_grouping(&counts);
     let mut config = Config::default();
     config.workers = workers;
     config.guarantee = guarantee;
@@ -150,7 +189,10 @@ fn main() -> Result<()> {
     let start = Instant::now();
     LocalCluster::new(config).run(b.build()?)?;
     let elapsed = start.elapsed().as_secs_f64();
-    let got = checksum(sum.0 .0.load(Ordering::Relaxed), sum.0 .1.load(Ordering::Relaxed));
+    let got = checksum(
+        sum.0 .0.load(Ordering::Relaxed),
+        sum.0 .1.load(Ordering::Relaxed),
+    );
     if rest.iter().any(|a| a == "--check") && got != expected(n) {
         bail!("wrong result: {got}, expected {}", expected(n));
     }

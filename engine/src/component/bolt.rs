@@ -60,7 +60,10 @@ pub trait Bolt: 'static {
     /// their trees would complete only when the message timeout fails them, and `finish`,
     /// which comes after every tree is acked, would wait as long. Replays may follow (a
     /// failed tree); the hook then runs again once they are emitted.
-    fn end_of_input(&mut self, out: &mut BoltCollector<'_, Self::Output>) -> Result<(), ComponentError> {
+    fn end_of_input(
+        &mut self,
+        out: &mut BoltCollector<'_, Self::Output>,
+    ) -> Result<(), ComponentError> {
         let _ = out;
         Ok(())
     }

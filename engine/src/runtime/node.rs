@@ -15,8 +15,8 @@ use super::stats::TaskEvent;
 use super::wire::{EdgeSpec, InputLink, Wire, WireBolt};
 use crate::component::{Bolt, Spout, SpoutWaker, TaskContext, Tuple};
 use crate::topology::Grouping;
-use crate::window::Watermarks;
 use crate::transport::message::{Control, Credit};
+use crate::window::Watermarks;
 use crate::Config;
 
 /// Turns a producer's tuple into the bolt's input (a two-input bolt's side), per link.
@@ -285,7 +285,11 @@ impl<B: Bolt> BoltNode<B> {
     fn link_converts(&self, links: &[InputLink]) -> Vec<Option<Arc<dyn Any + Send + Sync>>> {
         links
             .iter()
-            .map(|l| self.inputs.get(l.subscription).and_then(|s| s.convert.clone()))
+            .map(|l| {
+                self.inputs
+                    .get(l.subscription)
+                    .and_then(|s| s.convert.clone())
+            })
             .collect()
     }
 }

@@ -14,8 +14,8 @@ use super::run_report::DeadLetter;
 use super::stats::TaskStats;
 use super::wire::EdgeSpec;
 use crate::component::{BoltCollector, Tuple};
-use crate::ComponentError;
 use crate::transport::message::Restart;
+use crate::ComponentError;
 
 /// Where a task is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

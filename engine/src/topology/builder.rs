@@ -6,8 +6,8 @@ use std::sync::Arc;
 use super::declarer::BoltDeclarer;
 use super::stream::{Stream, DEFAULT_STREAM};
 use crate::component::{Bolt, Spout};
-use crate::window::Watermarks;
 use crate::runtime::{BoltNode, Node, SpoutNode};
+use crate::window::Watermarks;
 use crate::{BuildError, Strategy};
 
 /// Declares a topology (Storm's `TopologyBuilder`): spouts, bolts, and how bolts subscribe.
@@ -141,7 +141,8 @@ impl TopologyBuilder {
             .find(|n| n.id() == of.component())
             .is_some_and(|n| n.set_watermarks(Box::new(watermarks)));
         if !set {
-            self.errors.push(BuildError::NotASpout(of.component().to_string()));
+            self.errors
+                .push(BuildError::NotASpout(of.component().to_string()));
         }
     }
 

@@ -61,10 +61,20 @@ mod tests {
     fn assignment_matches_brute_force() {
         for (size, slide) in [(10, 10), (10, 5), (10, 3), (7, 10), (1, 1), (30, 10)] {
             for ts in 0..100 {
-                let got: Vec<_> = windows_of(ts, size, slide).map(|w| (w.start, w.end)).collect();
-                assert_eq!(got, oracle(ts, size, slide), "ts {ts} size {size} slide {slide}");
+                let got: Vec<_> = windows_of(ts, size, slide)
+                    .map(|w| (w.start, w.end))
+                    .collect();
+                assert_eq!(
+                    got,
+                    oracle(ts, size, slide),
+                    "ts {ts} size {size} slide {slide}"
+                );
                 let last = oracle(ts, size, slide).last().map(|w| w.1);
-                assert_eq!(last_end(ts, size, slide), last, "ts {ts} size {size} slide {slide}");
+                assert_eq!(
+                    last_end(ts, size, slide),
+                    last,
+                    "ts {ts} size {size} slide {slide}"
+                );
             }
         }
     }

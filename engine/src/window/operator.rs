@@ -184,7 +184,8 @@ impl<W: WindowedBolt> Windowed<W> {
             }
             if !*fired {
                 *fired = true;
-                self.bolt.fire(WindowRange { start, end }, acc, false, out)?;
+                self.bolt
+                    .fire(WindowRange { start, end }, acc, false, out)?;
             }
         }
         self.windows
@@ -264,7 +265,8 @@ impl<W: WindowedBolt> Bolt for Windowed<W> {
         for (start, (acc, fired)) in std::mem::take(&mut self.windows.open) {
             if !fired {
                 let end = start.saturating_add(size);
-                self.bolt.fire(WindowRange { start, end }, &acc, false, out)?;
+                self.bolt
+                    .fire(WindowRange { start, end }, &acc, false, out)?;
             }
         }
         Ok(())

@@ -60,7 +60,11 @@ fn run(
     let report = LocalCluster::new(config)
         .run_until_signal(topology)
         .map_err(|e| CliError::new(e.to_string()))?;
-    let bolt = if name == "window-count" { "window" } else { "join" };
+    let bolt = if name == "window-count" {
+        "window"
+    } else {
+        "join"
+    };
     let read = report.component(bolt).map_or(0, |c| c.executed);
     let late = output.late_count.load(std::sync::atomic::Ordering::Relaxed);
     let mut summary = format!(
@@ -103,7 +107,14 @@ pub(crate) fn count(args: &WindowCountArgs) -> Result<(), CliError> {
         .topology(malformed.clone())
         .map_err(|e| CliError::new(e.to_string()))?;
     let late_flag = args.late_output.is_some();
-    run("window-count", config, topology, &malformed, &output, late_flag)
+    run(
+        "window-count",
+        config,
+        topology,
+        &malformed,
+        &output,
+        late_flag,
+    )
 }
 
 /// `squall run window-join`.
@@ -131,5 +142,12 @@ pub(crate) fn join(args: &WindowJoinArgs) -> Result<(), CliError> {
         .topology(malformed.clone())
         .map_err(|e| CliError::new(e.to_string()))?;
     let late_flag = args.late_output.is_some();
-    run("window-join", config, topology, &malformed, &output, late_flag)
+    run(
+        "window-join",
+        config,
+        topology,
+        &malformed,
+        &output,
+        late_flag,
+    )
 }

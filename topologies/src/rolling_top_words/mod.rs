@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use squall::component::VecSpout;
-use squall::window::{WindowRange, WindowSpec, Watermarks, Windowed, WindowedBolt};
+use squall::window::{Watermarks, WindowRange, WindowSpec, Windowed, WindowedBolt};
 use squall::{BoltCollector, BuildError, ComponentError, Topology, TopologyBuilder};
 
 pub use rank::{IntermediateRanker, Rankings, TotalRanker};
@@ -48,11 +48,16 @@ impl WindowedBolt for RollingCount {
         _: bool,
         out: &mut BoltCollector<'_, WindowCount>,
     ) -> Result<(), ComponentError> {
-        acc.iter().for_each(|(word, &n)| out.emit((w.end, word.clone(), n)));
+        acc.iter()
+            .for_each(|(word, &n)| out.emit((w.end, word.clone(), n)));
         Ok(())
     }
 
-    fn late(&mut self, _: TimedWord, _: &mut BoltCollector<'_, WindowCount>) -> Result<(), ComponentError> {
+    fn late(
+        &mut self,
+        _: TimedWord,
+        _: &mut BoltCollector<'_, WindowCount>,
+    ) -> Result<(), ComponentError> {
         // Words older than every open window do not trend any more, as in storm-starter,
         // whose slots drop them too; the watermark lag bounds how old that is.
         Ok(())
@@ -85,17 +90,23 @@ impl RollingTopWords {
         b.set_watermarks(&spout, Watermarks::bounded(1000, |w: &TimedWord| w.0));
         let spec = WindowSpec::sliding(self.window, self.slide).event_time(|w: &TimedWord| w.0);
         let counts = b
-            .set_bolt("counter", self.parallelism, move || Windowed::new(RollingCount, spec.clone()))
+            .set_bolt("counter", self.parallelism, move || {
+                Windowed::new(RollingCount, spec.clone())
+            })
             .fields_grouping(&spout, |w: &TimedWord| w.1.clone())
             .stream();
         let n = self.top_n;
         let partial = b
-            .set_bolt("intermediate-ranker", self.parallelism, move || IntermediateRanker::new(n))
+            .set_bolt("intermediate-ranker", self.parallelism, move || {
+                IntermediateRanker::new(n)
+            })
             .fields_grouping(&counts, |c: &WindowCount| c.1.clone())
             .stream();
         let rankings = self.rankings.clone();
-        b.set_bolt("total-ranker", 1, move || TotalRanker::new(n, rankings.clone()))
-            .global_grouping(&partial);
+        b.set_bolt("total-ranker", 1, move || {
+            TotalRanker::new(n, rankings.clone())
+        })
+        .global_grouping(&partial);
         b.build()
     }
 }

@@ -59,7 +59,11 @@ impl Bolt for IntermediateRanker {
     type Input = WindowCount;
     type Output = Ranking;
 
-    fn execute(&mut self, (end, word, n): WindowCount, _: &mut BoltCollector<'_, Ranking>) -> Result<(), ComponentError> {
+    fn execute(
+        &mut self,
+        (end, word, n): WindowCount,
+        _: &mut BoltCollector<'_, Ranking>,
+    ) -> Result<(), ComponentError> {
         self.counts.entry(end).or_default().insert(word, n);
         self.changed.insert(end);
         Ok(())
@@ -103,7 +107,10 @@ impl TotalRanker {
     }
 
     fn publish(&mut self) -> Result<(), ComponentError> {
-        let mut published = self.published.lock().map_err(|_| "the rankings' reader panicked")?;
+        let mut published = self
+            .published
+            .lock()
+            .map_err(|_| "the rankings' reader panicked")?;
         for end in std::mem::take(&mut self.changed) {
             if let Some(c) = self.candidates.get(&end) {
                 published.insert(end, top(self.n, c.iter().map(|(w, &n)| (w.clone(), n))));
@@ -117,7 +124,11 @@ impl Bolt for TotalRanker {
     type Input = Ranking;
     type Output = ();
 
-    fn execute(&mut self, (end, ranked): Ranking, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
+    fn execute(
+        &mut self,
+        (end, ranked): Ranking,
+        _: &mut BoltCollector<'_, ()>,
+    ) -> Result<(), ComponentError> {
         // The words of one intermediate ranker are its own: its newer ranking replaces its
         // words' counts, and a word that dropped out of its top N cannot be in the total's.
         let c = self.candidates.entry(end).or_default();

@@ -6,7 +6,9 @@ use super::*;
 
 /// Words over 60 s of event time, some more popular than others, mildly out of order.
 fn words() -> Vec<TimedWord> {
-    let vocabulary = ["storm", "squall", "bolt", "spout", "tuple", "ack", "window", "tick"];
+    let vocabulary = [
+        "storm", "squall", "bolt", "spout", "tuple", "ack", "window", "tick",
+    ];
     let mut x: u64 = 7;
     (0..6000u64)
         .map(|i| {
@@ -28,7 +30,11 @@ fn oracle(words: &[TimedWord], window: u64, slide: u64, n: usize) -> Rankings {
         let mut start = ts - ts % slide;
         loop {
             if start + window > *ts {
-                *counts.entry(start + window).or_default().entry(w.clone()).or_default() += 1;
+                *counts
+                    .entry(start + window)
+                    .or_default()
+                    .entry(w.clone())
+                    .or_default() += 1;
             }
             if start < slide {
                 break;
@@ -64,7 +70,9 @@ fn rolling_top_words_ranks_every_window_like_a_direct_count() {
             parallelism,
             rankings: rankings.clone(),
         };
-        LocalCluster::new(Config::default()).run(job.topology().unwrap()).unwrap();
+        LocalCluster::new(Config::default())
+            .run(job.topology().unwrap())
+            .unwrap();
         assert_eq!(*rankings.lock().unwrap(), want, "parallelism {parallelism}");
     }
 }

@@ -55,10 +55,17 @@ impl WindowedBolt for JoinPerKey {
         _update: bool,
         out: &mut BoltCollector<'_, WindowResult>,
     ) -> Result<(), ComponentError> {
-        for (key, (left, right)) in acc.iter().filter(|(_, (l, r))| !l.is_empty() && !r.is_empty()) {
+        for (key, (left, right)) in acc
+            .iter()
+            .filter(|(_, (l, r))| !l.is_empty() && !r.is_empty())
+        {
             let lines = left
                 .iter()
-                .flat_map(|l| right.iter().map(move |r| format!("{}\t{key}\t{l}\t{r}", w.start)))
+                .flat_map(|l| {
+                    right
+                        .iter()
+                        .map(move |r| format!("{}\t{key}\t{l}\t{r}", w.start))
+                })
                 .collect();
             out.emit(WindowResult::Group {
                 start: w.start,
@@ -74,7 +81,10 @@ impl WindowedBolt for JoinPerKey {
         (_, row): (Side, JoinRow),
         out: &mut BoltCollector<'_, WindowResult>,
     ) -> Result<(), ComponentError> {
-        out.emit(WindowResult::Late(format!("{},{},{}", row.ts_ms, row.key, row.value)));
+        out.emit(WindowResult::Late(format!(
+            "{},{},{}",
+            row.ts_ms, row.key, row.value
+        )));
         Ok(())
     }
 }

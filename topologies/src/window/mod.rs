@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use squall::window::{WindowSpec, Watermarks, Windowed};
+use squall::window::{Watermarks, WindowSpec, Windowed};
 use squall::{BuildError, Group, Topology, TopologyBuilder};
 use squall_connectors::file::{CsvSpout, Malformed};
 
@@ -107,7 +107,10 @@ impl WindowCountJob {
         let mut b = TopologyBuilder::new("window-count");
         let spout = CsvSpout::<Event>::new(&self.input).with_malformed(malformed);
         let events = b.set_spout("events", 1, move || spout.clone());
-        b.set_watermarks(&events, Watermarks::bounded(self.time.lag_ms, |e: &Event| e.ts_ms));
+        b.set_watermarks(
+            &events,
+            Watermarks::bounded(self.time.lag_ms, |e: &Event| e.ts_ms),
+        );
         let spec = self.time.spec(|e: &Event| e.ts_ms);
         let counts = b
             .set_bolt("window", self.parallelism, move || {
@@ -145,7 +148,10 @@ impl WindowJoinJob {
         for (side, path) in [(Side::Left, &self.left), (Side::Right, &self.right)] {
             let spout = CsvSpout::<JoinRow>::new(path).with_malformed(malformed.clone());
             let rows = b.set_spout(side.name(), 1, move || spout.clone());
-            b.set_watermarks(&rows, Watermarks::bounded(self.time.lag_ms, |r: &JoinRow| r.ts_ms));
+            b.set_watermarks(
+                &rows,
+                Watermarks::bounded(self.time.lag_ms, |r: &JoinRow| r.ts_ms),
+            );
             sides.push((side, rows));
         }
         let spec = self.time.spec(|(_, r): &(Side, JoinRow)| r.ts_ms);

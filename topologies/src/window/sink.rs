@@ -86,7 +86,11 @@ impl Bolt for WindowSink {
     type Input = WindowResult;
     type Output = ();
 
-    fn execute(&mut self, r: WindowResult, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
+    fn execute(
+        &mut self,
+        r: WindowResult,
+        _: &mut BoltCollector<'_, ()>,
+    ) -> Result<(), ComponentError> {
         match r {
             WindowResult::Group { start, key, lines } => {
                 self.groups.insert((start, key), lines);
@@ -105,7 +109,10 @@ impl Bolt for WindowSink {
             // Drained by a signal: a partial result would look complete; nothing is written.
             return Ok(());
         }
-        let mut lines: Vec<String> = std::mem::take(&mut self.groups).into_values().flatten().collect();
+        let mut lines: Vec<String> = std::mem::take(&mut self.groups)
+            .into_values()
+            .flatten()
+            .collect();
         if self.by_line {
             lines.sort_unstable();
         }

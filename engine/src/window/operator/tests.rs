@@ -41,7 +41,11 @@ fn run(
     input: &[u64],
     spec: WindowSpec<u64>,
     lag: u64,
-) -> (BTreeMap<WindowRange, u64>, Vec<u64>, Vec<(WindowRange, u64, bool)>) {
+) -> (
+    BTreeMap<WindowRange, u64>,
+    Vec<u64>,
+    Vec<(WindowRange, u64, bool)>,
+) {
     let mut out = Output::<()>::unwired(8);
     let mut acks = AckTracker::new(false, 0);
     let mut w = Windowed::new(Recorder::default(), spec);
@@ -109,7 +113,9 @@ fn shuffled(n: u64, seed: u64) -> Vec<u64> {
     let mut x = seed;
     (0..n)
         .map(|i| {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let back = (x >> 33) % 100;
             let t = i * 3;
             if back < 30 {
@@ -129,12 +135,10 @@ fn event_time_windows_match_the_sequential_definition() {
         for lag in [0, 20, 50] {
             for lateness in [0, 15] {
                 let input = shuffled(400, size * 7 + slide + lag + lateness);
-                let spec = WindowSpec::sliding(
-                    Duration::from_millis(size),
-                    Duration::from_millis(slide),
-                )
-                .event_time(|t: &u64| *t)
-                .lateness(Duration::from_millis(lateness));
+                let spec =
+                    WindowSpec::sliding(Duration::from_millis(size), Duration::from_millis(slide))
+                        .event_time(|t: &u64| *t)
+                        .lateness(Duration::from_millis(lateness));
                 let (got, late, _) = run(&input, spec, lag);
                 let (want, want_late) = oracle(&input, size, slide, lag, lateness);
                 let case = format!("size {size} slide {slide} lag {lag} lateness {lateness}");

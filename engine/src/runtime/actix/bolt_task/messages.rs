@@ -50,10 +50,7 @@ impl<B: Bolt, X: Tuple> Handler<Inbound<X>> for BoltTask<B> {
         };
         match batch.and_then(|b| self.convert(msg.link, b)) {
             Ok(b) => self.arrive(msg.link, msg.gen, Item::Batch(b), ctx),
-            Err(e) => self
-                .core
-                .env
-                .report_fatal("decode", &HookFailure::Error(e)),
+            Err(e) => self.core.env.report_fatal("decode", &HookFailure::Error(e)),
         }
     }
 }
@@ -69,7 +66,10 @@ impl<B: Bolt> BoltTask<B> {
         let Some(convert) = convert else {
             let any: Box<dyn std::any::Any> = Box::new(batch);
             return any.downcast::<Batch<B::Input>>().map(|b| *b).map_err(|_| {
-                format!("link {link} carries {}, not the bolt's input", std::any::type_name::<X>())
+                format!(
+                    "link {link} carries {}, not the bolt's input",
+                    std::any::type_name::<X>()
+                )
             });
         };
         Ok(Batch {

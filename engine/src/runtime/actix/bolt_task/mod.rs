@@ -23,8 +23,8 @@ use crate::runtime::env::TaskEnv;
 use crate::runtime::hook::{self, HookFailure};
 use crate::runtime::inbox::{Arrival, Inbox, Item};
 use crate::runtime::metrics::TaskMetrics;
-use crate::runtime::task_core::{self, Outcomes, Phase, TaskCore};
 use crate::runtime::node::Convert;
+use crate::runtime::task_core::{self, Outcomes, Phase, TaskCore};
 use crate::runtime::wire::{InputLink, WireBolt};
 use crate::transport::codec::decode_batch;
 use crate::transport::message::{Control, Credit, Inbound, Payload, Restart};
@@ -393,7 +393,8 @@ impl<B: Bolt> BoltTask<B> {
                     // As with a real panic, the tuple in hand is lost (its tree fails with the
                     // crash, or a rollback brings it back); the rest of the batch waits.
                     let meta = (&trees[..], &tree_ends[..], &marks[..]);
-                    self.inbox.put_back_rest((link, self.core.gen), tuples, meta);
+                    self.inbox
+                        .put_back_rest((link, self.core.gen), tuples, meta);
                     return Err(("execute", f));
                 }
             }
@@ -428,7 +429,8 @@ impl<B: Bolt> BoltTask<B> {
                     // of the batch waits for the fresh instance (without a rollback nothing
                     // else would bring it back).
                     let meta = (&trees[..], &tree_ends[..], &marks[..]);
-                    self.inbox.put_back_rest((link, self.core.gen), tuples, meta);
+                    self.inbox
+                        .put_back_rest((link, self.core.gen), tuples, meta);
                     return Err(("execute", panic));
                 }
             }

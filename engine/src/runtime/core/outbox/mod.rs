@@ -274,7 +274,8 @@ impl<T: Tuple> Output<T> {
                 }
                 lane.wm_sent = wm;
                 if lane.buf.is_empty() {
-                    lane.link.send_control(self.shared.gen, Payload::Watermark(wm));
+                    lane.link
+                        .send_control(self.shared.gen, Payload::Watermark(wm));
                 } else {
                     lane.buf.marks.push((lane.buf.len() as u32, wm));
                 }

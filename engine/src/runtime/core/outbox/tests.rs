@@ -230,6 +230,10 @@ fn watermarks_ride_with_batches_or_alone_and_precisely_before_late_tuples() {
     out.idle();
     for log in &logs {
         let sent = log.lock().unwrap().clone();
-        assert_eq!(sent[1..], [Sent::Watermark(30), Sent::Idle], "alone, with no batch open");
+        assert_eq!(
+            sent[1..],
+            [Sent::Watermark(30), Sent::Idle],
+            "alone, with no batch open"
+        );
     }
 }
