@@ -8,7 +8,9 @@
 //! from that checkpoint, after it failed the trees its crash lost). The actor, its address, its
 //! inbox and the links to it stay the same throughout.
 
+mod execute;
 mod messages;
+mod time;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -86,63 +88,6 @@ impl<B: Bolt> BoltTask<B> {
             converts: Vec::new(),
             drained: Vec::new(),
         }
-    }
-
-    /// Starts the tick timer when the bolt asks for ticks: a timer of the task, so ticks cost
-    /// nothing while nothing happens.
-    fn arm_ticks(&mut self, ctx: &mut Context<Self>) {
-        if self.ticks.is_some() {
-            return;
-        }
-        let every = self.bolt.as_ref().and_then(|b| b.tick_interval());
-        if let Some(every) = every.filter(|d| !d.is_zero()) {
-            self.ticks = Some(ctx.run_interval(every, |task, _| task.tick()));
-        }
-    }
-
-    /// A tick: the bolt's `on_tick`, then what it emitted goes out.
-    fn tick(&mut self) {
-        if self.core.phase != Phase::Running {
-            return;
-        }
-        let Some(bolt) = self.bolt.as_mut() else {
-            return;
-        };
-        if let Err(f) = task_core::call_bolt(&mut self.core, |out| bolt.on_tick(out)) {
-            return self.crash("on_tick", f);
-        }
-        self.core.out.flush();
-        self.core.send_acks();
-    }
-
-    /// Every open link delivered `Drained` (and one did just now): the bolt's `end_of_input`,
-    /// then `Drained` goes on downstream behind what it emitted.
-    fn maybe_end_of_input(&mut self) -> Result<(), HookFailure> {
-        let all = self
-            .drained
-            .iter()
-            .zip(&self.inbox.closed)
-            .all(|(d, c)| *d || *c);
-        if !all || !self.drained.iter().any(|d| *d) {
-            return Ok(());
-        }
-        self.drained.iter_mut().for_each(|d| *d = false);
-        if let Some(bolt) = self.bolt.as_mut() {
-            task_core::call_bolt(&mut self.core, |out| bolt.end_of_input(out))?;
-        }
-        self.core.out.end_of_input();
-        Ok(())
-    }
-
-    /// The input watermark moved to `w` (`None`: it did not): the bolt's `on_watermark`,
-    /// then the watermark goes on downstream behind what it emitted.
-    fn watermark_moved(&mut self, w: Option<u64>) -> Result<(), HookFailure> {
-        let (Some(w), Some(bolt)) = (w, self.bolt.as_mut()) else {
-            return Ok(());
-        };
-        task_core::call_bolt(&mut self.core, |out| bolt.on_watermark(w, out))?;
-        self.core.out.set_watermark(w);
-        Ok(())
     }
 
     fn schedule_drain(&mut self, ctx: &mut Context<Self>) {
@@ -320,146 +265,6 @@ impl<B: Bolt> BoltTask<B> {
             closed,
             clock: Some(self.clock.current()),
         })
-    }
-
-    fn execute_batch(
-        &mut self,
-        link: u32,
-        mut batch: Batch<B::Input>,
-    ) -> Result<(), (&'static str, HookFailure)> {
-        let Some(bolt) = self.bolt.as_mut() else {
-            return Ok(());
-        };
-        let Some(input) = self.inputs.get(link as usize) else {
-            let f = HookFailure::Error(format!("batch on unknown link {link}"));
-            return Err(("execute", f));
-        };
-        let now = if self.core.env.config.track_latency {
-            origin_of(self.core.env.epoch, Instant::now())
-        } else {
-            0
-        };
-        let timer = self.core.metrics.batch_started();
-        let total = batch.values.len();
-        let mut count = total as u64;
-        let trees = std::mem::take(&mut batch.trees);
-        let tree_ends = std::mem::take(&mut batch.tree_ends);
-        let marks = std::mem::take(&mut batch.marks);
-        let mut next_mark = 0;
-        self.clock.data(link);
-        if let Some(d) = self.drained.get_mut(link as usize) {
-            *d = false;
-        }
-        let tracking = self.core.acks.is_on();
-        let mut tuples = batch.values.into_iter().zip(batch.origins).enumerate();
-        while let Some((i, (value, origin))) = tuples.next() {
-            if self.core.out.is_blocked() {
-                // A fan-out filled a link: the rest of the batch waits for credit, so what
-                // waits in the outbox stays bounded by one tuple's emits.
-                count = i as u64;
-                let rest = std::iter::once((i, (value, origin))).chain(tuples);
-                let meta = (&trees[..], &tree_ends[..], &marks[..]);
-                self.inbox.put_back_rest((link, self.core.gen), rest, meta);
-                break;
-            }
-            // The watermarks in front of this tuple, in band: lateness is judged with them.
-            while let Some(&(_, w)) = marks.get(next_mark).filter(|m| m.0 as usize <= i) {
-                next_mark += 1;
-                let Some(w) = self.clock.mark(link, w) else {
-                    continue;
-                };
-                let moved = task_core::call_bolt(&mut self.core, |out| bolt.on_watermark(w, out));
-                if let Err(f) = moved {
-                    let rest = std::iter::once((i, (value, origin))).chain(tuples);
-                    let meta = (&trees[..], &tree_ends[..], &marks[..]);
-                    self.inbox.put_back_rest((link, self.core.gen), rest, meta);
-                    return Err(("on_watermark", f));
-                }
-                self.core.out.set_watermark(w);
-            }
-            if tracking {
-                let start = match i.checked_sub(1) {
-                    Some(p) => tree_ends.get(p).map_or(0, |&e| e as usize),
-                    None => 0,
-                };
-                let end = tree_ends.get(i).map_or(start, |&e| e as usize);
-                self.core
-                    .acks
-                    .begin_input(trees.get(start..end).unwrap_or(&[]));
-            }
-            if let Some(chaos) = self.chaos.as_mut() {
-                if chaos.strikes(&value) {
-                    let f = HookFailure::Panic("chaos: injected panic".into());
-                    // As with a real panic, the tuple in hand is lost (its tree fails with the
-                    // crash, or a rollback brings it back); the rest of the batch waits.
-                    let meta = (&trees[..], &tree_ends[..], &marks[..]);
-                    self.inbox
-                        .put_back_rest((link, self.core.gen), tuples, meta);
-                    return Err(("execute", f));
-                }
-            }
-            let before = self.core.out.emitted;
-            let mut collector = BoltCollector {
-                out: &mut self.core.out,
-                origin,
-                source: Some(&input.source),
-                acks: &mut self.core.acks,
-            };
-            let payload = self.failures.payload_of(&value);
-            let result = hook::call(|| bolt.execute(value, &mut collector));
-            match result {
-                Ok(()) => self.core.acks.end_input(true),
-                Err(HookFailure::Error(error)) => {
-                    self.core.metrics.add_outcomes(0, 1, 0, 0);
-                    let env = &self.core.env;
-                    let give_up = self.failures.failed(
-                        payload,
-                        error,
-                        tracking,
-                        env.config.max_tuple_attempts,
-                        (&env.ctx.component, env.ctx.task),
-                    );
-                    // Given up on, the tree is acked so the spout stops replaying it; else
-                    // Storm's `fail`: the spout replays the tree.
-                    self.core.acks.end_input(give_up);
-                    continue;
-                }
-                Err(panic) => {
-                    // The tuple's tree fails with the crash (`AckTracker::fail_lost`); the rest
-                    // of the batch waits for the fresh instance (without a rollback nothing
-                    // else would bring it back).
-                    let meta = (&trees[..], &tree_ends[..], &marks[..]);
-                    self.inbox
-                        .put_back_rest((link, self.core.gen), tuples, meta);
-                    return Err(("execute", panic));
-                }
-            }
-            self.executed += 1;
-            // Without acking, a tuple that caused no emit ends its branch of the tree here;
-            // with acking the spout records the latency when the whole tree completes.
-            if !tracking && origin != 0 && self.core.out.emitted == before {
-                self.core.metrics.record_latency(now, origin);
-            }
-        }
-        if let Some(msg) = self.core.out.take_failure() {
-            return Err(("emit", HookFailure::Error(msg)));
-        }
-        if count as usize == total {
-            // Marks behind the last tuple.
-            for &(_, w) in &marks[next_mark.min(marks.len())..] {
-                let Some(w) = self.clock.mark(link, w) else {
-                    continue;
-                };
-                task_core::call_bolt(&mut self.core, |out| bolt.on_watermark(w, out))
-                    .map_err(|f| ("on_watermark", f))?;
-                self.core.out.set_watermark(w);
-            }
-        }
-        let queued = self.inbox.len();
-        self.core
-            .metrics
-            .batch_done(timer, count, self.core.out.emitted, queued);
-        Ok(())
     }
 
     /// Every input ended: run `finish`, flush, and pass end-of-stream on.
