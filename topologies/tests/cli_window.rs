@@ -133,6 +133,8 @@ fn window_count_matches_the_sequential_windows() {
         (1000, 250, 50, 0),
         (700, 300, 20, 400),
         (500, 500, 0, 3000),
+        // A slide longer than the window: tuples in the gaps are in no window, so late.
+        (300, 500, 20, 0),
     ];
     for (window, slide, lag, lateness) in cases {
         let (want, want_late) = oracle(&input, (window, slide, lag, lateness));

@@ -148,7 +148,9 @@ impl<W: WindowedBolt> Windowed<W> {
         let (size, slide, lateness) = (self.spec.size, self.spec.slide, self.spec.lateness);
         let now = self.windows.now;
         let Some(last) = last_end(ts, size, slide) else {
-            return Ok(()); // In a gap between windows: in none.
+            // In a gap between windows (slide > size): in no window, so counted nowhere;
+            // handed to `late` rather than dropped.
+            return self.bolt.late(input, out);
         };
         if last.saturating_add(lateness) <= now && now > 0 {
             return self.bolt.late(input, out);

@@ -56,8 +56,9 @@ impl<T> WindowSpec<T> {
     }
 
     /// Sliding time windows of `size` every `slide`, in processing time until
-    /// [`WindowSpec::event_time`]. A slide longer than the size leaves gaps: tuples in a gap
-    /// belong to no window and are counted nowhere (as in Flink).
+    /// [`WindowSpec::event_time`]. A slide longer than the size leaves gaps: a tuple in a gap
+    /// belongs to no window, so, as a tuple whose every window has closed, it goes to
+    /// [`crate::window::WindowedBolt::late`].
     pub fn sliding(size: Duration, slide: Duration) -> Self {
         WindowSpec {
             size: millis(size).max(1),

@@ -95,7 +95,7 @@ fn oracle(
             .map(|s| (s, s + size))
             .collect();
         let closed = |end: u64| wm.is_some_and(|w| w > 0 && end + lateness <= w);
-        if windows.iter().all(|&(_, e)| closed(e)) && !windows.is_empty() {
+        if windows.iter().all(|&(_, e)| closed(e)) {
             late.push(ts);
         } else {
             for (s, e) in windows.into_iter().filter(|&(_, e)| !closed(e)) {
