@@ -1,6 +1,6 @@
 //! The window operator: a [`WindowedBolt`] run as a [`Bolt`] by [`Windowed`].
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -89,8 +89,10 @@ pub trait WindowedBolt: 'static {
 /// The windows a task holds, checkpointed as its state.
 #[derive(Serialize, Deserialize)]
 struct Windows<A> {
-    /// Open windows by start: the accumulator, and whether it fired already.
-    open: BTreeMap<u64, (A, bool)>,
+    /// Open windows by ascending start: the accumulator, and whether it fired already. A
+    /// deque, not a map: few windows are open at a time and a tuple almost always belongs to
+    /// the newest, so a search from the back beats a tree.
+    open: VecDeque<(u64, A, bool)>,
     /// The watermark (event time), the clock (processing time), or tuples seen (count).
     now: u64,
 }
@@ -125,7 +127,7 @@ impl<W: WindowedBolt> Windowed<W> {
             bolt,
             spec,
             windows: Windows {
-                open: BTreeMap::new(),
+                open: VecDeque::new(),
                 now: 0,
             },
             stateful: true,
@@ -155,15 +157,46 @@ impl<W: WindowedBolt> Windowed<W> {
         if last.saturating_add(lateness) <= now && now > 0 {
             return self.bolt.late(input, out);
         }
+        if size == slide {
+            // Tumbling: the one window, without the general assignment.
+            let start = ts - ts % size;
+            let w = WindowRange {
+                start,
+                end: start.saturating_add(size),
+            };
+            return self.add_to(w, &input, out);
+        }
         for w in windows_of(ts, size, slide) {
             if w.end.saturating_add(lateness) <= now && now > 0 {
                 continue; // Closed; a later window of the tuple is open.
             }
-            let (acc, fired) = self.windows.open.entry(w.start).or_default();
-            self.bolt.add(acc, &input);
-            if *fired {
-                self.bolt.fire(w, acc, true, out)?;
-            }
+            self.add_to(w, &input, out)?;
+        }
+        Ok(())
+    }
+
+    /// Folds `input` into window `w`, opening it; fires it again if it fired already.
+    #[inline]
+    fn add_to(
+        &mut self,
+        w: WindowRange,
+        input: &W::Input,
+        out: &mut BoltCollector<'_, W::Output>,
+    ) -> Result<(), ComponentError> {
+        let open = &mut self.windows.open;
+        // The position of the window, or where it goes, searching from the newest.
+        let mut at = open.len();
+        while at > 0 && open[at - 1].0 > w.start {
+            at -= 1;
+        }
+        if at == 0 || open[at - 1].0 != w.start {
+            open.insert(at, (w.start, W::Acc::default(), false));
+            at += 1;
+        }
+        let (_, acc, fired) = &mut open[at - 1];
+        self.bolt.add(acc, input);
+        if *fired {
+            self.bolt.fire(w, acc, true, out)?;
         }
         Ok(())
     }
@@ -179,7 +212,8 @@ impl<W: WindowedBolt> Windowed<W> {
         }
         self.windows.now = now;
         let (size, lateness) = (self.spec.size, self.spec.lateness);
-        for (&start, (acc, fired)) in self.windows.open.iter_mut() {
+        for (start, acc, fired) in self.windows.open.iter_mut() {
+            let start = *start;
             let end = start.saturating_add(size);
             if end > now {
                 break;
@@ -192,7 +226,7 @@ impl<W: WindowedBolt> Windowed<W> {
         }
         self.windows
             .open
-            .retain(|&start, _| start.saturating_add(size).saturating_add(lateness) > now);
+            .retain(|(start, _, _)| start.saturating_add(size).saturating_add(lateness) > now);
         Ok(())
     }
 }
@@ -264,7 +298,7 @@ impl<W: WindowedBolt> Bolt for Windowed<W> {
 
     fn finish(&mut self, out: &mut BoltCollector<'_, W::Output>) -> Result<(), ComponentError> {
         let size = self.spec.size;
-        for (start, (acc, fired)) in std::mem::take(&mut self.windows.open) {
+        for (start, acc, fired) in std::mem::take(&mut self.windows.open) {
             if !fired {
                 let end = start.saturating_add(size);
                 self.bolt
