@@ -1,6 +1,7 @@
 //! `squall run window-count` and `squall run window-join` against windows computed
 //! sequentially here: tumbling and sliding, out of order within the lag, late tuples,
 //! lateness updates, parallelism 1 and N, chaos under each guarantee, malformed lines.
+#![allow(clippy::unwrap_used)]
 
 mod support;
 

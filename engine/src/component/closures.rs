@@ -121,9 +121,11 @@ impl<T> VecSpout<T> {
             items: items.into_iter(),
         }
     }
+}
 
+impl<T> FromIterator<T> for VecSpout<T> {
     /// A spout over what `iter` yields (collected at once).
-    pub fn from_iter(iter: impl IntoIterator<Item = T>) -> Self {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
         Self::new(iter.into_iter().collect())
     }
 }

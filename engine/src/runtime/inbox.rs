@@ -23,6 +23,9 @@ pub(crate) enum Item<T> {
     Drained,
 }
 
+/// A batch's per-tuple metadata: trees, tree ends and watermark marks.
+pub(crate) type BatchMeta<'a> = (&'a [(u64, u64)], &'a [u32], &'a [(u32, u64)]);
+
 /// An arrival: link, generation, item.
 pub(crate) type Arrival<T> = (u32, u64, Item<T>);
 
@@ -97,7 +100,7 @@ impl<T> Inbox<T> {
         &mut self,
         (link, gen): (u32, u64),
         rest: impl Iterator<Item = (usize, (T, u64))>,
-        (trees, tree_ends, marks): (&[(u64, u64)], &[u32], &[(u32, u64)]),
+        (trees, tree_ends, marks): BatchMeta<'_>,
     ) {
         let mut batch = Batch::with_capacity(0);
         let mut first = None;

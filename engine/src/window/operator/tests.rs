@@ -35,17 +35,16 @@ impl WindowedBolt for Recorder {
     }
 }
 
-/// Feeds `input` in order, the watermark after each tuple being the highest timestamp so far
-/// minus `lag`; returns the final count of each window, and the late timestamps.
-fn run(
-    input: &[u64],
-    spec: WindowSpec<u64>,
-    lag: u64,
-) -> (
+/// Final count per window, late timestamps, every firing.
+type Outcome = (
     BTreeMap<WindowRange, u64>,
     Vec<u64>,
     Vec<(WindowRange, u64, bool)>,
-) {
+);
+
+/// Feeds `input` in order, the watermark after each tuple being the highest timestamp so far
+/// minus `lag`; returns the final count of each window, and the late timestamps.
+fn run(input: &[u64], spec: WindowSpec<u64>, lag: u64) -> Outcome {
     let mut out = Output::<()>::unwired(8);
     let mut acks = AckTracker::new(false, 0);
     let mut w = Windowed::new(Recorder::default(), spec);
