@@ -1,4 +1,5 @@
 //! Benchmark support.
 
 pub mod sensor;
+pub mod windowed;
 pub mod wordcount;

@@ -88,6 +88,10 @@ pub enum BuildError {
     /// The topology declares no spout, so nothing would ever run.
     #[error("the topology declares no spout")]
     NoSpout,
+    /// Watermarks were set on a component that is not a spout (watermarks are generated at
+    /// the spouts) or is not declared.
+    #[error("watermarks set on `{0}`, which is not a declared spout")]
+    NotASpout(String),
 }
 
 /// Where a failure happened: component id and task index.

@@ -90,6 +90,7 @@ pub mod report;
 pub mod runtime;
 pub mod topology;
 pub mod transport;
+pub mod window;
 
 pub use component::{
     Anchor, Bolt, BoltCollector, DirectEmitError, MessageId, Source, Spout, SpoutCollector,
@@ -101,7 +102,7 @@ pub use runtime::{
     RunReport, RunningTopology, StopSignal,
 };
 pub use topology::{
-    key_hash, BoltDeclarer, Chaos, Config, CustomGrouping, GraphComponent, GraphEdge, Guarantee,
-    StateBackend, Strategy, Stream, Supervision, Topology, TopologyBuilder, TopologyGraph,
-    DEFAULT_STREAM,
+    key_hash, BoltDeclarer, Chaos, Config, CustomGrouping, GraphComponent, GraphEdge, Group,
+    Guarantee, StateBackend, Strategy, Stream, Supervision, Topology, TopologyBuilder,
+    TopologyGraph, DEFAULT_STREAM,
 };

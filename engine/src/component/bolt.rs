@@ -38,6 +38,50 @@ pub trait Bolt: 'static {
     /// Called once when the task shuts down.
     fn cleanup(&mut self) {}
 
+    /// How often this bolt wants [`Bolt::on_tick`] (Storm's tick tuples,
+    /// `TOPOLOGY_TICK_TUPLE_FREQ_SECS`); `None` (the default): never. Asked once per instance,
+    /// after `prepare`. Ticks come from a timer of the task, so an idle bolt costs nothing
+    /// between them.
+    fn tick_interval(&self) -> Option<std::time::Duration> {
+        None
+    }
+
+    /// A tick: periodic work (flush a rolling count, emit rankings). Runs between two
+    /// `execute` calls, never while the task is crashed or finished; what it emits descends
+    /// from no input (untracked).
+    fn on_tick(&mut self, out: &mut BoltCollector<'_, Self::Output>) -> Result<(), ComponentError> {
+        let _ = out;
+        Ok(())
+    }
+
+    /// Every producer upstream has emitted all it will: the spouts are finished and, under
+    /// at-least-once, wait only for their trees to be acked. A bolt that holds anchors (a
+    /// join buffering tuples, a batch waiting to fill) acks or emits them here; without this
+    /// their trees would complete only when the message timeout fails them, and `finish`,
+    /// which comes after every tree is acked, would wait as long. Replays may follow (a
+    /// failed tree); the hook then runs again once they are emitted.
+    fn end_of_input(
+        &mut self,
+        out: &mut BoltCollector<'_, Self::Output>,
+    ) -> Result<(), ComponentError> {
+        let _ = out;
+        Ok(())
+    }
+
+    /// The task's event-time watermark moved to `watermark` (the minimum over its inputs of
+    /// their spouts' watermarks, see [`crate::window::Watermarks`]): no more tuples older
+    /// than it are expected. Runs between two `execute` calls, in order with them; what it
+    /// emits descends from no input and goes out ahead of the watermark, which the runtime
+    /// then passes on downstream.
+    fn on_watermark(
+        &mut self,
+        watermark: u64,
+        out: &mut BoltCollector<'_, Self::Output>,
+    ) -> Result<(), ComponentError> {
+        let _ = (watermark, out);
+        Ok(())
+    }
+
     /// The bolt's state for a checkpoint; `None` (the default) marks a stateless bolt.
     ///
     /// Called between two `execute` calls when a checkpoint barrier has reached this task on

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::{Anchor, MessageId, Tuple};
-use crate::runtime::{AckTracker, Output};
+use crate::runtime::{AckTracker, Output, SpoutClock};
 
 /// Where the tuple being executed came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,12 +45,41 @@ pub struct SpoutCollector<'a, T: Tuple> {
     pub(crate) epoch: Instant,
     /// Opens the tuple trees of emits with a message id and stamps their tuples.
     pub(crate) acks: &'a mut AckTracker,
+    /// The spout's watermark generator, when it declared event time.
+    pub(crate) clock: Option<&'a mut SpoutClock<T>>,
 }
 
 impl<T: Tuple> SpoutCollector<'_, T> {
+    /// Before an emit with event time: a tuple behind the watermark carries the watermark in
+    /// front of it, so its consumers judge its lateness exactly.
+    #[inline]
+    fn time_in(&mut self, value: &T) -> Option<u64> {
+        let clock = self.clock.as_deref()?;
+        let ts = clock.timestamp(value);
+        if ts < self.out.watermark() {
+            self.out.set_precise(true);
+        }
+        Some(ts)
+    }
+
+    /// After an emit with event time: the watermark takes the tuple into account.
+    #[inline]
+    fn time_out(&mut self, ts: Option<u64>, msg_id: Option<MessageId>) {
+        let Some(clock) = self.clock.as_deref_mut() else {
+            return;
+        };
+        self.out.set_precise(false);
+        if let Some(ts) = ts {
+            clock.emitted(ts, msg_id.filter(|_| self.acks.is_on()));
+            self.out.set_watermark(clock.watermark());
+        }
+    }
+
     /// Emits on the default stream, untracked (no acking, no replay).
     pub fn emit(&mut self, value: T) {
+        let ts = self.time_in(&value);
         self.out.emit(0, value, self.origin, self.acks.stamp(None));
+        self.time_out(ts, None);
     }
 
     /// Emits on the default stream with a message id (consecutive emits with the same id in
@@ -60,9 +89,11 @@ impl<T: Tuple> SpoutCollector<'_, T> {
     /// replays in `fail`. Without acking (the other guarantees, or zero ackers), `ack(msg_id)`
     /// runs right after `next_tuple` returns, as in Storm with zero ackers.
     pub fn emit_with_id(&mut self, value: T, msg_id: MessageId) {
+        let ts = self.time_in(&value);
         self.acks.open_tree(msg_id);
         self.out.emit(0, value, self.origin, self.acks.stamp(None));
         self.acks.close_tree(msg_id);
+        self.time_out(ts, Some(msg_id));
     }
 
     /// Emits on the default stream, measuring end-to-end latency from `intended` instead of now:
@@ -70,21 +101,30 @@ impl<T: Tuple> SpoutCollector<'_, T> {
     /// charged to every tuple it delayed (no coordinated omission).
     pub fn emit_at(&mut self, value: T, intended: Instant) {
         let origin = origin_of(self.epoch, intended);
+        let ts = self.time_in(&value);
         self.out.emit(0, value, origin, self.acks.stamp(None));
+        self.time_out(ts, None);
     }
 
     /// Emits on a named stream declared with [`crate::TopologyBuilder::declare_stream`]. A
     /// declared stream no consumer subscribed to drops the tuple, as in Storm; an undeclared
     /// one is an error.
     pub fn emit_to(&mut self, stream: &str, value: T) -> Result<(), UndeclaredStream> {
-        emit_named(self.out, self.acks, stream, value, self.origin)
+        let ts = self.time_in(&value);
+        let sent = emit_named(self.out, self.acks, stream, value, self.origin);
+        self.time_out(ts.filter(|_| sent.is_ok()), None);
+        sent
     }
 
     /// Emits to one chosen task of every consumer that subscribed to the default stream with a
     /// direct grouping.
     pub fn emit_direct(&mut self, task: usize, value: T) -> Result<(), DirectEmitError> {
-        self.out
-            .emit_direct(0, task, value, self.origin, self.acks.stamp(None))
+        let ts = self.time_in(&value);
+        let sent = self
+            .out
+            .emit_direct(0, task, value, self.origin, self.acks.stamp(None));
+        self.time_out(ts.filter(|_| sent.is_ok()), None);
+        sent
     }
 
     /// How many tuples this task has emitted so far.

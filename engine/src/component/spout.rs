@@ -55,6 +55,15 @@ pub trait Spout: 'static {
         false
     }
 
+    /// True once the spout will emit nothing more unless a tree fails and it replays: its
+    /// input is at its end, and acks may still be outstanding. The default is
+    /// [`Spout::is_finished`]; a spout that stays unfinished until every tree is acked
+    /// overrides it, so that bolts holding anchors are told to release them
+    /// ([`crate::Bolt::end_of_input`]) instead of waiting for the message timeout.
+    fn is_exhausted(&self) -> bool {
+        self.is_finished()
+    }
+
     /// The spout's position for a checkpoint (exactly-once): what it needs to rewind to this
     /// point. `None` (the default) marks a spout that cannot be rewound.
     fn snapshot(&mut self) -> Result<Option<State>, ComponentError> {

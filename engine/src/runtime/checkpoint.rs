@@ -23,6 +23,8 @@ pub(crate) struct TaskRecord {
     pub finished: bool,
     /// Input links that had delivered end-of-stream.
     pub closed: Vec<u32>,
+    /// Event time: a spout's highest timestamp emitted, a bolt's input watermark.
+    pub clock: Option<u64>,
 }
 
 /// The on-disk form of a record.
@@ -31,6 +33,8 @@ struct StoredRecord {
     state: Option<Vec<u8>>,
     finished: bool,
     closed: Vec<u32>,
+    #[serde(default)]
+    clock: Option<u64>,
 }
 
 /// An error of the directory backend.
@@ -185,6 +189,7 @@ impl Coordinator {
                 state: r.state.as_ref().map(|s| s.as_bytes().to_vec()),
                 finished: r.finished,
                 closed: r.closed.clone(),
+                clock: r.clock,
             };
             let path = chk.join(format!("{name}.msgpack"));
             let bytes = rmp_serde::to_vec(&stored)?;

@@ -15,7 +15,16 @@ pub(crate) enum Item<T> {
     Remainder(Batch<T>),
     Barrier(u64),
     Eos,
+    /// The producer's watermark, alone.
+    Watermark(u64),
+    /// The producer went idle.
+    Idle,
+    /// The producer emitted all it will, barring replays.
+    Drained,
 }
+
+/// A batch's per-tuple metadata: trees, tree ends and watermark marks.
+pub(crate) type BatchMeta<'a> = (&'a [(u64, u64)], &'a [u32], &'a [(u32, u64)]);
 
 /// An arrival: link, generation, item.
 pub(crate) type Arrival<T> = (u32, u64, Item<T>);
@@ -84,17 +93,19 @@ impl<T> Inbox<T> {
         }
     }
 
-    /// Puts what is left of a batch of `link` (tuple `i` onwards, with the trees of the whole
-    /// batch) back in front, for a fresh instance or for when the outputs have credit again.
-    /// Its credit went back when the batch was taken.
+    /// Puts what is left of a batch of `link` (tuple `i` onwards, with the trees and the
+    /// watermark marks of the whole batch) back in front, for a fresh instance or for when the
+    /// outputs have credit again. Its credit went back when the batch was taken.
     pub(crate) fn put_back_rest(
         &mut self,
         (link, gen): (u32, u64),
         rest: impl Iterator<Item = (usize, (T, u64))>,
-        (trees, tree_ends): (&[(u64, u64)], &[u32]),
+        (trees, tree_ends, marks): BatchMeta<'_>,
     ) {
         let mut batch = Batch::with_capacity(0);
+        let mut first = None;
         for (i, (value, origin)) in rest {
+            first.get_or_insert(i);
             if !tree_ends.is_empty() {
                 let start = if i == 0 { 0 } else { tree_ends[i - 1] as usize };
                 let end = tree_ends.get(i).map_or(start, |&e| e as usize);
@@ -104,6 +115,15 @@ impl<T> Inbox<T> {
                 batch.tree_ends.push(batch.trees.len() as u32);
             }
             batch.push(value, origin);
+        }
+        // Marks at or after the first tuple put back (one applied already applies again
+        // harmlessly: watermarks never go back).
+        if let Some(first) = first {
+            batch.marks = marks
+                .iter()
+                .filter(|&&(p, _)| p as usize >= first)
+                .map(|&(p, w)| (p - first as u32, w))
+                .collect();
         }
         if !batch.is_empty() {
             self.unpop((link, gen, Item::Remainder(batch)));
@@ -287,12 +307,14 @@ mod tests {
         let trees = [(1, 1), (2, 2), (3, 3), (4, 4)];
         let ends = [1, 3, 4];
         let rest = [(1, (11, 0)), (2, (12, 0))].into_iter();
-        inbox.put_back_rest((0, 0), rest, (&trees, &ends));
+        let marks = [(0, 5), (1, 7), (3, 9)];
+        inbox.put_back_rest((0, 0), rest, (&trees, &ends, &marks));
         match inbox.pop() {
             Some((0, 0, Item::Remainder(b))) => {
                 assert_eq!(b.values, [11, 12]);
                 assert_eq!(b.trees, [(2, 2), (3, 3), (4, 4)]);
                 assert_eq!(b.tree_ends, [2, 3]);
+                assert_eq!(b.marks, [(0, 7), (2, 9)]);
             }
             _ => panic!("the remainder was not first"),
         }

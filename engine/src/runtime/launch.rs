@@ -53,6 +53,7 @@ pub(crate) fn launch(
             for (ct, links) in inputs[c].iter_mut().enumerate() {
                 for (pt, credit_to) in started[p].credit.iter().enumerate() {
                     links.push(InputLink {
+                        subscription: s,
                         credit_to: credit_to.clone(),
                         credit: Credit {
                             edge,

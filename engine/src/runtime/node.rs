@@ -12,17 +12,64 @@ use super::acker::{AckOps, TreeDone};
 use super::actix::{BoltFactory, BoltTask, SpoutFactory, SpoutTask, Wake};
 use super::env::TaskEnv;
 use super::stats::TaskEvent;
-use super::wire::{EdgeSpec, InputLink, Wire};
-use crate::component::{Bolt, Spout, SpoutWaker, TaskContext};
+use super::wire::{EdgeSpec, InputLink, Wire, WireBolt};
+use crate::component::{Bolt, Spout, SpoutWaker, TaskContext, Tuple};
 use crate::topology::Grouping;
-use crate::transport::message::{Control, Credit, Inbound};
+use crate::transport::message::{Control, Credit};
+use crate::window::Watermarks;
 use crate::Config;
 
-/// One subscription of a bolt.
-pub(crate) struct Subscription<T> {
+/// Turns a producer's tuple into the bolt's input (a two-input bolt's side), per link.
+pub(crate) type Convert<X, I> = Arc<dyn Fn(X) -> I + Send + Sync>;
+
+/// Builds the edge a producer needs to reach the bolt's tasks: an `EdgeSpec<X>` for a
+/// producer of `X`, boxed.
+type MakeEdge<B> =
+    Box<dyn Fn(&[Addr<BoltTask<B>>], Vec<usize>, u32) -> Box<dyn Any + Send> + Send + Sync>;
+
+/// One subscription of a bolt to a producer of some type `X`, the type erased: the bolt's
+/// tasks accept `X` and convert it to their input.
+pub(crate) struct Subscription<B: Bolt> {
     pub component: Arc<str>,
     pub stream: Arc<str>,
-    pub grouping: Grouping<T>,
+    /// The producer's tuple type, for validation.
+    pub type_id: TypeId,
+    pub type_name: &'static str,
+    /// The grouping's name, for the topology's graph.
+    pub grouping: &'static str,
+    make_edge: MakeEdge<B>,
+    /// `Convert<X, B::Input>`; `None` when `X` is the input type.
+    pub convert: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+impl<B: Bolt> Subscription<B> {
+    /// A subscription to `stream` of `component`, a stream of `X`, with `grouping`; `convert`
+    /// turns an `X` into the bolt's input (`None`: `X` is the input type).
+    pub(crate) fn new<X: Tuple>(
+        component: Arc<str>,
+        stream: Arc<str>,
+        grouping: Grouping<X>,
+        convert: Option<Convert<X, B::Input>>,
+    ) -> Self {
+        let edge_stream = stream.clone();
+        Subscription {
+            component,
+            stream,
+            type_id: TypeId::of::<X>(),
+            type_name: std::any::type_name::<X>(),
+            grouping: grouping.name(),
+            make_edge: Box::new(move |addrs, target_workers, link_base| {
+                Box::new(EdgeSpec::<X> {
+                    stream: edge_stream.clone(),
+                    grouping: grouping.clone(),
+                    targets: addrs.iter().map(|a| a.clone().recipient()).collect(),
+                    target_workers,
+                    link_base,
+                })
+            }),
+            convert: convert.map(|c| Arc::new(c) as Arc<dyn Any + Send + Sync>),
+        }
+    }
 }
 
 /// A subscription without its type, for validation.
@@ -70,6 +117,12 @@ pub(crate) trait Node: Send + Sync + 'static {
     fn streams(&self) -> &[Arc<str>];
     /// Declares one more named output stream.
     fn declare_stream(&mut self, name: Arc<str>);
+    /// Spouts: sets the watermark generation, a `Watermarks<Output>`; false when this node
+    /// is a bolt or the type differs.
+    fn set_watermarks(&mut self, spec: Box<dyn Any>) -> bool {
+        let _ = spec;
+        false
+    }
     fn as_any_mut(&mut self) -> &mut dyn Any;
     /// Starts every task on its worker; tasks wait for their wiring.
     fn start(&self, env: &LaunchEnv, node: usize, workers: Vec<usize>) -> Started;
@@ -129,6 +182,8 @@ pub(crate) struct SpoutNode<S: Spout> {
     pub parallelism: usize,
     pub factory: SpoutFactory<S>,
     pub streams: Vec<Arc<str>>,
+    /// Event time: how the spout's tasks generate watermarks.
+    pub watermarks: Option<Watermarks<S::Output>>,
 }
 
 impl<S: Spout> Node for SpoutNode<S> {
@@ -158,6 +213,15 @@ impl<S: Spout> Node for SpoutNode<S> {
             self.streams.push(name);
         }
     }
+    fn set_watermarks(&mut self, spec: Box<dyn Any>) -> bool {
+        match spec.downcast::<Watermarks<S::Output>>() {
+            Ok(w) => {
+                self.watermarks = Some(*w);
+                true
+            }
+            Err(_) => false,
+        }
+    }
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
     }
@@ -169,6 +233,7 @@ impl<S: Spout> Node for SpoutNode<S> {
             .map(|(task, &worker)| {
                 let mut tenv = task_env(env, &self.id, node, task, self.parallelism, worker);
                 let factory = self.factory.clone();
+                let watermarks = self.watermarks.clone();
                 SpoutTask::start_in_arbiter(&worker_handle(env, worker), move |ctx| {
                     // Weak: the task holds its own waker, which must not keep it alive.
                     let me = ctx.address().downgrade();
@@ -177,7 +242,7 @@ impl<S: Spout> Node for SpoutNode<S> {
                             task.do_send(Wake);
                         }
                     }));
-                    SpoutTask::new(tenv, factory)
+                    SpoutTask::new(tenv, factory, watermarks)
                 })
             })
             .collect();
@@ -216,8 +281,22 @@ pub(crate) struct BoltNode<B: Bolt> {
     pub id: Arc<str>,
     pub parallelism: usize,
     pub factory: BoltFactory<B>,
-    pub inputs: Vec<Subscription<B::Input>>,
+    pub inputs: Vec<Subscription<B>>,
     pub streams: Vec<Arc<str>>,
+}
+
+impl<B: Bolt> BoltNode<B> {
+    /// Per input link, how to convert what arrives on it.
+    fn link_converts(&self, links: &[InputLink]) -> Vec<Option<Arc<dyn Any + Send + Sync>>> {
+        links
+            .iter()
+            .map(|l| {
+                self.inputs
+                    .get(l.subscription)
+                    .and_then(|s| s.convert.clone())
+            })
+            .collect()
+    }
 }
 
 impl<B: Bolt> Node for BoltNode<B> {
@@ -242,9 +321,9 @@ impl<B: Bolt> Node for BoltNode<B> {
             .map(|s| InputInfo {
                 component: s.component.clone(),
                 stream: s.stream.clone(),
-                type_id: TypeId::of::<B::Input>(),
-                type_name: std::any::type_name::<B::Input>(),
-                grouping: s.grouping.name(),
+                type_id: s.type_id,
+                type_name: s.type_name,
+                grouping: s.grouping,
             })
             .collect()
     }
@@ -284,19 +363,11 @@ impl<B: Bolt> Node for BoltNode<B> {
     }
 
     fn edge_spec(&self, started: &Started, input: usize, link_base: u32) -> Box<dyn Any + Send> {
-        let targets: Vec<Recipient<Inbound<B::Input>>> = started
+        let addrs = started
             .addrs
             .downcast_ref::<Vec<Addr<BoltTask<B>>>>()
-            .map(|addrs| addrs.iter().map(|a| a.clone().recipient()).collect())
-            .unwrap_or_default();
-        let sub = &self.inputs[input];
-        Box::new(EdgeSpec {
-            stream: sub.stream.clone(),
-            grouping: sub.grouping.clone(),
-            targets,
-            target_workers: started.workers.clone(),
-            link_base,
-        })
+            .map_or(&[][..], |a| &a[..]);
+        (self.inputs[input].make_edge)(addrs, started.workers.clone(), link_base)
     }
 
     fn wire(
@@ -312,10 +383,14 @@ impl<B: Bolt> Node for BoltNode<B> {
             .expect("invariant: a bolt node's Started holds the addresses its start() made");
         let streams: Arc<[Arc<str>]> = self.streams.clone().into();
         for (addr, inputs) in addrs.iter().zip(inputs) {
-            addr.do_send(Wire {
-                edges: edges.clone(),
-                inputs,
-                streams: streams.clone(),
+            let converts = self.link_converts(&inputs);
+            addr.do_send(WireBolt {
+                wire: Wire {
+                    edges: edges.clone(),
+                    inputs,
+                    streams: streams.clone(),
+                },
+                converts,
             });
         }
     }

@@ -8,13 +8,14 @@ use std::time::Instant;
 use super::checkpoint::TaskRecord;
 use super::core::{AckTracker, Output};
 use super::env::TaskEnv;
-use super::hook::HookFailure;
+use super::hook::{self, HookFailure};
 use super::metrics::TaskMetrics;
 use super::run_report::DeadLetter;
 use super::stats::TaskStats;
 use super::wire::EdgeSpec;
-use crate::component::Tuple;
+use crate::component::{BoltCollector, Tuple};
 use crate::transport::message::Restart;
+use crate::ComponentError;
 
 /// Where a task is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,5 +139,26 @@ impl<T: Tuple> TaskCore<T> {
             dead_letters: outcomes.dead_letters,
         };
         self.env.report_done(self.gen, stats, record);
+    }
+}
+
+/// Runs a bolt hook that has no input tuple (`on_tick`, `on_watermark`): its emits descend
+/// from nothing. An emit that could not be encoded fails the hook.
+pub(crate) fn call_bolt<T: Tuple>(
+    core: &mut TaskCore<T>,
+    f: impl FnOnce(&mut BoltCollector<'_, T>) -> Result<(), ComponentError>,
+) -> Result<(), HookFailure> {
+    let mut collector = BoltCollector {
+        out: &mut core.out,
+        origin: 0,
+        source: None,
+        acks: &mut core.acks,
+    };
+    let called = hook::call(|| f(&mut collector));
+    core.acks.end_hook();
+    called?;
+    match core.out.take_failure() {
+        Some(msg) => Err(HookFailure::Error(msg)),
+        None => Ok(()),
     }
 }

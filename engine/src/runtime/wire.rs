@@ -1,5 +1,6 @@
 //! The one-time message that connects a started task to its neighbours.
 
+use std::any::Any;
 use std::sync::Arc;
 
 use actix::{Message, Recipient};
@@ -13,6 +14,8 @@ use crate::transport::message::{Credit, Inbound};
 /// One input link of a consumer task: whom to return credit to, and where tuples come from.
 #[derive(Clone)]
 pub(crate) struct InputLink {
+    /// Which of the consumer's subscriptions the link belongs to.
+    pub subscription: usize,
     pub credit_to: Recipient<Credit>,
     pub credit: Credit,
     pub source: Source,
@@ -29,6 +32,17 @@ pub(crate) struct Wire<T: Tuple> {
 }
 
 impl<T: Tuple> Message for Wire<T> {
+    type Result = ();
+}
+
+/// A bolt task's wiring: the [`Wire`], and per input link how to convert what arrives on it
+/// into the bolt's input (`Convert<X, Input>` for a producer of `X`; `None`: no conversion).
+pub(crate) struct WireBolt<T: Tuple> {
+    pub wire: Wire<T>,
+    pub converts: Vec<Option<Arc<dyn Any + Send + Sync>>>,
+}
+
+impl<T: Tuple> Message for WireBolt<T> {
     type Result = ();
 }
 

@@ -6,10 +6,10 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use super::builder::TopologyBuilder;
-use super::grouping::{key_hash, CustomGrouping, Grouping};
+use super::grouping::{key_hash, CustomGrouping, Group, Grouping};
 use super::stream::{Stream, DEFAULT_STREAM};
-use crate::component::Bolt;
-use crate::runtime::{BoltNode, Subscription};
+use crate::component::{Bolt, Tuple};
+use crate::runtime::{BoltNode, Convert, Subscription};
 use crate::Strategy;
 
 /// Subscribes a bolt to its inputs; returned by [`TopologyBuilder::set_bolt`].
@@ -37,18 +37,68 @@ impl<'a, B: Bolt> BoltDeclarer<'a, B> {
 
 impl<B: Bolt> BoltDeclarer<'_, B> {
     fn subscribe(self, stream: &Stream<B::Input>, grouping: Grouping<B::Input>) -> Self {
+        self.subscribe_as(stream, grouping, None)
+    }
+
+    fn subscribe_as<X: Tuple>(
+        self,
+        stream: &Stream<X>,
+        grouping: Grouping<X>,
+        convert: Option<Convert<X, B::Input>>,
+    ) -> Self {
         if let Some(node) = self.index.and_then(|i| {
             self.builder.nodes[i]
                 .as_any_mut()
                 .downcast_mut::<BoltNode<B>>()
         }) {
-            node.inputs.push(Subscription {
-                component: stream.component.clone(),
-                stream: stream.stream.clone(),
+            node.inputs.push(Subscription::new(
+                stream.component.clone(),
+                stream.stream.clone(),
                 grouping,
-            });
+                convert,
+            ));
         }
         self
+    }
+
+    /// Subscribes to a stream of another type than the bolt's input: `convert` turns each
+    /// tuple into the input as it arrives. This is how a bolt consumes several differently
+    /// typed inputs (a join) while each producer emits its own type: see
+    /// [`crate::component::TwoInputs`], whose `left` and `right` use it.
+    ///
+    /// ```
+    /// # use squall::{Bolt, BoltCollector, ComponentError, TopologyBuilder};
+    /// use squall::component::VecSpout;
+    /// use squall::Group;
+    ///
+    /// /// Takes numbers, and words (counted by their length).
+    /// struct Lengths;
+    /// impl Bolt for Lengths {
+    ///     type Input = u64;
+    ///     type Output = ();
+    ///     fn execute(&mut self, n: u64, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
+    ///         Ok(())
+    ///     }
+    /// }
+    /// # fn main() -> Result<(), squall::BuildError> {
+    /// let mut builder = TopologyBuilder::new("t");
+    /// let numbers = builder.set_spout("numbers", 1, || VecSpout::new(vec![1u64, 2]));
+    /// let words = builder.set_spout("words", 1, || VecSpout::new(vec!["three".to_string()]));
+    /// builder
+    ///     .set_bolt("lengths", 2, || Lengths)
+    ///     .shuffle_grouping(&numbers)
+    ///     .input_with(&words, Group::shuffle(), |w: String| w.len() as u64);
+    /// builder.build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn input_with<X: Tuple>(
+        self,
+        stream: &Stream<X>,
+        grouping: Group<X>,
+        convert: impl Fn(X) -> B::Input + Send + Sync + 'static,
+    ) -> Self {
+        self.subscribe_as(stream, grouping.0, Some(Arc::new(convert)))
     }
 
     /// Tuples are spread round-robin over the bolt's tasks.

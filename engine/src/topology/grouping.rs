@@ -69,6 +69,38 @@ impl<T> Clone for Grouping<T> {
     }
 }
 
+/// A grouping as a value, for [`crate::BoltDeclarer::input_with`] and the sides of a
+/// [`crate::component::TwoInputs`] bolt (the declarer's `*_grouping` methods take the bolt's
+/// own input type; these take any).
+pub struct Group<T>(pub(crate) Grouping<T>);
+
+impl<T: 'static> Group<T> {
+    /// Round-robin over the consumer's tasks.
+    pub fn shuffle() -> Self {
+        Group(Grouping::Shuffle)
+    }
+
+    /// Same key, same task (the key closure's result, hashed with [`key_hash`]).
+    pub fn fields<K: Hash>(key: impl Fn(&T) -> K + Send + Sync + 'static) -> Self {
+        Group(Grouping::Fields(Arc::new(move |t| key_hash(&key(t)))))
+    }
+
+    /// Every task gets every tuple.
+    pub fn all() -> Self {
+        Group(Grouping::All)
+    }
+
+    /// Every tuple goes to the lowest-indexed task.
+    pub fn global() -> Self {
+        Group(Grouping::Global)
+    }
+
+    /// Round-robin over the consumer's tasks on the producer's worker.
+    pub fn local_or_shuffle() -> Self {
+        Group(Grouping::LocalOrShuffle)
+    }
+}
+
 /// The stable hash of a grouping key: FxHash followed by a 64-bit finaliser, so that keys which
 /// differ only in their low bits still spread over every task.
 pub fn key_hash<K: Hash + ?Sized>(key: &K) -> u64 {

@@ -14,6 +14,6 @@ pub use config::Config;
 pub use declarer::BoltDeclarer;
 pub use graph::{GraphComponent, GraphEdge, TopologyGraph};
 pub(crate) use grouping::{bucket, Grouping, KeyFn};
-pub use grouping::{key_hash, CustomGrouping};
+pub use grouping::{key_hash, CustomGrouping, Group};
 pub use guarantee::{Chaos, Guarantee, StateBackend, Strategy, Supervision};
 pub use stream::{Stream, DEFAULT_STREAM};

@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 /// measured), so latency can be recorded where the tuple tree ends. With acking on, `trees`
 /// holds each tuple's (root id, edge id) pairs, Storm's message id, laid out flat: tuple `i`
 /// owns `trees[tree_ends[i-1]..tree_ends[i]]`; without acking both are empty.
+///
+/// `marks` carries event-time watermarks in band: `(i, w)` says the producer's watermark was
+/// `w` before tuple `i` (`i == len()`: after the last tuple). Empty where no watermark moved,
+/// so topologies without event time pay nothing for it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Batch<T> {
     /// The tuples.
@@ -19,6 +23,9 @@ pub struct Batch<T> {
     pub trees: Vec<(u64, u64)>,
     /// End of each tuple's pairs in `trees` (empty when nothing is tracked).
     pub tree_ends: Vec<u32>,
+    /// Watermarks in band: `(position, watermark)`, positions ascending.
+    #[serde(default)]
+    pub marks: Vec<(u32, u64)>,
 }
 
 impl<T> Batch<T> {
@@ -29,6 +36,7 @@ impl<T> Batch<T> {
             origins: Vec::with_capacity(capacity),
             trees: Vec::new(),
             tree_ends: Vec::new(),
+            marks: Vec::new(),
         }
     }
 
@@ -51,6 +59,7 @@ impl<T> Batch<T> {
             origins,
             trees: Vec::new(),
             tree_ends: Vec::new(),
+            marks: Vec::new(),
         }
     }
 

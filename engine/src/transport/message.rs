@@ -25,6 +25,15 @@ pub(crate) enum Payload<T> {
     Barrier(u64),
     /// The producer task will send nothing more on this link.
     Eos,
+    /// The producer's event-time watermark moved to this value (sent alone when no batch was
+    /// going out to carry it; see `Batch::marks`).
+    Watermark(u64),
+    /// The producer has been idle past its idle timeout: leave this link out of the minimum
+    /// until it sends a watermark or a tuple again (Flink's `withIdleness`).
+    Idle,
+    /// The producer has emitted all it will unless something is replayed: its spouts are
+    /// finished and wait only for acks (see `Bolt::end_of_input`).
+    Drained,
 }
 
 impl<T: Send + 'static> Message for Inbound<T> {

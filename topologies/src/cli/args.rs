@@ -57,6 +57,10 @@ pub enum RunTopology {
     SensorAlarm(SensorArgs),
     /// Word count over text files, as a bounded streaming topology.
     WordCount(WordCountArgs),
+    /// Counts per key in sliding event-time windows over a `ts_ms,key` CSV file.
+    WindowCount(WindowCountArgs),
+    /// Inner join of two `ts_ms,key,value` CSV files on the key per tumbling event-time window.
+    WindowJoin(WindowJoinArgs),
 }
 
 /// Processing guarantee of a run.
@@ -186,6 +190,70 @@ pub struct WordCountArgs {
     #[arg(long)]
     pub output: Option<PathBuf>,
     /// Tasks of the split and count bolts, 1 to 256; default: one per core.
+    #[arg(long, value_parser = bounds::parallelism)]
+    pub parallelism: Option<usize>,
+    /// Guarantee, failure injection and seed.
+    #[command(flatten)]
+    pub run: RunOptions,
+}
+
+/// `squall run window-count`.
+#[derive(Debug, Clone, Args)]
+pub struct WindowCountArgs {
+    /// CSV with header `ts_ms,key` (event time in milliseconds, a key without commas).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Window size in seconds.
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true, value_parser = bounds::positive)]
+    pub window: f64,
+    /// Window slide in seconds (the window size for tumbling windows).
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true, value_parser = bounds::positive)]
+    pub slide: f64,
+    /// Watermark lag in seconds: the watermark is the highest ts_ms read minus this.
+    #[arg(long, value_name = "SECS", default_value_t = 0.0, allow_negative_numbers = true, value_parser = bounds::non_negative)]
+    pub lag: f64,
+    /// Allowed lateness in seconds: a window stays open for updates this long past its end.
+    #[arg(long, value_name = "SECS", default_value_t = 0.0, allow_negative_numbers = true, value_parser = bounds::non_negative)]
+    pub lateness: f64,
+    /// Write `start_ms<TAB>end_ms<TAB>key<TAB>count` lines here instead of stdout.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Write the input lines of late tuples here (one each).
+    #[arg(long)]
+    pub late_output: Option<PathBuf>,
+    /// Tasks of the window bolt, 1 to 256; default: one per core.
+    #[arg(long, value_parser = bounds::parallelism)]
+    pub parallelism: Option<usize>,
+    /// Guarantee, failure injection and seed.
+    #[command(flatten)]
+    pub run: RunOptions,
+}
+
+/// `squall run window-join`.
+#[derive(Debug, Clone, Args)]
+pub struct WindowJoinArgs {
+    /// Left CSV with header `ts_ms,key,value`.
+    #[arg(long)]
+    pub left: PathBuf,
+    /// Right CSV with header `ts_ms,key,value`.
+    #[arg(long)]
+    pub right: PathBuf,
+    /// Tumbling window size in seconds.
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true, value_parser = bounds::positive)]
+    pub window: f64,
+    /// Watermark lag in seconds, per input.
+    #[arg(long, value_name = "SECS", default_value_t = 0.0, allow_negative_numbers = true, value_parser = bounds::non_negative)]
+    pub lag: f64,
+    /// Allowed lateness in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 0.0, allow_negative_numbers = true, value_parser = bounds::non_negative)]
+    pub lateness: f64,
+    /// Write `start_ms<TAB>key<TAB>left_value<TAB>right_value` lines here instead of stdout.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Write the input lines of late tuples here (one each).
+    #[arg(long)]
+    pub late_output: Option<PathBuf>,
+    /// Tasks of the join bolt, 1 to 256; default: one per core.
     #[arg(long, value_parser = bounds::parallelism)]
     pub parallelism: Option<usize>,
     /// Guarantee, failure injection and seed.

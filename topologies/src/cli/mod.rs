@@ -18,6 +18,7 @@ mod prometheus;
 mod recovery;
 mod sensor;
 mod ui;
+mod window;
 mod word_count;
 
 use std::process::ExitCode;
@@ -26,7 +27,7 @@ use clap::Parser;
 
 pub use args::{
     BenchArgs, BenchTopology, Cli, Command, Guarantee, RunOptions, RunTopology, SensorArgs,
-    WordCountArgs,
+    WindowCountArgs, WindowJoinArgs, WordCountArgs,
 };
 pub use bounds::{MAX_PARALLELISM, MAX_TASKS};
 pub use mapreduce::{CooccurrenceArgs, JobArgs, MapReduceJob, Method};
@@ -52,6 +53,14 @@ pub const CATALOGUE: &[(&str, &str)] = &[
     (
         "run word-count",
         "storm-starter's word count as a bounded topology over text files",
+    ),
+    (
+        "run window-count",
+        "counts per key in sliding event-time windows over a ts_ms,key CSV file",
+    ),
+    (
+        "run window-join",
+        "inner join of two ts_ms,key,value CSV files on the key per event-time window",
     ),
     (
         "bench sensor-alarm",
@@ -100,6 +109,8 @@ pub fn main_with(args: impl IntoIterator<Item = String>) -> ExitCode {
         Some(Command::Run { topology }) => match topology {
             RunTopology::SensorAlarm(a) => sensor::run(&a),
             RunTopology::WordCount(a) => word_count::run(&a),
+            RunTopology::WindowCount(a) => window::count(&a),
+            RunTopology::WindowJoin(a) => window::join(&a),
         },
         Some(Command::Bench(a)) => bench::run(&a),
         Some(Command::Mapreduce { job }) => mapreduce::run(&job),

@@ -4,15 +4,19 @@
 //! - `failures`: a bolt's failed inputs: attempts across replays, dead letters.
 //! - `local_snapshot`: a crashed bolt's own snapshots, so its next crash costs little.
 //! - `progress`: where a spout task is in its input (replays, rewinds, commits).
+//! - `clock`: event time: a spout task's watermark generator and a bolt task's input
+//!   watermark (the minimum over its links).
 //! - `outbox`: everything a task emits, in layers: route, batch, credited [`Link`].
 
 mod ack_tracker;
+mod clock;
 mod failures;
 mod local_snapshot;
 mod outbox;
 mod progress;
 
 pub(crate) use ack_tracker::{AckTracker, Stamp};
+pub(crate) use clock::{InputClock, SpoutClock};
 pub(crate) use failures::Failures;
 pub(crate) use local_snapshot::LocalSnapshots;
 pub(crate) use outbox::{Link, OutEdge, Output};

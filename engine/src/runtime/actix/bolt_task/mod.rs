@@ -9,23 +9,26 @@
 //! `core::LocalSnapshots`). The actor, its address, its inbox and the links to it stay the
 //! same throughout.
 
+mod execute;
 mod messages;
+mod time;
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix::{Actor, AsyncContext, Context, Handler, Message};
+use actix::{Actor, AsyncContext, Context, Handler, Message, SpawnHandle};
 
-use crate::component::{collector::origin_of, Bolt, BoltCollector};
+use crate::component::{collector::origin_of, Bolt, BoltCollector, Tuple};
 use crate::runtime::chaos::{ChaosMemory, ChaosMonkey};
 use crate::runtime::checkpoint::TaskRecord;
-use crate::runtime::core::{Failures, LocalSnapshots};
+use crate::runtime::core::{Failures, InputClock, LocalSnapshots};
 use crate::runtime::env::TaskEnv;
 use crate::runtime::hook::{self, HookFailure};
 use crate::runtime::inbox::{Arrival, Inbox, Item};
 use crate::runtime::metrics::TaskMetrics;
-use crate::runtime::task_core::{Outcomes, Phase, TaskCore};
-use crate::runtime::wire::{InputLink, Wire};
+use crate::runtime::node::Convert;
+use crate::runtime::task_core::{self, Outcomes, Phase, TaskCore};
+use crate::runtime::wire::{InputLink, WireBolt};
 use crate::transport::codec::decode_batch;
 use crate::transport::message::{Control, Credit, Inbound, Payload, Restart};
 use crate::transport::Batch;
@@ -56,6 +59,14 @@ pub(crate) struct BoltTask<B: Bolt> {
     failures: Failures,
     /// At least once, after a crash: the state the next instance restores.
     local: LocalSnapshots,
+    /// The task's input watermark (event time).
+    clock: InputClock,
+    /// The tick timer, once the bolt asked for ticks.
+    ticks: Option<SpawnHandle>,
+    /// Per input link: it delivered `Drained` and no tuple since.
+    drained: Vec<bool>,
+    /// Per input link, how to convert what arrives into the bolt's input (see `WireBolt`).
+    converts: Vec<Option<Arc<dyn std::any::Any + Send + Sync>>>,
 }
 
 impl<B: Bolt> BoltTask<B> {
@@ -76,6 +87,10 @@ impl<B: Bolt> BoltTask<B> {
             executed: 0,
             failures: Failures::default(),
             local: LocalSnapshots::default(),
+            clock: InputClock::default(),
+            ticks: None,
+            converts: Vec::new(),
+            drained: Vec::new(),
         }
     }
 
@@ -92,7 +107,10 @@ impl<B: Bolt> BoltTask<B> {
         if self.core.env.config.guarantee == Guarantee::AtLeastOnce {
             self.local.crashed();
         }
-        let local = self.core.acks.fail_lost();
+        // A task that has seen watermarks cannot restart alone: watermarks already in its
+        // inbox would overtake the replays of what it lost and make them late. A rollback of
+        // every task drops them, and the spouts hold theirs behind the replays.
+        let local = self.core.acks.fail_lost() && self.clock.current() == 0;
         self.core.send_acks();
         self.core.crash(hook, &failure, local);
     }
@@ -171,6 +189,35 @@ impl<B: Bolt> BoltTask<B> {
                     if let Some(c) = self.inbox.closed.get_mut(link as usize) {
                         *c = true;
                     }
+                    if self.inbox.open_links() > 0 {
+                        if let Err(f) = self.maybe_end_of_input() {
+                            return self.crash("end_of_input", f);
+                        }
+                        let moved = self.clock.close(link);
+                        if let Err(f) = self.watermark_moved(moved) {
+                            return self.crash("on_watermark", f);
+                        }
+                    }
+                }
+                Item::Watermark(w) => {
+                    let moved = self.clock.mark(link, w);
+                    if let Err(f) = self.watermark_moved(moved) {
+                        return self.crash("on_watermark", f);
+                    }
+                }
+                Item::Drained => {
+                    if let Some(d) = self.drained.get_mut(link as usize) {
+                        *d = true;
+                    }
+                    if let Err(f) = self.maybe_end_of_input() {
+                        return self.crash("end_of_input", f);
+                    }
+                }
+                Item::Idle => {
+                    let moved = self.clock.idle(link);
+                    if let Err(f) = self.watermark_moved(moved) {
+                        return self.crash("on_watermark", f);
+                    }
                 }
             }
             if self.inbox.alignment_complete() {
@@ -230,131 +277,8 @@ impl<B: Bolt> BoltTask<B> {
             state,
             finished,
             closed,
+            clock: Some(self.clock.current()),
         })
-    }
-
-    fn execute_batch(
-        &mut self,
-        link: u32,
-        mut batch: Batch<B::Input>,
-    ) -> Result<(), (&'static str, HookFailure)> {
-        let Some(bolt) = self.bolt.as_mut() else {
-            return Ok(());
-        };
-        let Some(input) = self.inputs.get(link as usize) else {
-            let f = HookFailure::Error(format!("batch on unknown link {link}"));
-            return Err(("execute", f));
-        };
-        let now = if self.core.env.config.track_latency {
-            origin_of(self.core.env.epoch, Instant::now())
-        } else {
-            0
-        };
-        let timer = self.core.metrics.batch_started();
-        let mut count = batch.values.len() as u64;
-        let trees = std::mem::take(&mut batch.trees);
-        let tree_ends = std::mem::take(&mut batch.tree_ends);
-        let tracking = self.core.acks.is_on();
-        let mut tuples = batch.values.into_iter().zip(batch.origins).enumerate();
-        while let Some((i, (value, origin))) = tuples.next() {
-            if self.core.out.is_blocked() {
-                // A fan-out filled a link: the rest of the batch waits for credit, so what
-                // waits in the outbox stays bounded by one tuple's emits.
-                count = i as u64;
-                let rest = std::iter::once((i, (value, origin))).chain(tuples);
-                self.inbox
-                    .put_back_rest((link, self.core.gen), rest, (&trees, &tree_ends));
-                break;
-            }
-            if tracking {
-                let start = match i.checked_sub(1) {
-                    Some(p) => tree_ends.get(p).map_or(0, |&e| e as usize),
-                    None => 0,
-                };
-                let end = tree_ends.get(i).map_or(start, |&e| e as usize);
-                self.core
-                    .acks
-                    .begin_input(trees.get(start..end).unwrap_or(&[]));
-            }
-            if let Some(chaos) = self.chaos.as_mut() {
-                if chaos.strikes(&value) {
-                    let f = HookFailure::Panic("chaos: injected panic".into());
-                    // As with a real panic, the tuple in hand is lost (its tree fails with the
-                    // crash, or a rollback brings it back); the rest of the batch waits.
-                    self.inbox
-                        .put_back_rest((link, self.core.gen), tuples, (&trees, &tree_ends));
-                    return Err(("execute", f));
-                }
-            }
-            let before = self.core.out.emitted;
-            let mut collector = BoltCollector {
-                out: &mut self.core.out,
-                origin,
-                source: Some(&input.source),
-                acks: &mut self.core.acks,
-            };
-            let payload = self.failures.payload_of(&value);
-            let result = hook::call(|| bolt.execute(value, &mut collector));
-            match result {
-                Ok(()) => {
-                    self.core.acks.end_input(true);
-                    if self.local.due(self.core.acks.held()) {
-                        let started = Instant::now();
-                        match hook::call(|| bolt.snapshot()) {
-                            Ok(state) => {
-                                self.local.keep(state, started);
-                                self.core.acks.kept_locally();
-                            }
-                            Err(f) => {
-                                let at = (link, self.core.gen);
-                                self.inbox.put_back_rest(at, tuples, (&trees, &tree_ends));
-                                return Err(("snapshot", f));
-                            }
-                        }
-                    }
-                }
-                Err(HookFailure::Error(error)) => {
-                    self.core.metrics.add_outcomes(0, 1, 0, 0);
-                    let env = &self.core.env;
-                    let give_up = self.failures.failed(
-                        payload,
-                        error,
-                        tracking,
-                        env.config.max_tuple_attempts,
-                        (&env.ctx.component, env.ctx.task),
-                    );
-                    // Given up on, the tree is acked so the spout stops replaying it; else
-                    // Storm's `fail`: the spout replays the tree.
-                    self.core.acks.end_input(give_up);
-                    if give_up {
-                        self.core.metrics.dead_letters(self.failures.unshown());
-                    }
-                    continue;
-                }
-                Err(panic) => {
-                    // The tuple's tree fails with the crash (`AckTracker::fail_lost`); the rest
-                    // of the batch waits for the fresh instance (without a rollback nothing
-                    // else would bring it back).
-                    self.inbox
-                        .put_back_rest((link, self.core.gen), tuples, (&trees, &tree_ends));
-                    return Err(("execute", panic));
-                }
-            }
-            self.executed += 1;
-            // Without acking, a tuple that caused no emit ends its branch of the tree here;
-            // with acking the spout records the latency when the whole tree completes.
-            if !tracking && origin != 0 && self.core.out.emitted == before {
-                self.core.metrics.record_latency(now, origin);
-            }
-        }
-        if let Some(msg) = self.core.out.take_failure() {
-            return Err(("emit", HookFailure::Error(msg)));
-        }
-        let queued = self.inbox.len();
-        self.core
-            .metrics
-            .batch_done(timer, count, self.core.out.emitted, queued);
-        Ok(())
     }
 
     /// Every input ended: run `finish`, flush, and pass end-of-stream on.
@@ -366,7 +290,9 @@ impl<B: Bolt> BoltTask<B> {
                 source: None,
                 acks: &mut self.core.acks,
             };
-            if let Err(f) = hook::call(|| bolt.finish(&mut collector)) {
+            let finished = hook::call(|| bolt.finish(&mut collector));
+            self.core.acks.end_hook();
+            if let Err(f) = finished {
                 return self.crash("finish", f);
             }
             if let Some(msg) = self.core.out.take_failure() {
@@ -416,6 +342,15 @@ impl<B: Bolt> BoltTask<B> {
             }
             let closed = r.record.as_ref().map_or(&[][..], |rec| &rec.closed[..]);
             self.inbox.reopen(self.inputs.len(), closed);
+            // The input watermark as it was at the checkpoint; the producers send theirs
+            // again in the new generation.
+            let at = r.record.as_ref().and_then(|rec| rec.clock).unwrap_or(0);
+            self.clock = InputClock::new(self.inputs.len(), at);
+            self.drained = vec![false; self.inputs.len()];
+            for &l in closed {
+                self.clock.close(l);
+            }
+            self.core.out.set_watermark(at);
         }
         if r.fresh || self.bolt.is_none() {
             self.bolt = None;
@@ -447,6 +382,7 @@ impl<B: Bolt> BoltTask<B> {
             let record = self.record(true).ok();
             return self.report_done(record);
         }
+        self.arm_ticks(ctx);
         self.core.phase = Phase::Running;
         self.schedule_drain(ctx);
     }

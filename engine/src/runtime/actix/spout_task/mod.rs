@@ -1,6 +1,7 @@
 //! The executor of one spout task: an actix actor that polls `next_tuple` while it has credit.
 
 mod messages;
+mod trees;
 
 pub(crate) use messages::Wake;
 use messages::{yield_then_poll, Poll};
@@ -14,13 +15,14 @@ use actix::{Actor, AsyncContext, Context, Handler, Message, SpawnHandle};
 use crate::component::{collector::origin_of, Spout, SpoutCollector, SpoutWaker};
 use crate::runtime::acker::TreeDone;
 use crate::runtime::checkpoint::TaskRecord;
-use crate::runtime::core::Progress;
+use crate::runtime::core::{Progress, SpoutClock};
 use crate::runtime::env::TaskEnv;
 use crate::runtime::hook::{self, HookFailure};
 use crate::runtime::metrics::TaskMetrics;
 use crate::runtime::task_core::{Outcomes, Phase, TaskCore};
 use crate::runtime::wire::Wire;
 use crate::transport::message::{Control, Credit, Restart};
+use crate::window::Watermarks;
 use crate::Guarantee;
 
 /// Builds a fresh spout instance for a task (at start, and on restart).
@@ -47,10 +49,18 @@ pub(crate) struct SpoutTask<S: Spout> {
     drained: bool,
     /// Asked the controller for a checkpoint since the last commit (exactly-once).
     awaiting_commit: bool,
+    /// `Drained` went out since the last emit.
+    drained_sent: bool,
+    /// The watermark generator, when the spout declared event time.
+    clock: Option<SpoutClock<S::Output>>,
 }
 
 impl<S: Spout> SpoutTask<S> {
-    pub(crate) fn new(env: TaskEnv, factory: SpoutFactory<S>) -> Self {
+    pub(crate) fn new(
+        env: TaskEnv,
+        factory: SpoutFactory<S>,
+        watermarks: Option<Watermarks<S::Output>>,
+    ) -> Self {
         let metrics = TaskMetrics::spout(&env);
         SpoutTask {
             core: TaskCore::new(env, metrics),
@@ -65,6 +75,8 @@ impl<S: Spout> SpoutTask<S> {
             final_record: None,
             drained: false,
             awaiting_commit: false,
+            clock: watermarks.map(SpoutClock::new),
+            drained_sent: false,
         }
     }
 
@@ -108,6 +120,7 @@ impl<S: Spout> SpoutTask<S> {
             state,
             finished,
             closed: Vec::new(),
+            clock: self.clock.as_ref().and_then(SpoutClock::position),
         })
     }
 
@@ -126,6 +139,7 @@ impl<S: Spout> SpoutTask<S> {
 
     fn restart(&mut self, r: Restart, ctx: &mut Context<Self>) {
         self.core.restart(&r);
+        self.drained_sent = false;
         if r.rollback {
             // Exactly once the spout is rewound to the checkpoint: what it emitted since goes
             // out again. At least once it keeps going and replays what fails.
@@ -134,6 +148,18 @@ impl<S: Spout> SpoutTask<S> {
                 .rollback(r.checkpoint, rewind, self.core.out.emitted);
             // A request the controller dropped for the rollback is asked again when needed.
             self.awaiting_commit = false;
+            if rewind {
+                // The spout emits again what came after the checkpoint: so does its clock.
+                let at = r.record.as_ref().and_then(|rec| rec.clock);
+                if let Some(clock) = self.clock.as_mut() {
+                    clock.restore(at);
+                }
+            }
+        }
+        // The consumers start the new generation from their checkpointed watermark: send
+        // this task's again.
+        if let Some(clock) = &self.clock {
+            self.core.out.set_watermark(clock.watermark());
         }
         if self.core.env.config.guarantee == Guarantee::AtLeastOnce {
             return self.recover_trees(r, ctx);
@@ -168,71 +194,6 @@ impl<S: Spout> SpoutTask<S> {
         }
         self.core.phase = Phase::Running;
         self.schedule_poll(ctx);
-    }
-
-    /// At least once, when this spout task restarts: the spout is not rewound; every tree it
-    /// still has open fails at once (a fresh instance does not know their message ids; one
-    /// kept replays them in `fail`). A spout that finished with every tree acked stays done.
-    fn recover_trees(&mut self, r: Restart, ctx: &mut Context<Self>) {
-        let failed = self.core.acks.fail_open_trees();
-        self.failed += failed.len() as u64;
-        let n = failed.len() as u64;
-        self.core.metrics.add_outcomes(0, n, 0, 0);
-        let closed = matches!(self.core.phase, Phase::Draining | Phase::Done);
-        if closed && failed.is_empty() {
-            // Finished with every tree acked: all of it is in the checkpoint rolled back to.
-            // End-of-stream goes out again, since that checkpoint may predate it (a consumer
-            // that already closed the link ignores the second one).
-            self.core.phase = Phase::Draining;
-            self.core.out.finish();
-            return self.maybe_done(ctx);
-        }
-        if r.fresh || self.spout.is_none() || closed {
-            // A new instance starts over from the beginning: more duplicates, nothing lost.
-            self.progress.start_over();
-            self.spout = None;
-            if let Err((hook, f)) = self.build() {
-                return self.fail(hook, f, ctx);
-            }
-        } else if let Some(spout) = self.spout.as_mut() {
-            self.progress.failed(failed.iter().copied());
-            if let Err(f) =
-                hook::call_infallible(|| failed.into_iter().for_each(|id| spout.fail(id)))
-            {
-                return self.fail("fail", f, ctx);
-            }
-        }
-        self.core.phase = Phase::Running;
-        self.schedule_poll(ctx);
-    }
-
-    /// Trees the ackers saw complete or fail: the spout's `ack` and `fail` run here.
-    fn tree_done(&mut self, done: TreeDone, ctx: &mut Context<Self>) {
-        let now = origin_of(self.core.env.epoch, Instant::now());
-        let (acked, failed) = self.core.acks.trees_done(&done.completed, &done.failed);
-        for &(_, origin) in &acked {
-            if origin != 0 {
-                self.core.metrics.record_latency(now, origin);
-            }
-        }
-        self.acked += acked.len() as u64;
-        self.failed += failed.len() as u64;
-        self.progress.failed(failed.iter().copied());
-        self.awaiting_acks = false;
-        let (a, f) = (acked.len() as u64, failed.len() as u64);
-        self.core.metrics.add_outcomes(a, f, 0, 0);
-        if let Some(spout) = self.spout.as_mut() {
-            let called = hook::call_infallible(|| {
-                acked.into_iter().for_each(|(id, _)| spout.ack(id));
-                failed.into_iter().for_each(|id| spout.fail(id));
-            });
-            if let Err(f) = called {
-                return self.fail("ack", f, ctx);
-            }
-        }
-        if self.core.phase == Phase::Running {
-            self.schedule_poll(ctx);
-        }
     }
 
     fn report_done(&mut self, record: Option<TaskRecord>) {
@@ -316,6 +277,7 @@ impl<S: Spout> SpoutTask<S> {
                 origin,
                 epoch,
                 acks: &mut self.core.acks,
+                clock: self.clock.as_mut(),
             };
             if let Err(f) = hook::call(|| spout.next_tuple(&mut collector)) {
                 return self.fail("next_tuple", f, ctx);
@@ -324,6 +286,15 @@ impl<S: Spout> SpoutTask<S> {
                 return self.fail("next_tuple", HookFailure::Error(msg), ctx);
             }
             let new = self.core.out.emitted - before;
+            if new > 0 {
+                self.drained_sent = false;
+            }
+            if let (true, Some(clock)) = (new > 0, self.clock.as_mut()) {
+                clock.active(wake);
+                if clock.sync_due(wake) {
+                    self.core.out.sync_watermark();
+                }
+            }
             let opened = self.core.acks.opened().iter().map(|&(id, _, _)| id);
             let again = self.progress.emitted(new, opened);
             if again > 0 {
@@ -342,7 +313,9 @@ impl<S: Spout> SpoutTask<S> {
                     return self.seal(ctx);
                 }
                 // At least once: finish only when every tree is acked (a failed one may be
-                // replayed); checkpoints go on meanwhile, releasing stateful bolts' acks.
+                // replayed); checkpoints go on meanwhile, releasing stateful bolts' acks, and
+                // bolts holding anchors release them at `end_of_input`.
+                self.drain_downstream();
                 self.core.out.flush();
                 self.await_acks();
                 return;
@@ -353,7 +326,17 @@ impl<S: Spout> SpoutTask<S> {
             }
             if self.core.out.emitted == before {
                 // Nothing ready: send what we have now, and look again after the idle wait.
+                if self.core.acks.open_trees() > 0
+                    && self.spout.as_ref().is_some_and(|s| s.is_exhausted())
+                {
+                    self.drain_downstream();
+                }
                 self.core.out.flush();
+                if let Some(clock) = self.clock.as_mut() {
+                    if clock.idle_due(Instant::now()) {
+                        self.core.out.idle();
+                    }
+                }
                 if self.core.acks.open_trees() > 0 {
                     self.await_acks();
                 }
@@ -391,6 +374,15 @@ impl<S: Spout> SpoutTask<S> {
         }
         self.core.out.linger(wake, self.core.env.config.linger);
         self.schedule_poll(ctx);
+    }
+
+    /// The spout's input is at its end and trees are open: tells the bolts once (until it
+    /// emits again), so that those holding anchors release them.
+    fn drain_downstream(&mut self) {
+        if !self.drained_sent {
+            self.drained_sent = true;
+            self.core.out.end_of_input();
+        }
     }
 
     /// The spout is finished or told to drain. Exactly-once, every emit must be committed

@@ -254,6 +254,17 @@ impl AckTracker {
         }
     }
 
+    /// After a hook without an input (`on_tick`, `on_watermark`, `end_of_input`,
+    /// `finish`): queues the acks and fails the bolt recorded in it.
+    pub(crate) fn end_hook(&mut self) {
+        for op in self.explicit.drain(..) {
+            match op {
+                AckOp::Ack { .. } if self.stateful => self.held.push(op),
+                _ => self.outgoing.push(op),
+            }
+        }
+    }
+
     /// The bolt snapshotted for checkpoint `id`: the acks held so far wait for it.
     pub(crate) fn snapshot_taken(&mut self, id: u64) {
         if !self.held.is_empty() {

@@ -13,6 +13,8 @@ pub(crate) struct Lane<T> {
     /// so a task with many consumers it seldom sends to holds memory only for those it uses.
     pub(super) buf: Batch<T>,
     pub(super) link: Credited<T>,
+    /// The last watermark this consumer was sent (0: none).
+    pub(super) wm_sent: u64,
 }
 
 impl<T> Lane<T> {
@@ -20,6 +22,7 @@ impl<T> Lane<T> {
         Lane {
             buf: Batch::with_capacity(0),
             link,
+            wm_sent: 0,
         }
     }
 }
@@ -39,6 +42,11 @@ pub(super) struct Shared {
     /// Stamped on everything sent, so consumers can drop what a rolled-back generation left
     /// in flight.
     pub gen: u64,
+    /// The task's event-time watermark (0: none), sent in band to every consumer.
+    pub wm: u64,
+    /// The next tuples must carry the watermark in front of them (a spout's tuple behind it,
+    /// or any emit of a bolt): their consumers decide lateness with it.
+    pub precise: bool,
 }
 
 /// Pushes tuples into lanes and ships their batches, for one emit or one flush.
@@ -55,6 +63,10 @@ impl Shipper<'_> {
         if lane.buf.values.capacity() == 0 {
             lane.buf = Batch::with_capacity(self.shared.batch_size);
         }
+        if self.shared.precise && lane.wm_sent < self.shared.wm {
+            lane.buf.marks.push((lane.buf.len() as u32, self.shared.wm));
+            lane.wm_sent = self.shared.wm;
+        }
         if let Some(stamp) = self.stamp.as_mut() {
             stamp.stamp(&mut lane.buf);
         }
@@ -67,6 +79,10 @@ impl Shipper<'_> {
 
     /// Sends `lane`'s open batch, or queues it when the link has no credit.
     pub fn ship<T: crate::Tuple>(&mut self, lane: &mut Lane<T>) {
+        if lane.wm_sent < self.shared.wm {
+            lane.buf.marks.push((lane.buf.len() as u32, self.shared.wm));
+            lane.wm_sent = self.shared.wm;
+        }
         let batch = std::mem::replace(&mut lane.buf, Batch::with_capacity(0));
         self.shared.buffered -= batch.len();
         let payload = if self.shared.encode {

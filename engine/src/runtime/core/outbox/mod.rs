@@ -63,6 +63,8 @@ pub(crate) struct Output<T: Tuple> {
     partial_since: Option<Instant>,
     /// Scratch for a grouping that picks several consumer tasks.
     many: Vec<usize>,
+    /// The watermark every lane was brought up to at the last sync.
+    wm_synced: u64,
     /// Tuples emitted by this task's user code.
     pub(crate) emitted: u64,
 }
@@ -80,7 +82,10 @@ impl<T: Tuple> Output<T> {
                 buffered: 0,
                 failure: None,
                 gen: 0,
+                wm: 0,
+                precise: false,
             },
+            wm_synced: 0,
             partial_since: None,
             many: Vec::new(),
             emitted: 0,
@@ -234,9 +239,68 @@ impl<T: Tuple> Output<T> {
         self.shared.blocked > 0
     }
 
-    /// Sends every open batch (as far as credit allows; the rest waits in pending).
+    /// The task's watermark moved to `wm` (it never goes back): it goes to each consumer in
+    /// front of the next tuple that needs it, with the next batch, or at the next sync.
+    #[inline]
+    pub(crate) fn set_watermark(&mut self, wm: u64) {
+        if wm > self.shared.wm {
+            self.shared.wm = wm;
+        }
+    }
+
+    /// The watermark to propagate (0: none).
+    pub(crate) fn watermark(&self) -> u64 {
+        self.shared.wm
+    }
+
+    /// Whether the next emits carry the watermark in front of them (see `Shared::precise`).
+    #[inline]
+    pub(crate) fn set_precise(&mut self, precise: bool) {
+        self.shared.precise = precise;
+    }
+
+    /// Brings every consumer up to the watermark: in its open batch when it has one (it
+    /// travels with that batch), else alone now (no credit needed, behind any pending data).
+    pub(crate) fn sync_watermark(&mut self) {
+        let wm = self.shared.wm;
+        if wm <= self.wm_synced {
+            return;
+        }
+        self.wm_synced = wm;
+        for edge in &mut self.edges {
+            for lane in &mut edge.lanes {
+                if lane.wm_sent >= wm {
+                    continue;
+                }
+                lane.wm_sent = wm;
+                if lane.buf.is_empty() {
+                    lane.link
+                        .send_control(self.shared.gen, Payload::Watermark(wm));
+                } else {
+                    lane.buf.marks.push((lane.buf.len() as u32, wm));
+                }
+            }
+        }
+    }
+
+    /// Tells every consumer this task has emitted all it will, barring replays (after what
+    /// is open).
+    pub(crate) fn end_of_input(&mut self) {
+        self.flush();
+        self.broadcast(|| Payload::Drained);
+    }
+
+    /// Tells every consumer this task is idle (see `Payload::Idle`), after what is open.
+    pub(crate) fn idle(&mut self) {
+        self.flush();
+        self.broadcast(|| Payload::Idle);
+    }
+
+    /// Sends every open batch (as far as credit allows; the rest waits in pending), and the
+    /// watermark to every consumer behind it.
     pub(crate) fn flush(&mut self) {
         self.partial_since = None;
+        self.sync_watermark();
         if self.shared.buffered == 0 {
             return;
         }
@@ -289,7 +353,8 @@ impl<T: Tuple> Output<T> {
         }
     }
 
-    /// Enters generation `gen` after a rollback: everything not yet sent is dropped. Credits
+    /// Enters generation `gen` after a rollback: everything not yet sent is dropped, and the
+    /// watermark starts over (the task sets the one it restored). Credits
     /// stay as they are: a dropped batch never took one, and the consumers return the credit
     /// of every batch in flight, whether they execute it or drop it.
     pub(crate) fn reset(&mut self, gen: u64) {
@@ -297,11 +362,14 @@ impl<T: Tuple> Output<T> {
         self.shared.blocked = 0;
         self.shared.buffered = 0;
         self.shared.failure = None;
+        self.shared.wm = 0;
+        self.wm_synced = 0;
         self.partial_since = None;
         for edge in &mut self.edges {
             for lane in &mut edge.lanes {
                 lane.buf = Batch::with_capacity(0);
                 lane.link.clear();
+                lane.wm_sent = 0;
             }
         }
     }

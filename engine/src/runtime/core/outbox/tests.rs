@@ -11,6 +11,11 @@ enum Sent {
     Batch(usize),
     Barrier(u64),
     Eos,
+    /// A batch carrying watermarks: its size and marks.
+    Marked(usize, Vec<(u32, u64)>),
+    Watermark(u64),
+    Idle,
+    Drained,
 }
 
 /// A link that records what it is given (shared with the test).
@@ -19,10 +24,14 @@ struct FakeLink(Arc<Mutex<Vec<Sent>>>);
 impl Link<u64> for FakeLink {
     fn send(&mut self, _gen: u64, payload: Payload<u64>) {
         let sent = match payload {
+            Payload::Batch(b) if !b.marks.is_empty() => Sent::Marked(b.len(), b.marks),
             Payload::Batch(b) => Sent::Batch(b.len()),
             Payload::Encoded(_) => Sent::Batch(0),
             Payload::Barrier(id) => Sent::Barrier(id),
             Payload::Eos => Sent::Eos,
+            Payload::Watermark(w) => Sent::Watermark(w),
+            Payload::Idle => Sent::Idle,
+            Payload::Drained => Sent::Drained,
         };
         self.0.lock().expect("test lock").push(sent);
     }
@@ -193,4 +202,38 @@ fn a_rollback_drops_what_waits_and_unblocks() {
     assert!(!out.is_blocked() && out.pending() == 0);
     out.flush();
     assert!(sent(&logs[0]).is_empty(), "the open batch was dropped too");
+}
+
+#[test]
+fn watermarks_ride_with_batches_or_alone_and_precisely_before_late_tuples() {
+    let (mut out, logs) = output(Grouping::Shuffle, 2, 4, 8);
+    // Lane 0 gets tuples 1 and 3, lane 1 gets 2.
+    out.emit(0, 1, 0, None);
+    out.set_watermark(10);
+    out.emit(0, 2, 0, None);
+    out.set_precise(true);
+    out.emit(0, 3, 0, None);
+    out.set_precise(false);
+    out.set_watermark(20);
+    out.flush();
+    assert_eq!(
+        logs[0].lock().unwrap().clone(),
+        vec![Sent::Marked(2, vec![(1, 10), (2, 20)])],
+        "a precise emit carries the watermark in front; the batch carries the last at its end"
+    );
+    assert_eq!(
+        logs[1].lock().unwrap().clone(),
+        vec![Sent::Marked(1, vec![(1, 20)])]
+    );
+    out.set_watermark(30);
+    out.sync_watermark();
+    out.idle();
+    for log in &logs {
+        let sent = log.lock().unwrap().clone();
+        assert_eq!(
+            sent[1..],
+            [Sent::Watermark(30), Sent::Idle],
+            "alone, with no batch open"
+        );
+    }
 }
