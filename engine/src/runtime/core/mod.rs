@@ -2,7 +2,6 @@
 //!
 //! - `ack_tracker`: one task's side of the tuple trees (anchors, edge ids, held acks).
 //! - `failures`: a bolt's failed inputs: attempts across replays, dead letters.
-//! - `local_snapshot`: a crashed bolt's own snapshots, so its next crash costs little.
 //! - `progress`: where a spout task is in its input (replays, rewinds, commits).
 //! - `clock`: event time: a spout task's watermark generator and a bolt task's input
 //!   watermark (the minimum over its links).
@@ -11,13 +10,11 @@
 mod ack_tracker;
 mod clock;
 mod failures;
-mod local_snapshot;
 mod outbox;
 mod progress;
 
 pub(crate) use ack_tracker::{AckTracker, Stamp};
 pub(crate) use clock::{InputClock, SpoutClock};
 pub(crate) use failures::Failures;
-pub(crate) use local_snapshot::LocalSnapshots;
 pub(crate) use outbox::{Link, OutEdge, Output};
 pub(crate) use progress::Progress;

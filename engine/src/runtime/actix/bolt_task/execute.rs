@@ -90,24 +90,7 @@ impl<B: Bolt> BoltTask<B> {
             let payload = self.failures.payload_of(&value);
             let result = hook::call(|| bolt.execute(value, &mut collector));
             match result {
-                Ok(()) => {
-                    self.core.acks.end_input(true);
-                    if self.local.due(self.core.acks.held()) {
-                        let started = Instant::now();
-                        match hook::call(|| bolt.snapshot()) {
-                            Ok(state) => {
-                                self.local.keep(state, started);
-                                self.core.acks.kept_locally();
-                            }
-                            Err(f) => {
-                                let meta = (&trees[..], &tree_ends[..], &marks[..]);
-                                let at = (link, self.core.gen);
-                                self.inbox.put_back_rest(at, tuples, meta);
-                                return Err(("snapshot", f));
-                            }
-                        }
-                    }
-                }
+                Ok(()) => self.core.acks.end_input(true),
                 Err(HookFailure::Error(error)) => {
                     self.core.metrics.add_outcomes(0, 1, 0, 0);
                     let env = &self.core.env;

@@ -5,9 +5,8 @@
 //! A panic in a hook does not end the actor: the task drops the user instance, reports the
 //! crash and waits; the supervisor answers with a `Restart` (a fresh instance; exactly once, a
 //! rollback of every task to the last complete checkpoint; at least once, this task's state
-//! from its own last snapshot, after it failed the trees its crash lost: see
-//! `core::LocalSnapshots`). The actor, its address, its inbox and the links to it stay the
-//! same throughout.
+//! from that checkpoint, after it failed the trees its crash lost). The actor, its address, its
+//! inbox and the links to it stay the same throughout.
 
 mod execute;
 mod messages;
@@ -21,7 +20,7 @@ use actix::{Actor, AsyncContext, Context, Handler, Message, SpawnHandle};
 use crate::component::{collector::origin_of, Bolt, BoltCollector, Tuple};
 use crate::runtime::chaos::{ChaosMemory, ChaosMonkey};
 use crate::runtime::checkpoint::TaskRecord;
-use crate::runtime::core::{Failures, InputClock, LocalSnapshots};
+use crate::runtime::core::{Failures, InputClock};
 use crate::runtime::env::TaskEnv;
 use crate::runtime::hook::{self, HookFailure};
 use crate::runtime::inbox::{Arrival, Inbox, Item};
@@ -57,8 +56,6 @@ pub(crate) struct BoltTask<B: Bolt> {
     executed: u64,
     /// Inputs whose `execute` returned an `Err`: attempts and dead letters.
     failures: Failures,
-    /// At least once, after a crash: the state the next instance restores.
-    local: LocalSnapshots,
     /// The task's input watermark (event time).
     clock: InputClock,
     /// The tick timer, once the bolt asked for ticks.
@@ -86,7 +83,6 @@ impl<B: Bolt> BoltTask<B> {
             chaos,
             executed: 0,
             failures: Failures::default(),
-            local: LocalSnapshots::default(),
             clock: InputClock::default(),
             ticks: None,
             converts: Vec::new(),
@@ -104,9 +100,6 @@ impl<B: Bolt> BoltTask<B> {
     /// A hook failed: drop the instance and wait for the supervisor.
     fn crash(&mut self, hook: &'static str, failure: HookFailure) {
         self.bolt = None;
-        if self.core.env.config.guarantee == Guarantee::AtLeastOnce {
-            self.local.crashed();
-        }
         // A task that has seen watermarks cannot restart alone: watermarks already in its
         // inbox would overtake the replays of what it lost and make them late. A rollback of
         // every task drops them, and the spouts hold theirs behind the replays.
@@ -250,16 +243,9 @@ impl<B: Bolt> BoltTask<B> {
         let Some(id) = self.inbox.alignment.as_ref().map(|a| a.id) else {
             return Ok(());
         };
-        let started = Instant::now();
         let record = self.record(false)?;
-        if self.local.is_on() {
-            self.local.keep(record.state.clone(), started);
-        }
         self.core.env.report_snapshot(self.core.gen, id, record);
         self.core.acks.snapshot_taken(id);
-        if self.local.is_on() {
-            self.core.acks.kept_locally();
-        }
         self.core.out.barrier(id);
         self.inbox.release();
         Ok(())
@@ -336,7 +322,6 @@ impl<B: Bolt> BoltTask<B> {
     fn restart(&mut self, r: Restart, ctx: &mut Context<Self>) {
         self.core.restart(&r);
         if r.rollback {
-            self.local.forget();
             for link in self.inbox.drop_older_than(r.gen) {
                 self.return_credit(link);
             }
@@ -360,14 +345,8 @@ impl<B: Bolt> BoltTask<B> {
         }
         let mut finished = false;
         // A rollback restores every task; at least once, a restarted task alone restores its
-        // own state from its local snapshot, else from the last complete checkpoint.
-        if let (false, Some(state)) = (r.rollback, self.local.latest()) {
-            if let (Some(state), Some(bolt)) = (state, self.bolt.as_mut()) {
-                if let Err(f) = hook::call(|| bolt.restore(state)) {
-                    return self.crash("restore", f);
-                }
-            }
-        } else if r.rollback || r.fresh {
+        // own state from the last complete checkpoint.
+        if r.rollback || r.fresh {
             if let Some(rec) = r.record {
                 finished = r.rollback && rec.finished;
                 if let (Some(state), Some(bolt)) = (rec.state, self.bolt.as_mut()) {

@@ -275,23 +275,6 @@ impl AckTracker {
         }
     }
 
-    /// Acks waiting for a snapshot that holds their effect.
-    #[inline]
-    pub(crate) fn held(&self) -> usize {
-        self.held.len()
-    }
-
-    /// The bolt's state was kept where its next instance restores it from (a local snapshot,
-    /// at least once): every ack waiting for a snapshot or a checkpoint may go out now.
-    pub(crate) fn kept_locally(&mut self) {
-        self.outgoing.append(&mut self.held);
-        for (_, ops) in self.awaiting.drain(..) {
-            self.outgoing.extend(ops);
-        }
-        self.untracked_held = false;
-        self.untracked_awaiting = None;
-    }
-
     /// Checkpoint `id` completed: the acks it holds the effect of may go out.
     pub(crate) fn committed(&mut self, id: u64) {
         if self.untracked_awaiting.is_some_and(|c| c <= id) {

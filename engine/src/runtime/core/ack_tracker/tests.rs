@@ -161,41 +161,6 @@ fn a_stateful_bolt_holds_acks_until_the_checkpoint_commits() {
 }
 
 #[test]
-fn a_local_snapshot_releases_held_acks_and_a_later_crash_fails_only_newer_trees() {
-    let mut spout = AckTracker::new(true, 12);
-    let first = spout_emits(&mut spout, 5, 2);
-    let second = spout_emits(&mut spout, 6, 1);
-    let (_, roots) = register(&mut spout);
-    let mut ledger = Ledger::default();
-    apply(&mut ledger, spout.outgoing());
-
-    let mut bolt = AckTracker::new(true, 13);
-    bolt.set_stateful(true);
-    bolt.begin_input(first.trees_of(0));
-    bolt.end_input(true);
-    bolt.snapshot_taken(1);
-    bolt.begin_input(first.trees_of(1));
-    bolt.end_input(true);
-    assert_eq!(bolt.held(), 1);
-    bolt.kept_locally();
-    assert_eq!(bolt.held(), 0);
-    assert_eq!(
-        apply(&mut ledger, bolt.outgoing()),
-        vec![(0, roots[0], true)],
-        "the held and the awaiting ack go out: the first tree completes"
-    );
-
-    bolt.begin_input(second.trees_of(0));
-    bolt.end_input(true);
-    assert!(bolt.fail_lost(), "the crash lost only tracked work");
-    assert_eq!(
-        apply(&mut ledger, bolt.outgoing()),
-        vec![(0, roots[1], false)],
-        "only the input after the local snapshot fails its tree"
-    );
-}
-
-#[test]
 fn a_rollback_drops_held_acks_and_fails_go_out_at_once() {
     let mut spout = AckTracker::new(true, 10);
     let input = spout_emits(&mut spout, 3, 1);
