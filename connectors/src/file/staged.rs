@@ -16,6 +16,10 @@ use super::FileError;
 /// behind, named `.NAME.XXXXXX.tmp`, never a file that looks complete under the destination's
 /// name. The rename is atomic because both names are in one directory.
 ///
+/// A destination that exists and is not a regular file (`/dev/null`, a FIFO, a terminal) is
+/// written directly: there is nothing there to protect, and a rename would replace the device
+/// with a file.
+///
 /// ```
 /// use std::io::Write;
 /// use squall_connectors::file::StagedFile;
@@ -35,7 +39,16 @@ use super::FileError;
 #[derive(Debug)]
 pub struct StagedFile {
     target: PathBuf,
-    temp: NamedTempFile,
+    out: Out,
+}
+
+/// Where the data goes until the commit.
+#[derive(Debug)]
+enum Out {
+    /// A temporary file beside the destination, renamed onto it at the commit.
+    Staged(NamedTempFile),
+    /// The destination itself, which is not a regular file.
+    Direct(File),
 }
 
 impl StagedFile {
@@ -48,6 +61,16 @@ impl StagedFile {
         };
         if target.is_dir() {
             return Err(create_error(io::Error::other("it is a directory")));
+        }
+        if std::fs::metadata(target).is_ok_and(|m| !m.is_file()) {
+            let file = File::options()
+                .write(true)
+                .open(target)
+                .map_err(create_error)?;
+            return Ok(StagedFile {
+                target: target.to_path_buf(),
+                out: Out::Direct(file),
+            });
         }
         let dir = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
@@ -73,7 +96,7 @@ impl StagedFile {
         let temp = builder.tempfile_in(dir).map_err(create_error)?;
         Ok(StagedFile {
             target: target.to_path_buf(),
-            temp,
+            out: Out::Staged(temp),
         })
     }
 
@@ -82,25 +105,33 @@ impl StagedFile {
         &self.target
     }
 
-    /// Where the data is until the commit.
+    /// Where the data is until the commit (the destination when it is not a regular file).
     pub fn temp_path(&self) -> &Path {
-        self.temp.path()
+        match &self.out {
+            Out::Staged(temp) => temp.path(),
+            Out::Direct(_) => &self.target,
+        }
     }
 
-    /// The temporary file written meanwhile.
+    /// The file written meanwhile.
     pub fn file(&mut self) -> &mut File {
-        self.temp.as_file_mut()
+        match &mut self.out {
+            Out::Staged(temp) => temp.as_file_mut(),
+            Out::Direct(file) => file,
+        }
     }
 
     /// Flushes and renames the temporary file onto the destination, replacing what was there.
     pub fn commit(mut self) -> Result<(), FileError> {
         let target = self.target;
-        self.temp.flush().map_err(|source| FileError::Create {
+        self.out.flush().map_err(|source| FileError::Create {
             path: target.clone(),
             source,
         })?;
-        self.temp
-            .persist(&target)
+        let Out::Staged(temp) = self.out else {
+            return Ok(());
+        };
+        temp.persist(&target)
             .map(drop)
             .map_err(|e| FileError::Create {
                 path: target,
@@ -111,15 +142,38 @@ impl StagedFile {
 
 impl Write for StagedFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.temp.write(buf)
+        self.out.write(buf)
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.temp.write_all(buf)
+        self.out.write_all(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.temp.flush()
+        self.out.flush()
+    }
+}
+
+impl Write for Out {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Out::Staged(temp) => temp.write(buf),
+            Out::Direct(file) => file.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Out::Staged(temp) => temp.write_all(buf),
+            Out::Direct(file) => file.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Out::Staged(temp) => temp.flush(),
+            Out::Direct(file) => file.flush(),
+        }
     }
 }
 
@@ -149,6 +203,19 @@ mod tests {
         staged.commit().unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_is_written_directly_and_stays_a_device() {
+        use std::os::unix::fs::FileTypeExt;
+        let null = Path::new("/dev/null");
+        let mut staged = StagedFile::create(null).unwrap();
+        assert_eq!(staged.temp_path(), null);
+        staged.write_all(b"gone\n").unwrap();
+        staged.commit().unwrap();
+        let kind = std::fs::metadata(null).unwrap().file_type();
+        assert!(kind.is_char_device(), "/dev/null was replaced: {kind:?}");
     }
 
     #[test]
