@@ -354,14 +354,17 @@ fn report_html_holds_the_final_numbers_of_the_run() {
     // 4 simulated sensors x 2,500 readings, exactly once and without failures.
     assert_eq!(n(&component(t, "readings")["emitted"]), 10_000);
     assert_eq!(n(&component(t, "alarm")["executed"]), 10_000);
-    assert_eq!(n(&component(t, "leak")["executed"]), 10_000);
+    // Exactly once, the alarm tasks pre-aggregate the leak detector's input (counts per seq
+    // and progress marks), so its count follows the seqs, not the readings.
+    let leak_executed = n(&component(t, "leak")["executed"]);
+    assert!(leak_executed >= 2_500, "{leak_executed}");
     let alarms = std::fs::read_to_string(&events).unwrap().lines().count() as u64;
-    // Every event line passed the sink once; the alarm bolt sent every reading's status to
-    // the leak bolt and its own alarms to the sink.
+    // Every event line passed the sink once; the alarm bolt sent the leak bolt all it
+    // executed and its own alarms to the sink.
     assert_eq!(n(&component(t, "sink")["executed"]), alarms);
     let leaks = n(&component(t, "leak")["emitted"]);
     assert_eq!(
         n(&component(t, "alarm")["emitted"]),
-        10_000 + alarms - leaks
+        leak_executed + alarms - leaks
     );
 }
