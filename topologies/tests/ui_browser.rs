@@ -149,7 +149,8 @@ fn the_page_draws_the_graph_and_live_counters_in_chromium() {
         emitted > 0 && executed > 0,
         "readings emitted {emitted}, alarm executed {executed}"
     );
-    assert!(executed <= emitted);
+    // No `executed <= emitted`: the sampler reads each task's counters at slightly different
+    // moments, so a bolt's count can be a little ahead of the spout's in one sample.
     assert!(
         first.contains("data-series=\"end-to-end\""),
         "the percentile plot"
