@@ -48,23 +48,30 @@ fn parallelism(flag: Option<usize>, config: &Config) -> usize {
         .max(1)
 }
 
-/// Runs `topology`; prints the summary line, recovery and latency on stderr.
-fn run(
-    name: &str,
+/// Event time from the flags, in whole milliseconds (window and slide at least 1 ms).
+fn event_time(window: f64, slide: f64, lag: f64, lateness: f64) -> EventTime {
+    EventTime {
+        window_ms: millis(window).max(1),
+        slide_ms: millis(slide).max(1),
+        lag_ms: millis(lag),
+        lateness_ms: millis(lateness),
+    }
+}
+
+/// Builds the topology with `build` and runs it; prints the summary line (tuples executed by
+/// component `bolt`), recovery and latency on stderr.
+fn run<E: std::fmt::Display>(
+    (name, bolt): (&str, &str),
     config: Config,
-    topology: Topology,
-    malformed: &Malformed,
     output: &WindowOutput,
     late_flag: bool,
+    build: impl FnOnce(Malformed) -> Result<Topology, E>,
 ) -> Result<(), CliError> {
+    let malformed = Malformed::new();
+    let topology = build(malformed.clone()).map_err(|e| CliError::new(e.to_string()))?;
     let report = LocalCluster::new(config)
         .run_until_signal(topology)
         .map_err(|e| CliError::new(e.to_string()))?;
-    let bolt = if name == "window-count" {
-        "window"
-    } else {
-        "join"
-    };
     let read = report.component(bolt).map_or(0, |c| c.executed);
     let late = output.late_count.load(std::sync::atomic::Ordering::Relaxed);
     let mut summary = format!(
@@ -93,27 +100,17 @@ pub(crate) fn count(args: &WindowCountArgs) -> Result<(), CliError> {
     let output = output(args.output.as_ref(), args.late_output.as_ref())?;
     let job = WindowCountJob {
         input: args.input.clone(),
-        time: EventTime {
-            window_ms: millis(args.window).max(1),
-            slide_ms: millis(args.slide).max(1),
-            lag_ms: millis(args.lag),
-            lateness_ms: millis(args.lateness),
-        },
+        time: event_time(args.window, args.slide, args.lag, args.lateness),
         parallelism: parallelism(args.parallelism, &config),
         output: output.clone(),
     };
-    let malformed = Malformed::new();
-    let topology = job
-        .topology(malformed.clone())
-        .map_err(|e| CliError::new(e.to_string()))?;
     let late_flag = args.late_output.is_some();
     run(
-        "window-count",
+        ("window-count", "window"),
         config,
-        topology,
-        &malformed,
         &output,
         late_flag,
+        |m| job.topology(m),
     )
 }
 
@@ -124,30 +121,16 @@ pub(crate) fn join(args: &WindowJoinArgs) -> Result<(), CliError> {
     check_csv::<JoinRow>(&args.left)?;
     check_csv::<JoinRow>(&args.right)?;
     let output = output(args.output.as_ref(), args.late_output.as_ref())?;
-    let window_ms = millis(args.window).max(1);
     let job = WindowJoinJob {
         left: args.left.clone(),
         right: args.right.clone(),
-        time: EventTime {
-            window_ms,
-            slide_ms: window_ms,
-            lag_ms: millis(args.lag),
-            lateness_ms: millis(args.lateness),
-        },
+        // Tumbling: the slide is the window.
+        time: event_time(args.window, args.window, args.lag, args.lateness),
         parallelism: parallelism(args.parallelism, &config),
         output: output.clone(),
     };
-    let malformed = Malformed::new();
-    let topology = job
-        .topology(malformed.clone())
-        .map_err(|e| CliError::new(e.to_string()))?;
     let late_flag = args.late_output.is_some();
-    run(
-        "window-join",
-        config,
-        topology,
-        &malformed,
-        &output,
-        late_flag,
-    )
+    run(("window-join", "join"), config, &output, late_flag, |m| {
+        job.topology(m)
+    })
 }
