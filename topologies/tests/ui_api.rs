@@ -163,8 +163,8 @@ fn topology_json_has_the_contract_fields_and_its_counters_move() {
         .as_array()
         .unwrap()
         .is_empty());
-    // Every reading the spout emitted is executed by the alarm bolt at most once.
-    assert!(executed(&later) <= n(&component(&later, "readings")["emitted"]));
+    // No `executed <= emitted` across two components: the sampler reads each task's counters
+    // at a slightly different moment, so a bolt's count can be ahead of the spout's.
     let (status, body) = http::get(port, "/api/v1/job").unwrap();
     assert_eq!(status, 404, "{body}");
     let (status, page) = http::get(port, "/").unwrap();
