@@ -59,15 +59,19 @@ pub enum BuildError {
     /// A component was declared with zero tasks.
     #[error("component `{0}` has parallelism 0; every component needs at least one task")]
     ZeroParallelism(String),
-    /// A consumer expects a different tuple type than its producer emits.
+    /// A consumer expects a different tuple type than its producer emits on the stream it
+    /// subscribes to (the default stream carries the producer's `Output`; a named stream, the
+    /// type it was declared with).
     #[error(
-        "component `{consumer}` expects tuples of type {expected} from `{producer}`, which emits {found}"
+        "component `{consumer}` expects tuples of type {expected} from stream `{stream}` of `{producer}`, which carries {found}"
     )]
     TypeMismatch {
         /// The subscribing bolt.
         consumer: String,
         /// The producer it subscribes to.
         producer: String,
+        /// The stream subscribed to (`default` unless named).
+        stream: String,
         /// The consumer's input type.
         expected: &'static str,
         /// The producer's output type.
@@ -84,6 +88,21 @@ pub enum BuildError {
         producer: String,
         /// The stream name it asked for.
         stream: String,
+    },
+    /// A component declares the same named stream twice with different types (or the
+    /// default stream with a type other than its `Output`).
+    #[error(
+        "component `{component}` declares stream `{stream}` as {declared} and again as {redeclared}"
+    )]
+    StreamTypeConflict {
+        /// The declaring component.
+        component: String,
+        /// The stream's name.
+        stream: String,
+        /// The type it was first declared with.
+        declared: &'static str,
+        /// The type of the conflicting declaration.
+        redeclared: &'static str,
     },
     /// The topology declares no spout, so nothing would ever run.
     #[error("the topology declares no spout")]

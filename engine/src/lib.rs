@@ -6,8 +6,8 @@
 //!
 //! # Layout
 //!
-//! - [`topology`]: what users declare: [`TopologyBuilder`], typed [`Stream`] handles,
-//!   groupings, [`Config`].
+//! - [`topology`]: what users declare: [`TopologyBuilder`], typed [`Stream`] handles (named
+//!   output streams of any type through a [`StreamTag`]), groupings, [`Config`].
 //! - [`component`]: what users implement: [`Spout`], [`Bolt`], and the collectors they emit
 //!   through.
 //! - [`runtime`]: how it runs: a task core without actix (the outbox's layers: route, batch,
@@ -84,6 +84,7 @@
 #![deny(missing_docs)]
 
 pub mod component;
+pub mod distributed;
 mod error;
 pub mod mapreduce;
 pub mod report;
@@ -103,6 +104,6 @@ pub use runtime::{
 };
 pub use topology::{
     key_hash, BoltDeclarer, Chaos, Config, CustomGrouping, GraphComponent, GraphEdge, Group,
-    Guarantee, StateBackend, Strategy, Stream, Supervision, Topology, TopologyBuilder,
-    TopologyGraph, DEFAULT_STREAM,
+    Guarantee, StateBackend, Strategy, Stream, StreamRef, StreamTag, Supervision, Topology,
+    TopologyBuilder, TopologyGraph, DEFAULT_STREAM,
 };

@@ -152,10 +152,6 @@ fn strategies_restart_their_tasks() {
 }
 
 #[test]
-#[ignore = "known engine bug, open in the runtime-core issue: when the whole e2e suite runs \
-            at once (3 of 8 runs), a rollback restores a checkpoint that holds the spout as \
-            finished, tuple 10 is never replayed and the run succeeds; passes alone \
-            (30 of 30): run with --ignored"]
 fn a_bolt_that_keeps_panicking_hits_the_restart_intensity() {
     // Exactly once rolls back and replays tuple 10, which panics every time.
     let mut supervision = Supervision::default();

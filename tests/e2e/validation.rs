@@ -154,10 +154,12 @@ fn type_mismatch_by_name_is_rejected() {
         Err(BuildError::TypeMismatch {
             consumer,
             producer,
+            stream,
             expected,
             found,
         }) => {
             assert_eq!((consumer.as_str(), producer.as_str()), ("text", "pass"));
+            assert_eq!(stream, DEFAULT_STREAM);
             assert!(expected.contains("String"), "{expected}");
             assert_eq!(found, "u64");
         }

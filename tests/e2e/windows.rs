@@ -440,3 +440,50 @@ fn a_bolt_takes_two_differently_typed_inputs() {
         assert_eq!(sums, want, "always_serialize {always_serialize}");
     }
 }
+
+/// Input that reaches a two-input bolt at once is converted with its wiring: the launcher wires
+/// consumers before their producers. Here many components are declared between the producers
+/// and the bolt (3,000 spout-bolt pairs), so wiring in declaration order would leave the producers emitting for a while
+/// before the bolt's wiring was even sent.
+#[test]
+fn input_at_once_reaches_a_two_input_bolt_after_its_wiring() {
+    use squall::component::TwoInputs;
+    use squall::Group;
+    let numbers: Vec<u64> = (0..2000).collect();
+    let words: Vec<String> = (0..2000).map(|i| "y".repeat(i % 7)).collect();
+    let mut want: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
+    numbers
+        .iter()
+        .for_each(|n| want.entry(n % 5).or_default().0 += n);
+    words
+        .iter()
+        .for_each(|w| want.entry(w.len() as u64 % 5).or_default().1 += w.len() as u64);
+    let got = Collect::<(u64, u64, u64)>::new();
+    let mut b = TopologyBuilder::new("wired-first");
+    let (n, w) = (numbers.clone(), words.clone());
+    let numbers_s = b.set_spout("numbers", 1, move || VecSpout::new(n.clone()));
+    let words_s = b.set_spout("words", 1, move || VecSpout::new(w.clone()));
+    for i in 0..3000 {
+        let filler = b.set_spout(&format!("filler-{i}"), 1, || VecSpout::new(vec![0u64]));
+        b.set_bolt(&format!("drop-{i}"), 1, Collect::<u64>::new)
+            .shuffle_grouping(&filler);
+    }
+    let sums = b
+        .set_bolt("per-key", 2, || TwoInputs(PerKey::default()))
+        .left(&numbers_s, Group::fields(|n: &u64| n % 5))
+        .right(&words_s, Group::fields(|w: &String| w.len() as u64 % 5))
+        .stream();
+    let sink = got.clone();
+    b.set_bolt("sink", 1, move || sink.clone())
+        .shuffle_grouping(&sums);
+    let mut config = Config::default();
+    config.guarantee = Guarantee::AtMostOnce;
+    LocalCluster::new(config).run(b.build().unwrap()).unwrap();
+    let mut sums: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
+    for (k, a, c) in got.items() {
+        let e = sums.entry(k).or_default();
+        e.0 += a;
+        e.1 += c;
+    }
+    assert_eq!(sums, want);
+}

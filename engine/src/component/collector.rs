@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use super::{Anchor, MessageId, Tuple};
 use crate::runtime::{AckTracker, Output, SpoutClock};
+use crate::StreamRef;
 
 /// Where the tuple being executed came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +29,9 @@ pub enum DirectEmitError {
     /// No consumer subscribes to the stream with a direct grouping.
     #[error("no consumer subscribes to stream `{0}` with a direct grouping")]
     NoDirectConsumer(String),
+    /// The stream was never declared by the component (with the emitted type).
+    #[error(transparent)]
+    UndeclaredStream(UndeclaredStream),
     /// The chosen task index is not a task of the consumer.
     #[error("task {task} is out of range: the consumer has {tasks} tasks")]
     TaskOutOfRange {
@@ -78,7 +82,7 @@ impl<T: Tuple> SpoutCollector<'_, T> {
     /// Emits on the default stream, untracked (no acking, no replay).
     pub fn emit(&mut self, value: T) {
         let ts = self.time_in(&value);
-        self.out.emit(0, value, self.origin, self.acks.stamp(None));
+        self.out.emit(value, self.origin, self.acks.stamp(None));
         self.time_out(ts, None);
     }
 
@@ -91,7 +95,7 @@ impl<T: Tuple> SpoutCollector<'_, T> {
     pub fn emit_with_id(&mut self, value: T, msg_id: MessageId) {
         let ts = self.time_in(&value);
         self.acks.open_tree(msg_id);
-        self.out.emit(0, value, self.origin, self.acks.stamp(None));
+        self.out.emit(value, self.origin, self.acks.stamp(None));
         self.acks.close_tree(msg_id);
         self.time_out(ts, Some(msg_id));
     }
@@ -102,18 +106,78 @@ impl<T: Tuple> SpoutCollector<'_, T> {
     pub fn emit_at(&mut self, value: T, intended: Instant) {
         let origin = origin_of(self.epoch, intended);
         let ts = self.time_in(&value);
-        self.out.emit(0, value, origin, self.acks.stamp(None));
+        self.out.emit(value, origin, self.acks.stamp(None));
         self.time_out(ts, None);
     }
 
-    /// Emits on a named stream declared with [`crate::TopologyBuilder::declare_stream`]. A
-    /// declared stream no consumer subscribed to drops the tuple, as in Storm; an undeclared
-    /// one is an error.
-    pub fn emit_to(&mut self, stream: &str, value: T) -> Result<(), UndeclaredStream> {
-        let ts = self.time_in(&value);
-        let sent = emit_named(self.out, self.acks, stream, value, self.origin);
+    /// Emits on a named stream declared with [`crate::TopologyBuilder::declare_stream`],
+    /// untracked: `stream` is a [`crate::StreamTag<U>`] (the compiler checks that `value` is a
+    /// `U`) or the plain name of a stream of the spout's output type. A declared stream no
+    /// consumer subscribed to drops the tuple, as in Storm; an undeclared one is an error.
+    /// With event time, a tuple of the output type moves the watermark as a default-stream
+    /// emit does; a tuple of another type has no timestamp and does not.
+    ///
+    /// ```
+    /// # use squall::{ComponentError, Spout, SpoutCollector, StreamTag};
+    /// const SKIPPED: StreamTag<String> = StreamTag::new("skipped");
+    /// struct Lines(Vec<String>);
+    /// impl Spout for Lines {
+    ///     type Output = u64;
+    ///     fn next_tuple(&mut self, out: &mut SpoutCollector<'_, u64>) -> Result<(), ComponentError> {
+    ///         if let Some(line) = self.0.pop() {
+    ///             match line.parse() {
+    ///                 Ok(n) => out.emit(n),
+    ///                 Err(_) => out.emit_to(&SKIPPED, line)?,
+    ///             }
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    pub fn emit_to<S: StreamRef<T>>(
+        &mut self,
+        stream: S,
+        value: S::Item,
+    ) -> Result<(), UndeclaredStream> {
+        let ts = self.time_in_any(&value);
+        let sent = self.out.emit_to(
+            stream.stream_name(),
+            value,
+            self.origin,
+            self.acks.stamp(None),
+        );
         self.time_out(ts.filter(|_| sent.is_ok()), None);
         sent
+    }
+
+    /// Emits on a named stream (see [`SpoutCollector::emit_to`]) with a message id, tracked
+    /// as [`SpoutCollector::emit_with_id`] tracks a default-stream emit: the tree's ack or fail
+    /// comes back to the spout whichever streams its tuples took.
+    pub fn emit_to_with_id<S: StreamRef<T>>(
+        &mut self,
+        stream: S,
+        value: S::Item,
+        msg_id: MessageId,
+    ) -> Result<(), UndeclaredStream> {
+        let ts = self.time_in_any(&value);
+        self.acks.open_tree(msg_id);
+        let sent = self.out.emit_to(
+            stream.stream_name(),
+            value,
+            self.origin,
+            self.acks.stamp(None),
+        );
+        self.acks.close_tree(msg_id);
+        self.time_out(ts.filter(|_| sent.is_ok()), Some(msg_id));
+        sent
+    }
+
+    /// `time_in` for a value of any type: only the output type has a timestamp.
+    #[inline]
+    fn time_in_any<U: Tuple>(&mut self, value: &U) -> Option<u64> {
+        self.clock.as_ref()?;
+        let value = (value as &dyn std::any::Any).downcast_ref::<T>()?;
+        self.time_in(value)
     }
 
     /// Emits to one chosen task of every consumer that subscribed to the default stream with a
@@ -122,7 +186,27 @@ impl<T: Tuple> SpoutCollector<'_, T> {
         let ts = self.time_in(&value);
         let sent = self
             .out
-            .emit_direct(0, task, value, self.origin, self.acks.stamp(None));
+            .emit_direct(task, value, self.origin, self.acks.stamp(None));
+        self.time_out(ts.filter(|_| sent.is_ok()), None);
+        sent
+    }
+
+    /// Emits to one chosen task of every consumer that subscribed to the named stream
+    /// `stream` with a direct grouping (Storm's `emitDirect(task, streamId, tuple)`).
+    pub fn emit_direct_to<S: StreamRef<T>>(
+        &mut self,
+        stream: S,
+        task: usize,
+        value: S::Item,
+    ) -> Result<(), DirectEmitError> {
+        let ts = self.time_in_any(&value);
+        let sent = self.out.emit_direct_to(
+            stream.stream_name(),
+            task,
+            value,
+            self.origin,
+            self.acks.stamp(None),
+        );
         self.time_out(ts.filter(|_| sent.is_ok()), None);
         sent
     }
@@ -133,27 +217,26 @@ impl<T: Tuple> SpoutCollector<'_, T> {
     }
 }
 
-/// Emits on the declared stream `stream`, anchored as the collector's current emits are.
-fn emit_named<T: Tuple>(
-    out: &mut Output<T>,
-    acks: &mut AckTracker,
-    stream: &str,
-    value: T,
-    origin: u64,
-) -> Result<(), UndeclaredStream> {
-    let s = out.stream_index(stream).ok_or_else(|| UndeclaredStream {
-        stream: stream.to_string(),
-    })?;
-    out.emit(s, value, origin, acks.stamp(None));
-    Ok(())
-}
-
-/// An emit on a stream the component never declared (the tuple is not sent).
+/// An emit on a stream the component never declared, or declared with another type than the
+/// emitted value's (the tuple is not sent).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("emit on stream `{stream}`, which this component never declared")]
+#[error(
+    "emit of {type_name} on stream `{stream}`, which this component never declared with that type"
+)]
 pub struct UndeclaredStream {
     /// The stream name that was asked for.
     pub stream: String,
+    /// The type of the value emitted.
+    pub type_name: &'static str,
+}
+
+impl UndeclaredStream {
+    pub(crate) fn new<U>(stream: &str) -> Self {
+        UndeclaredStream {
+            stream: stream.to_string(),
+            type_name: std::any::type_name::<U>(),
+        }
+    }
 }
 
 /// Emits from a bolt's `execute` or `finish`.
@@ -168,22 +251,85 @@ pub struct BoltCollector<'a, T: Tuple> {
 impl<T: Tuple> BoltCollector<'_, T> {
     /// Emits on the default stream, descending from the input being executed.
     pub fn emit(&mut self, value: T) {
-        self.out.emit(0, value, self.origin, self.acks.stamp(None));
+        self.out.emit(value, self.origin, self.acks.stamp(None));
     }
 
     /// Emits on a named stream declared with [`crate::BoltDeclarer::declare_stream`],
-    /// descending from the input being executed. A declared stream no consumer subscribed to
-    /// drops the tuple, as in Storm; an undeclared one is an error (returned with `?` from
-    /// `execute`, it fails the input).
-    pub fn emit_to(&mut self, stream: &str, value: T) -> Result<(), UndeclaredStream> {
-        emit_named(self.out, self.acks, stream, value, self.origin)
+    /// descending from the input being executed (anchored as [`BoltCollector::emit`] is).
+    /// `stream` is a [`crate::StreamTag<U>`], and the compiler checks that `value` is a `U`,
+    /// or the plain name of a stream of the bolt's output type. A declared stream no consumer
+    /// subscribed to drops the tuple, as in Storm; an undeclared one is an error (returned
+    /// with `?` from `execute`, it fails the input).
+    ///
+    /// ```
+    /// # use squall::{Bolt, BoltCollector, ComponentError, StreamTag};
+    /// /// Readings above the limit, as (sensor, value).
+    /// const ALERTS: StreamTag<(u32, f64)> = StreamTag::new("alerts");
+    /// struct Check;
+    /// impl Bolt for Check {
+    ///     type Input = (u32, f64);
+    ///     type Output = f64;
+    ///     fn execute(&mut self, (sensor, v): (u32, f64), out: &mut BoltCollector<'_, f64>) -> Result<(), ComponentError> {
+    ///         if v > 100.0 {
+    ///             out.emit_to(&ALERTS, (sensor, v))?;
+    ///         }
+    ///         out.emit(v);
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    #[inline]
+    pub fn emit_to<S: StreamRef<T>>(
+        &mut self,
+        stream: S,
+        value: S::Item,
+    ) -> Result<(), UndeclaredStream> {
+        self.out.emit_to(
+            stream.stream_name(),
+            value,
+            self.origin,
+            self.acks.stamp(None),
+        )
+    }
+
+    /// Emits on a named stream (see [`BoltCollector::emit_to`]) anchored to every anchor in
+    /// `anchors`, as [`BoltCollector::emit_anchored`] does on the default stream.
+    pub fn emit_anchored_to<S: StreamRef<T>>(
+        &mut self,
+        stream: S,
+        anchors: &mut [Anchor],
+        value: S::Item,
+    ) -> Result<(), UndeclaredStream> {
+        self.out.emit_to(
+            stream.stream_name(),
+            value,
+            self.origin,
+            self.acks.stamp(Some(anchors)),
+        )
     }
 
     /// Emits to one chosen task of every consumer that subscribed to the default stream with a
     /// direct grouping.
     pub fn emit_direct(&mut self, task: usize, value: T) -> Result<(), DirectEmitError> {
         self.out
-            .emit_direct(0, task, value, self.origin, self.acks.stamp(None))
+            .emit_direct(task, value, self.origin, self.acks.stamp(None))
+    }
+
+    /// Emits to one chosen task of every consumer that subscribed to the named stream
+    /// `stream` with a direct grouping (Storm's `emitDirect(task, streamId, tuple)`).
+    pub fn emit_direct_to<S: StreamRef<T>>(
+        &mut self,
+        stream: S,
+        task: usize,
+        value: S::Item,
+    ) -> Result<(), DirectEmitError> {
+        self.out.emit_direct_to(
+            stream.stream_name(),
+            task,
+            value,
+            self.origin,
+            self.acks.stamp(None),
+        )
     }
 
     /// Takes the input tuple's anchor: the runtime will not ack the input when `execute`
@@ -198,7 +344,7 @@ impl<T: Tuple> BoltCollector<'_, T> {
     /// (multi-anchoring): a failure downstream fails, and replays, every root they belong to.
     pub fn emit_anchored(&mut self, anchors: &mut [Anchor], value: T) {
         self.out
-            .emit(0, value, self.origin, self.acks.stamp(Some(anchors)));
+            .emit(value, self.origin, self.acks.stamp(Some(anchors)));
     }
 
     /// Acks a tuple taken with [`BoltCollector::anchor`]: its tree completes once every tuple

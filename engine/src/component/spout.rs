@@ -65,7 +65,8 @@ pub trait Spout: 'static {
     }
 
     /// The spout's position for a checkpoint (exactly-once): what it needs to rewind to this
-    /// point. `None` (the default) marks a spout that cannot be rewound.
+    /// point. `None` (the default) marks a spout that cannot be rewound: a rollback restarts it
+    /// with a fresh instance, from the beginning of its input.
     fn snapshot(&mut self) -> Result<Option<State>, ComponentError> {
         Ok(None)
     }

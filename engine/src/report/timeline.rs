@@ -72,6 +72,11 @@ impl Timeline {
         total
     }
 
+    /// Every second that has samples, with its histogram, in time order.
+    pub(crate) fn seconds(&self) -> impl Iterator<Item = (u64, &Histogram<u64>)> {
+        self.seconds.iter().map(|(s, h)| (*s, h))
+    }
+
     /// The samples recorded in `[second s, second+1 s)`, if there are any.
     pub fn histogram(&self, second: u64) -> Option<&Histogram<u64>> {
         self.seconds.get(&second)

@@ -27,14 +27,49 @@ pub(crate) struct TaskRecord {
     pub clock: Option<u64>,
 }
 
-/// The on-disk form of a record.
+/// The stored form of a record (on disk, in a checkpoint store, in a control frame).
 #[derive(Serialize, Deserialize)]
-struct StoredRecord {
+pub(crate) struct StoredRecord {
     state: Option<Vec<u8>>,
     finished: bool,
     closed: Vec<u32>,
     #[serde(default)]
     clock: Option<u64>,
+}
+
+impl From<&TaskRecord> for StoredRecord {
+    fn from(r: &TaskRecord) -> Self {
+        StoredRecord {
+            state: r.state.as_ref().map(|s| s.as_bytes().to_vec()),
+            finished: r.finished,
+            closed: r.closed.clone(),
+            clock: r.clock,
+        }
+    }
+}
+
+impl From<StoredRecord> for TaskRecord {
+    fn from(r: StoredRecord) -> Self {
+        TaskRecord {
+            state: r.state.map(State::from_bytes),
+            finished: r.finished,
+            closed: r.closed,
+            clock: r.clock,
+        }
+    }
+}
+
+/// A complete checkpoint as one blob: every task's record, by flat task index.
+pub(crate) fn encode_checkpoint(records: &[TaskRecord]) -> Result<Vec<u8>, BackendError> {
+    let stored: Vec<StoredRecord> = records.iter().map(StoredRecord::from).collect();
+    Ok(rmp_serde::to_vec(&stored)?)
+}
+
+/// A blob of [`encode_checkpoint`] read back.
+pub(crate) fn decode_checkpoint(blob: &[u8]) -> Result<Vec<TaskRecord>, String> {
+    let stored: Vec<StoredRecord> =
+        rmp_serde::from_slice(blob).map_err(|e| format!("unreadable checkpoint: {e}"))?;
+    Ok(stored.into_iter().map(TaskRecord::from).collect())
 }
 
 /// An error of the directory backend.
@@ -47,6 +82,8 @@ pub(crate) enum BackendError {
     },
     #[error("cannot encode checkpoint: {0}")]
     Encode(#[from] rmp_serde::encode::Error),
+    #[error("cannot store checkpoint {id}: {message}")]
+    Store { id: u64, message: String },
 }
 
 impl From<BackendError> for crate::RunError {
@@ -54,7 +91,7 @@ impl From<BackendError> for crate::RunError {
         let message = e.to_string();
         let path = match e {
             BackendError::Io { path, .. } => Some(path),
-            BackendError::Encode(_) => None,
+            BackendError::Encode(_) | BackendError::Store { .. } => None,
         };
         crate::RunError::Checkpoint { path, message }
     }
@@ -72,6 +109,8 @@ pub(crate) struct Coordinator {
     complete: Option<(u64, Vec<TaskRecord>)>,
     /// Final records of finished tasks, standing in for them in later checkpoints.
     finals: Vec<Option<TaskRecord>>,
+    /// Where a distributed run keeps its complete checkpoints, beside the backend.
+    store: Option<std::sync::Arc<dyn crate::distributed::CheckpointStore>>,
 }
 
 impl Coordinator {
@@ -85,7 +124,25 @@ impl Coordinator {
             in_flight: None,
             complete: None,
             finals: vec![None; n],
+            store: None,
         }
+    }
+
+    /// Complete checkpoints go to `store` too (a distributed run's leader).
+    pub(crate) fn set_store(
+        &mut self,
+        store: std::sync::Arc<dyn crate::distributed::CheckpointStore>,
+    ) {
+        self.store = Some(store);
+    }
+
+    /// Resumes from checkpoint `id`, restored from a store: it is the last complete one (what
+    /// a rollback returns to), finished tasks' records stand for them, and later checkpoints
+    /// get higher ids.
+    pub(crate) fn resume(&mut self, id: u64, records: Vec<TaskRecord>) {
+        self.next_id = id + 1;
+        self.complete = Some((id, records));
+        self.rollback();
     }
 
     /// Starts a checkpoint unless one is in flight; returns its id.
@@ -151,6 +208,11 @@ impl Coordinator {
         if let StateBackend::Directory(dir) = &self.backend {
             self.store(dir.clone(), id, &records)?;
         }
+        if let Some(store) = &self.store {
+            store
+                .save(id, encode_checkpoint(&records)?)
+                .map_err(|message| BackendError::Store { id, message })?;
+        }
         self.complete = Some((id, records));
         Ok(Some(id))
     }
@@ -185,12 +247,7 @@ impl Coordinator {
         };
         std::fs::create_dir_all(&chk).map_err(|e| io(&chk, e))?;
         for (name, r) in self.names.iter().zip(records) {
-            let stored = StoredRecord {
-                state: r.state.as_ref().map(|s| s.as_bytes().to_vec()),
-                finished: r.finished,
-                closed: r.closed.clone(),
-                clock: r.clock,
-            };
+            let stored = StoredRecord::from(r);
             let path = chk.join(format!("{name}.msgpack"));
             let bytes = rmp_serde::to_vec(&stored)?;
             std::fs::write(&path, bytes).map_err(|e| io(&path, e))?;

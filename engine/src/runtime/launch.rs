@@ -2,9 +2,9 @@
 //!
 //! Tasks start first (each on its worker, placed round-robin in topological order), then every
 //! task receives one `Wire` message with its consumers' addresses and its producers' credit
-//! addresses. A task does nothing before its wiring, so no tuple can reach an unwired task's
-//! output, and whatever `before_wire` sets up (the ackers' table of spout tasks) is in place
-//! before the first tuple exists.
+//! addresses, consumers before their producers. A task does nothing before its wiring, so no
+//! tuple can reach an unwired task, and whatever `before_wire` sets up (the ackers' table of
+//! spout tasks) is in place before the first tuple exists.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -12,16 +12,26 @@ use std::collections::HashMap;
 use super::node::{LaunchEnv, Started};
 use super::wire::InputLink;
 use crate::component::Source;
-use crate::transport::message::Credit;
+use crate::distributed::{LinkInlet, TaskIndex};
+use crate::transport::message::{Credit, Restart};
 use crate::Topology;
 
-/// Starts every task, calls `before_wire` with the started nodes (in declaration order), then
-/// wires them; returns the started nodes.
+/// The started nodes (in declaration order) and, in a distributed part, per local bolt task
+/// how frames from other processes reach it (one entry per input link).
+pub(crate) struct Launched {
+    pub started: Vec<Started>,
+    pub inlets: Vec<(TaskIndex, Vec<LinkInlet>)>,
+}
+
+/// Starts every task (every local one, in a distributed part), calls `before_wire` with the
+/// started nodes (in declaration order), then wires them, each with what `restore` gives for
+/// it (component, task).
 pub(crate) fn launch(
     topology: &Topology,
     env: &LaunchEnv,
     before_wire: impl FnOnce(&[Started]),
-) -> Vec<Started> {
+    restore: &dyn Fn(usize, usize) -> Option<Restart>,
+) -> Launched {
     let nodes = &topology.nodes;
     let workers = env.workers.len().max(1);
     let mut started: Vec<Option<Started>> = nodes.iter().map(|_| None).collect();
@@ -48,7 +58,8 @@ pub(crate) fn launch(
                 .get(info.component.as_ref())
                 .expect("invariant: build() rejected subscriptions to unknown components");
             let edge = outgoing[p].len() as u32;
-            outgoing[p].push(consumer.edge_spec(&started[c], s, link_base));
+            let remote = env.remote.as_deref().map(|r| (r, r.base(c)));
+            outgoing[p].push(consumer.edge_spec(&started[c], s, link_base, remote));
             let producer_id: std::sync::Arc<str> = nodes[p].id().into();
             for (ct, links) in inputs[c].iter_mut().enumerate() {
                 for (pt, credit_to) in started[p].credit.iter().enumerate() {
@@ -70,11 +81,40 @@ pub(crate) fn launch(
             link_base += nodes[p].parallelism() as u32;
         }
     }
+    let mut inlets = Vec::new();
+    if let Some(remote) = &env.remote {
+        for (c, node) in nodes.iter().enumerate() {
+            for (task, links) in inputs[c].iter().enumerate() {
+                let made = node.inlets(&started[c], task, links);
+                if made.is_empty() {
+                    continue;
+                }
+                let with_keys = made
+                    .into_iter()
+                    .zip(links)
+                    .map(|(inlet, l)| {
+                        let p = index.get(l.source.component.as_ref()).copied().unwrap_or(0);
+                        let producer = remote.base(p) + l.source.task as u32;
+                        LinkInlet {
+                            inlet,
+                            producer,
+                            credit: l.credit,
+                        }
+                    })
+                    .collect();
+                inlets.push((remote.base(c) + task as u32, with_keys));
+            }
+        }
+    }
     before_wire(&started);
-    for (i, node) in nodes.iter().enumerate() {
+    // Consumers first: a task's wiring is in its mailbox before any producer of its input is
+    // wired, so no input can arrive ahead of it (a two-input bolt converts each arrival with
+    // what its wiring brings).
+    for &i in topology.order.iter().rev() {
+        let node = &nodes[i];
         let edges = std::mem::take(&mut outgoing[i]);
         let links = std::mem::take(&mut inputs[i]);
-        node.wire(&started[i], edges, links);
+        node.wire(&started[i], edges, links, &|task| restore(i, task));
     }
-    started
+    Launched { started, inlets }
 }

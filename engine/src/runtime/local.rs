@@ -8,15 +8,12 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::acker::{Acker, SpoutTable};
+use super::boot::{boot, BootEnv};
 use super::control_plane::ControlPlane;
 use super::controller::{Controller, Shape};
-use super::launch::launch;
-use super::node::LaunchEnv;
 use super::run_report::RunReport;
-use crate::transport::message::Control;
-use crate::{Config, Guarantee, RunError, Topology};
-use actix::{Actor, Addr, Arbiter, Recipient, System};
+use crate::{Config, RunError, Topology};
+use actix::{Arbiter, System};
 
 /// Runs topologies in this process (Storm's `LocalCluster`).
 ///
@@ -129,8 +126,6 @@ impl LocalCluster {
         let order = topology.order.clone();
         let strategies = topology.strategies.clone();
         let (events_tx, events) = crossbeam_channel::unbounded();
-        let (ready_tx, ready_rx) = crossbeam_channel::bounded(1);
-        let workers = config.workers.max(1);
         let drain_timeout = config.drain_timeout;
         let start = Instant::now();
         let shape = Shape {
@@ -142,56 +137,22 @@ impl LocalCluster {
         };
         let mut controller = Controller::new(shape, events, &config, start);
         let requests = events_tx.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("squall-{}", topology.name))
-            .spawn(move || {
-                let system = System::new();
-                let launched = system.block_on(async move {
-                    let arbiters: Vec<Arbiter> = (0..workers).map(|_| Arbiter::new()).collect();
-                    let ackers = start_ackers(&config, &arbiters);
-                    let mut spout_bases = Vec::new();
-                    let mut spout_tasks = 0u32;
-                    for n in &topology.nodes {
-                        spout_bases.push(spout_tasks);
-                        if n.is_spout() {
-                            spout_tasks += n.parallelism() as u32;
-                        }
-                    }
-                    let env = LaunchEnv {
-                        topology: topology.name.as_str().into(),
-                        workers: arbiters.iter().map(|a| a.handle()).collect(),
-                        config,
-                        epoch: start,
-                        events: events_tx,
-                        ackers: Arc::new(ackers.iter().map(|a| a.clone().recipient()).collect()),
-                        spout_bases,
-                    };
-                    // The ackers learn where every spout task is before any task is wired,
-                    // so no tree can complete for a spout they do not know yet.
-                    let started = launch(&topology, &env, |started| {
-                        let table: Vec<_> =
-                            started.iter().flat_map(|s| s.tree_done.clone()).collect();
-                        for acker in &ackers {
-                            acker.do_send(SpoutTable(table.clone()));
-                        }
-                    });
-                    let controls: Vec<Vec<Recipient<Control>>> =
-                        started.iter().map(|s| s.control.clone()).collect();
-                    (arbiters, controls)
-                });
-                let _ = ready_tx.send((System::current(), launched));
-                let _ = system.run();
-            })
-            .map_err(|e| RunError::Runtime(format!("cannot start the system thread: {e}")))?;
-        let (system, (arbiters, controls)) = ready_rx
-            .recv()
-            .map_err(|_| RunError::Runtime("the system thread stopped while starting".into()))?;
-        controller.set_controls(controls);
+        let booted = boot(
+            topology,
+            BootEnv {
+                config,
+                epoch: start,
+                events: events_tx,
+                remote: None,
+                restore: None,
+            },
+        )?;
+        controller.set_controls(booted.controls);
         let mut running = RunningTopology {
             plane: None,
-            system,
-            thread: Some(thread),
-            arbiters,
+            system: booted.system,
+            thread: Some(booted.thread),
+            arbiters: booted.arbiters,
             drain_timeout,
         };
         match ControlPlane::start(controller, requests, &topology_name) {
@@ -203,21 +164,6 @@ impl LocalCluster {
         }
         Ok(running)
     }
-}
-
-/// Starts the acker tasks of an at-least-once run, one per `Config::ackers`, spread over the
-/// workers.
-fn start_ackers(config: &Config, arbiters: &[Arbiter]) -> Vec<Addr<Acker>> {
-    if config.guarantee != Guarantee::AtLeastOnce || arbiters.is_empty() {
-        return Vec::new();
-    }
-    let timeout = config.message_timeout;
-    (0..config.ackers)
-        .map(|i| {
-            let arbiter = &arbiters[i % arbiters.len()];
-            Acker::start_in_arbiter(&arbiter.handle(), move |_| Acker::new(timeout))
-        })
-        .collect()
 }
 
 /// How often a run waiting for a stop signal looks at the flag: short against a person's
@@ -238,6 +184,36 @@ pub struct RunningTopology {
 }
 
 impl RunningTopology {
+    /// A booted topology, controlled by `plane` (`None`: by a controller elsewhere).
+    pub(crate) fn booted(
+        booted: super::boot::Booted,
+        plane: Option<ControlPlane>,
+        drain_timeout: Duration,
+    ) -> Self {
+        RunningTopology {
+            plane,
+            system: booted.system,
+            thread: Some(booted.thread),
+            arbiters: booted.arbiters,
+            drain_timeout,
+        }
+    }
+
+    /// Waits up to `timeout` for the run to end; `Some` with its outcome once it has (never
+    /// without a controller here).
+    pub(crate) fn poll_end(&mut self, timeout: Duration) -> Option<Result<RunReport, RunError>> {
+        let plane = self.plane.as_mut()?;
+        if !plane.wait(Some(timeout)) {
+            return None;
+        }
+        Some(self.finish())
+    }
+
+    /// Tears the topology down now.
+    pub(crate) fn abort(mut self) {
+        self.teardown();
+    }
+
     /// Waits up to `timeout` for the topology to complete by itself; true if it did.
     pub fn wait_for(&mut self, timeout: Duration) -> Result<bool, RunError> {
         let Some(plane) = self.plane.as_mut() else {

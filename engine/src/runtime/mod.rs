@@ -58,29 +58,31 @@
 //! runs `finish`, flushes, and passes end-of-stream on. So `finish` hooks run in topological
 //! order and a bounded topology completes by itself.
 
-mod acker;
+pub(crate) mod acker;
 mod actix;
+pub(crate) mod boot;
 mod chaos;
-mod checkpoint;
-mod control_plane;
-mod controller;
-mod core;
+pub(crate) mod checkpoint;
+pub(crate) mod control_plane;
+pub(crate) mod controller;
+pub(crate) mod core;
 mod env;
 mod hook;
 mod inbox;
 mod latency_counts;
-mod launch;
+pub(crate) mod launch;
 mod live;
 mod live_board;
-mod local;
+pub(crate) mod local;
 mod metrics;
-mod node;
+pub(crate) mod node;
 mod run_report;
 mod signal;
-mod stats;
+pub(crate) mod stats;
+mod streams;
 mod supervisor;
 mod task_core;
-mod wire;
+pub(crate) mod wire;
 
 pub(crate) use acker::AckOp;
 pub(crate) use checkpoint::TaskRecord;
@@ -93,3 +95,4 @@ pub use local::{LocalCluster, RunningTopology};
 pub(crate) use node::{BoltNode, Convert, Node, SpoutNode, Subscription};
 pub use run_report::{ComponentReport, DeadLetter, RunReport};
 pub use signal::{catch_stop_signals, stop_requested, StopSignal};
+pub(crate) use streams::StreamDecl;

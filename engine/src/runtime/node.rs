@@ -12,20 +12,35 @@ use super::acker::{AckOps, TreeDone};
 use super::actix::{BoltFactory, BoltTask, SpoutFactory, SpoutTask, Wake};
 use super::env::TaskEnv;
 use super::stats::TaskEvent;
-use super::wire::{EdgeSpec, InputLink, Wire, WireBolt};
+use super::streams::{self, AnyEdge, StreamDecl};
+use super::wire::{EdgeSpec, InputLink, Target, Wire, WireBolt};
 use crate::component::{Bolt, Spout, SpoutWaker, TaskContext, Tuple};
+use crate::distributed::{Inlet, RemoteEnv};
 use crate::topology::Grouping;
-use crate::transport::message::{Control, Credit};
+use crate::transport::message::{Control, Credit, Inbound, Restart};
 use crate::window::Watermarks;
 use crate::Config;
 
 /// Turns a producer's tuple into the bolt's input (a two-input bolt's side), per link.
 pub(crate) type Convert<X, I> = Arc<dyn Fn(X) -> I + Send + Sync>;
 
-/// Builds the edge a producer needs to reach the bolt's tasks: an `EdgeSpec<X>` for a
-/// producer of `X`, boxed.
-type MakeEdge<B> =
-    Box<dyn Fn(&[Addr<BoltTask<B>>], Vec<usize>, u32) -> Box<dyn Any + Send> + Send + Sync>;
+/// Builds the edge a producer needs to reach the bolt's tasks: an [`AnyEdge`] holding an
+/// `EdgeSpec<X>` for a stream of `X`, boxed. A task without an address runs in another
+/// process: the edge reaches it through the remote environment, where it has flat index
+/// `base + task`.
+type MakeEdge<B> = Box<
+    dyn Fn(
+            &[Option<Addr<BoltTask<B>>>],
+            Vec<usize>,
+            u32,
+            Option<(&RemoteEnv, u32)>,
+        ) -> Box<dyn Any + Send>
+        + Send
+        + Sync,
+>;
+
+/// Builds what takes data frames from a producer of `X` in another process to a bolt task.
+type MakeInlet<B> = Box<dyn Fn(&Addr<BoltTask<B>>) -> Inlet + Send + Sync>;
 
 /// One subscription of a bolt to a producer of some type `X`, the type erased: the bolt's
 /// tasks accept `X` and convert it to their input.
@@ -38,6 +53,7 @@ pub(crate) struct Subscription<B: Bolt> {
     /// The grouping's name, for the topology's graph.
     pub grouping: &'static str,
     make_edge: MakeEdge<B>,
+    make_inlet: MakeInlet<B>,
     /// `Convert<X, B::Input>`; `None` when `X` is the input type.
     pub convert: Option<Arc<dyn Any + Send + Sync>>,
 }
@@ -58,14 +74,32 @@ impl<B: Bolt> Subscription<B> {
             type_id: TypeId::of::<X>(),
             type_name: std::any::type_name::<X>(),
             grouping: grouping.name(),
-            make_edge: Box::new(move |addrs, target_workers, link_base| {
-                Box::new(EdgeSpec::<X> {
+            make_edge: Box::new(move |addrs, target_workers, link_base, remote| {
+                let targets = addrs
+                    .iter()
+                    .enumerate()
+                    .map(|(task, a)| match (a, remote) {
+                        (Some(a), _) => Target::Local(a.clone().recipient()),
+                        (None, Some((env, base))) => Target::Remote {
+                            task: base + task as u32,
+                            fabric: env.fabric.clone(),
+                        },
+                        (None, None) => unreachable!("a task without an address is remote"),
+                    })
+                    .collect();
+                Box::new(AnyEdge {
                     stream: edge_stream.clone(),
-                    grouping: grouping.clone(),
-                    targets: addrs.iter().map(|a| a.clone().recipient()).collect(),
-                    target_workers,
-                    link_base,
+                    spec: Box::new(EdgeSpec::<X> {
+                        grouping: grouping.clone(),
+                        targets,
+                        target_workers,
+                        link_base,
+                    }),
                 })
+            }),
+            make_inlet: Box::new(|addr| {
+                let to: actix::Recipient<Inbound<X>> = addr.clone().recipient();
+                crate::distributed::inlet(to)
             }),
             convert: convert.map(|c| Arc::new(c) as Arc<dyn Any + Send + Sync>),
         }
@@ -93,6 +127,24 @@ pub(crate) struct LaunchEnv {
     pub ackers: Arc<Vec<Recipient<AckOps>>>,
     /// Per component: the index of its task 0 among all spout tasks (spouts only).
     pub spout_bases: Vec<u32>,
+    /// A distributed run's part: which tasks run here and how to reach the others.
+    pub remote: Option<Arc<RemoteEnv>>,
+}
+
+impl LaunchEnv {
+    /// True when task `task` of component `node` runs in this process.
+    fn is_local(&self, node: usize, task: usize) -> bool {
+        self.remote.as_ref().is_none_or(|r| r.is_local(node, task))
+    }
+
+    /// The credit and control addresses of a task that runs in another process.
+    fn proxies(&self, node: usize, task: usize) -> (Recipient<Credit>, Recipient<Control>) {
+        let remote = self
+            .remote
+            .as_ref()
+            .expect("invariant: only a distributed part has tasks in other processes");
+        remote.proxies(&worker_handle(self, 0), node, task)
+    }
 }
 
 /// A node's started tasks.
@@ -114,9 +166,18 @@ pub(crate) trait Node: Send + Sync + 'static {
     fn output_type(&self) -> (TypeId, &'static str);
     fn inputs(&self) -> Vec<InputInfo>;
     /// The named output streams declared besides the default one.
-    fn streams(&self) -> &[Arc<str>];
-    /// Declares one more named output stream.
-    fn declare_stream(&mut self, name: Arc<str>);
+    fn streams(&self) -> &[StreamDecl];
+    fn streams_mut(&mut self) -> &mut Vec<StreamDecl>;
+    /// Declares one more named output stream; `Err` holds the type the name already has when
+    /// that differs.
+    fn declare_stream(&mut self, decl: StreamDecl) -> Result<(), &'static str> {
+        let output = self.output_type();
+        streams::declare(self.streams_mut(), output, decl)
+    }
+    /// The type stream `name` carries; `None` when it was never declared.
+    fn stream_type(&self, name: &str) -> Option<(TypeId, &'static str)> {
+        streams::stream_type(self.streams(), self.output_type(), name)
+    }
     /// Spouts: sets the watermark generation, a `Watermarks<Output>`; false when this node
     /// is a bolt or the type differs.
     fn set_watermarks(&mut self, spec: Box<dyn Any>) -> bool {
@@ -126,10 +187,29 @@ pub(crate) trait Node: Send + Sync + 'static {
     fn as_any_mut(&mut self) -> &mut dyn Any;
     /// Starts every task on its worker; tasks wait for their wiring.
     fn start(&self, env: &LaunchEnv, node: usize, workers: Vec<usize>) -> Started;
-    /// The edge of input `input`, as its producer needs it (an `EdgeSpec<Input>`).
-    fn edge_spec(&self, started: &Started, input: usize, link_base: u32) -> Box<dyn Any + Send>;
-    /// Sends each task its outgoing edges (`EdgeSpec<Output>`s) and input links.
-    fn wire(&self, started: &Started, edges: Vec<Box<dyn Any + Send>>, inputs: Vec<Vec<InputLink>>);
+    /// The edge of input `input`, as its producer needs it (an [`AnyEdge`]).
+    fn edge_spec(
+        &self,
+        started: &Started,
+        input: usize,
+        link_base: u32,
+        remote: Option<(&RemoteEnv, u32)>,
+    ) -> Box<dyn Any + Send>;
+    /// Per input link of local task `task`, what delivers data frames from another process
+    /// to it (empty for spouts and tasks in other processes).
+    fn inlets(&self, started: &Started, task: usize, links: &[InputLink]) -> Vec<Inlet> {
+        let _ = (started, task, links);
+        Vec::new()
+    }
+    /// Sends each local task its outgoing edges (the `AnyEdge`s of every subscription to it,
+    /// in the order credits name them), input links, and what to restore before it runs.
+    fn wire(
+        &self,
+        started: &Started,
+        edges: Vec<Box<dyn Any + Send>>,
+        inputs: Vec<Vec<InputLink>>,
+        restore: &dyn Fn(usize) -> Option<Restart>,
+    );
 }
 
 fn task_env(
@@ -164,16 +244,24 @@ fn worker_handle(env: &LaunchEnv, worker: usize) -> ArbiterHandle {
     env.workers[worker % env.workers.len().max(1)].clone()
 }
 
-/// The edges a producer of `T` was given. `build()` checked every subscription's type against
-/// its producer's output type, so a mismatch here is a bug in the launcher, not a user error.
-fn downcast_edges<T: crate::Tuple>(edges: Vec<Box<dyn Any + Send>>) -> Vec<EdgeSpec<T>> {
-    edges
-        .into_iter()
-        .map(|e| {
-            *e.downcast::<EdgeSpec<T>>()
-                .expect("invariant: build() checked that every edge carries its producer's type")
+/// Every task's credit and control address: its own for a task here, a forwarder for a task
+/// in another process.
+fn addresses<A>(
+    env: &LaunchEnv,
+    node: usize,
+    addrs: &[Option<Addr<A>>],
+) -> (Vec<Recipient<Credit>>, Vec<Recipient<Control>>)
+where
+    A: Actor<Context = actix::Context<A>> + actix::Handler<Credit> + actix::Handler<Control>,
+{
+    addrs
+        .iter()
+        .enumerate()
+        .map(|(task, a)| match a {
+            Some(a) => (a.clone().recipient(), a.clone().recipient()),
+            None => env.proxies(node, task),
         })
-        .collect()
+        .unzip()
 }
 
 /// A declared spout.
@@ -181,7 +269,7 @@ pub(crate) struct SpoutNode<S: Spout> {
     pub id: Arc<str>,
     pub parallelism: usize,
     pub factory: SpoutFactory<S>,
-    pub streams: Vec<Arc<str>>,
+    pub streams: Vec<StreamDecl>,
     /// Event time: how the spout's tasks generate watermarks.
     pub watermarks: Option<Watermarks<S::Output>>,
 }
@@ -205,13 +293,11 @@ impl<S: Spout> Node for SpoutNode<S> {
     fn inputs(&self) -> Vec<InputInfo> {
         Vec::new()
     }
-    fn streams(&self) -> &[Arc<str>] {
+    fn streams(&self) -> &[StreamDecl] {
         &self.streams
     }
-    fn declare_stream(&mut self, name: Arc<str>) {
-        if !self.streams.contains(&name) {
-            self.streams.push(name);
-        }
+    fn streams_mut(&mut self) -> &mut Vec<StreamDecl> {
+        &mut self.streams
     }
     fn set_watermarks(&mut self, spec: Box<dyn Any>) -> bool {
         match spec.downcast::<Watermarks<S::Output>>() {
@@ -227,50 +313,74 @@ impl<S: Spout> Node for SpoutNode<S> {
     }
 
     fn start(&self, env: &LaunchEnv, node: usize, workers: Vec<usize>) -> Started {
-        let addrs: Vec<Addr<SpoutTask<S>>> = workers
+        let addrs: Vec<Option<Addr<SpoutTask<S>>>> = workers
             .iter()
             .enumerate()
             .map(|(task, &worker)| {
+                if !env.is_local(node, task) {
+                    return None;
+                }
                 let mut tenv = task_env(env, &self.id, node, task, self.parallelism, worker);
                 let factory = self.factory.clone();
                 let watermarks = self.watermarks.clone();
-                SpoutTask::start_in_arbiter(&worker_handle(env, worker), move |ctx| {
-                    // Weak: the task holds its own waker, which must not keep it alive.
-                    let me = ctx.address().downgrade();
-                    tenv.ctx.waker = Some(SpoutWaker::new(move || {
-                        if let Some(task) = me.upgrade() {
-                            task.do_send(Wake);
-                        }
-                    }));
-                    SpoutTask::new(tenv, factory, watermarks)
-                })
+                Some(SpoutTask::start_in_arbiter(
+                    &worker_handle(env, worker),
+                    move |ctx| {
+                        // Weak: the task holds its own waker, which must not keep it alive.
+                        let me = ctx.address().downgrade();
+                        tenv.ctx.waker = Some(SpoutWaker::new(move || {
+                            if let Some(task) = me.upgrade() {
+                                task.do_send(Wake);
+                            }
+                        }));
+                        SpoutTask::new(tenv, factory, watermarks)
+                    },
+                ))
             })
             .collect();
+        let (credit, control) = addresses(env, node, &addrs);
         Started {
-            credit: addrs.iter().map(|a| a.clone().recipient()).collect(),
-            control: addrs.iter().map(|a| a.clone().recipient()).collect(),
-            tree_done: addrs.iter().map(|a| a.clone().recipient()).collect(),
+            credit,
+            control,
+            tree_done: addrs
+                .iter()
+                .flatten()
+                .map(|a| a.clone().recipient())
+                .collect(),
             addrs: Box::new(addrs),
             workers,
         }
     }
 
-    fn edge_spec(&self, _: &Started, _: usize, _: u32) -> Box<dyn Any + Send> {
+    fn edge_spec(
+        &self,
+        _: &Started,
+        _: usize,
+        _: u32,
+        _: Option<(&RemoteEnv, u32)>,
+    ) -> Box<dyn Any + Send> {
         Box::new(())
     }
 
-    fn wire(&self, started: &Started, edges: Vec<Box<dyn Any + Send>>, _: Vec<Vec<InputLink>>) {
-        let edges = downcast_edges::<S::Output>(edges);
+    fn wire(
+        &self,
+        started: &Started,
+        edges: Vec<Box<dyn Any + Send>>,
+        _: Vec<Vec<InputLink>>,
+        restore: &dyn Fn(usize) -> Option<Restart>,
+    ) {
+        let (edges, sides) = streams::split_edges::<S::Output>(edges, &self.streams);
         let addrs = started
             .addrs
-            .downcast_ref::<Vec<Addr<SpoutTask<S>>>>()
+            .downcast_ref::<Vec<Option<Addr<SpoutTask<S>>>>>()
             .expect("invariant: a spout node's Started holds the addresses its start() made");
-        let streams: Arc<[Arc<str>]> = self.streams.clone().into();
-        for addr in addrs {
+        for (task, addr) in addrs.iter().enumerate() {
+            let Some(addr) = addr else { continue };
             addr.do_send(Wire {
                 edges: edges.clone(),
+                sides: sides.iter().map(|s| s.clone_box()).collect(),
                 inputs: Vec::new(),
-                streams: streams.clone(),
+                restore: restore(task),
             });
         }
     }
@@ -282,7 +392,7 @@ pub(crate) struct BoltNode<B: Bolt> {
     pub parallelism: usize,
     pub factory: BoltFactory<B>,
     pub inputs: Vec<Subscription<B>>,
-    pub streams: Vec<Arc<str>>,
+    pub streams: Vec<StreamDecl>,
 }
 
 impl<B: Bolt> BoltNode<B> {
@@ -327,13 +437,11 @@ impl<B: Bolt> Node for BoltNode<B> {
             })
             .collect()
     }
-    fn streams(&self) -> &[Arc<str>] {
+    fn streams(&self) -> &[StreamDecl] {
         &self.streams
     }
-    fn declare_stream(&mut self, name: Arc<str>) {
-        if !self.streams.contains(&name) {
-            self.streams.push(name);
-        }
+    fn streams_mut(&mut self) -> &mut Vec<StreamDecl> {
+        &mut self.streams
     }
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
@@ -341,33 +449,58 @@ impl<B: Bolt> Node for BoltNode<B> {
 
     fn start(&self, env: &LaunchEnv, node: usize, workers: Vec<usize>) -> Started {
         let chaos_memory = super::chaos::ChaosMemory::default();
-        let addrs: Vec<Addr<BoltTask<B>>> = workers
+        let addrs: Vec<Option<Addr<BoltTask<B>>>> = workers
             .iter()
             .enumerate()
             .map(|(task, &worker)| {
+                if !env.is_local(node, task) {
+                    return None;
+                }
                 let tenv = task_env(env, &self.id, node, task, self.parallelism, worker);
                 let factory = self.factory.clone();
                 let memory = chaos_memory.clone();
-                BoltTask::start_in_arbiter(&worker_handle(env, worker), move |_| {
-                    BoltTask::new(tenv, factory, memory)
-                })
+                Some(BoltTask::start_in_arbiter(
+                    &worker_handle(env, worker),
+                    move |_| BoltTask::new(tenv, factory, memory),
+                ))
             })
             .collect();
+        let (credit, control) = addresses(env, node, &addrs);
         Started {
-            credit: addrs.iter().map(|a| a.clone().recipient()).collect(),
-            control: addrs.iter().map(|a| a.clone().recipient()).collect(),
+            credit,
+            control,
             tree_done: Vec::new(),
             addrs: Box::new(addrs),
             workers,
         }
     }
 
-    fn edge_spec(&self, started: &Started, input: usize, link_base: u32) -> Box<dyn Any + Send> {
+    fn edge_spec(
+        &self,
+        started: &Started,
+        input: usize,
+        link_base: u32,
+        remote: Option<(&RemoteEnv, u32)>,
+    ) -> Box<dyn Any + Send> {
         let addrs = started
             .addrs
-            .downcast_ref::<Vec<Addr<BoltTask<B>>>>()
+            .downcast_ref::<Vec<Option<Addr<BoltTask<B>>>>>()
             .map_or(&[][..], |a| &a[..]);
-        (self.inputs[input].make_edge)(addrs, started.workers.clone(), link_base)
+        (self.inputs[input].make_edge)(addrs, started.workers.clone(), link_base, remote)
+    }
+
+    fn inlets(&self, started: &Started, task: usize, links: &[InputLink]) -> Vec<Inlet> {
+        let addr = started
+            .addrs
+            .downcast_ref::<Vec<Option<Addr<BoltTask<B>>>>>()
+            .and_then(|a| a.get(task).cloned().flatten());
+        let Some(addr) = addr else {
+            return Vec::new();
+        };
+        links
+            .iter()
+            .map(|l| (self.inputs[l.subscription].make_inlet)(&addr))
+            .collect()
     }
 
     fn wire(
@@ -375,20 +508,22 @@ impl<B: Bolt> Node for BoltNode<B> {
         started: &Started,
         edges: Vec<Box<dyn Any + Send>>,
         inputs: Vec<Vec<InputLink>>,
+        restore: &dyn Fn(usize) -> Option<Restart>,
     ) {
-        let edges = downcast_edges::<B::Output>(edges);
+        let (edges, sides) = streams::split_edges::<B::Output>(edges, &self.streams);
         let addrs = started
             .addrs
-            .downcast_ref::<Vec<Addr<BoltTask<B>>>>()
+            .downcast_ref::<Vec<Option<Addr<BoltTask<B>>>>>()
             .expect("invariant: a bolt node's Started holds the addresses its start() made");
-        let streams: Arc<[Arc<str>]> = self.streams.clone().into();
-        for (addr, inputs) in addrs.iter().zip(inputs) {
+        for (task, (addr, inputs)) in addrs.iter().zip(inputs).enumerate() {
+            let Some(addr) = addr else { continue };
             let converts = self.link_converts(&inputs);
             addr.do_send(WireBolt {
                 wire: Wire {
                     edges: edges.clone(),
+                    sides: sides.iter().map(|s| s.clone_box()).collect(),
                     inputs,
-                    streams: streams.clone(),
+                    restore: restore(task),
                 },
                 converts,
             });

@@ -75,6 +75,9 @@ pub(crate) enum TaskEvent {
     Drain,
     /// From the run's handle: stop controlling the run (it is being torn down).
     Stop,
+    /// From a distributed run's part: take a savepoint now (spouts stop emitting after its
+    /// barrier) and send its id once it is complete.
+    Savepoint(crossbeam_channel::Sender<u64>),
 }
 
 /// An empty latency histogram (nanoseconds, 3 significant digits, growing as needed).

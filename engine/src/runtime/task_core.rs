@@ -2,7 +2,6 @@
 //! tracker, the generation it is in, and what it reports. The executors keep only what
 //! differs (a spout's trees and positions, a bolt's inbox and dead letters).
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use super::checkpoint::TaskRecord;
@@ -12,6 +11,7 @@ use super::hook::{self, HookFailure};
 use super::metrics::TaskMetrics;
 use super::run_report::DeadLetter;
 use super::stats::TaskStats;
+use super::streams::SideSpec;
 use super::wire::EdgeSpec;
 use crate::component::{BoltCollector, Tuple};
 use crate::transport::message::Restart;
@@ -75,20 +75,27 @@ impl<T: Tuple> TaskCore<T> {
         }
     }
 
-    /// Builds the outbox from the task's edges (a local link to every consumer task) and the
-    /// streams its component declared; the task's clock starts.
-    pub(crate) fn wire(&mut self, edges: Vec<EdgeSpec<T>>, streams: &[Arc<str>]) {
+    /// Builds the outbox from the task's default-stream edges and the named streams its
+    /// component declared (a local link to every consumer task); the task's clock starts.
+    pub(crate) fn wire(&mut self, edges: Vec<(u32, EdgeSpec<T>)>, sides: Vec<Box<dyn SideSpec>>) {
         let config = &self.env.config;
-        let task = self.env.ctx.task;
+        let (task, worker) = (self.env.ctx.task, self.env.ctx.worker);
+        let credits = config.max_batches_in_flight;
         self.out = Output::new(
-            edges.into_iter().map(|e| e.into_out_edge(task)).collect(),
+            edges
+                .into_iter()
+                .map(|(id, e)| e.into_out_edge(task, id))
+                .collect(),
+            sides
+                .into_iter()
+                .map(|s| s.build(task, worker, credits))
+                .collect(),
             task,
-            self.env.ctx.worker,
+            worker,
             config.batch_size,
-            config.max_batches_in_flight,
+            credits,
             config.always_serialize,
         );
-        self.out.declare(streams);
         self.started = Instant::now();
     }
 

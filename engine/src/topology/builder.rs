@@ -4,9 +4,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::declarer::BoltDeclarer;
-use super::stream::{Stream, DEFAULT_STREAM};
+use super::stream::{Stream, StreamRef, DEFAULT_STREAM};
 use crate::component::{Bolt, Spout};
-use crate::runtime::{BoltNode, Node, SpoutNode};
+use crate::runtime::{BoltNode, Node, SpoutNode, StreamDecl};
 use crate::window::Watermarks;
 use crate::{BuildError, Strategy};
 
@@ -48,7 +48,7 @@ use crate::{BuildError, Strategy};
 pub struct TopologyBuilder {
     name: String,
     pub(super) nodes: Vec<Box<dyn Node>>,
-    errors: Vec<BuildError>,
+    pub(super) errors: Vec<BuildError>,
     /// Supervision strategies set per component (declaration index), overriding the run's.
     pub(super) strategies: Vec<(usize, Strategy)>,
 }
@@ -147,34 +147,55 @@ impl TopologyBuilder {
     }
 
     /// Declares a named output stream of the component behind `of` (any handle of it, usually
-    /// the one [`TopologyBuilder::set_spout`] returned) and returns a handle to it. A component
-    /// emits on a named stream with `emit_to`; subscribing to, or emitting on, a stream the
-    /// component never declared is an error ([`BuildError::UndeclaredStream`] at `build()`, an
-    /// `Err` from `emit_to` at run time), never a silent drop. Bolts declare theirs with
-    /// [`BoltDeclarer::declare_stream`].
+    /// the one [`TopologyBuilder::set_spout`] returned) and returns a handle to it. `stream`
+    /// is a [`StreamTag<U>`](crate::StreamTag), for a stream of `U` whatever the component's
+    /// output, or a plain name, for a stream of the output type itself. The component emits
+    /// on it with `emit_to`; subscribing to, or emitting on, a stream the component never
+    /// declared (with that type) is an error ([`BuildError::UndeclaredStream`] or
+    /// [`BuildError::TypeMismatch`] at `build()`, an `Err` from `emit_to` at run time), never
+    /// a silent drop. Bolts declare theirs with [`BoltDeclarer::declare_stream`].
     ///
     /// ```
-    /// # use squall::{ComponentError, Spout, SpoutCollector, TopologyBuilder};
+    /// # use squall::{ComponentError, Spout, SpoutCollector, StreamTag, TopologyBuilder};
+    /// /// Gaps in the sequence: (from, to).
+    /// const GAPS: StreamTag<(u32, u32)> = StreamTag::new("gaps");
     /// # struct Numbers;
     /// # impl Spout for Numbers {
     /// #     type Output = u32;
     /// #     fn next_tuple(&mut self, out: &mut SpoutCollector<'_, u32>) -> Result<(), ComponentError> {
     /// #         out.emit_to("odd", 1)?;
+    /// #         out.emit_to(&GAPS, (2, 5))?;
     /// #         Ok(())
     /// #     }
     /// # }
     /// # fn main() -> Result<(), squall::BuildError> {
     /// let mut builder = TopologyBuilder::new("t");
     /// let numbers = builder.set_spout("numbers", 1, || Numbers);
-    /// let odd = builder.declare_stream(&numbers, "odd");
-    /// assert_eq!(odd.name(), "odd");
+    /// let odd = builder.declare_stream(&numbers, "odd"); // a Stream<u32>, as the output
+    /// let gaps = builder.declare_stream(&numbers, &GAPS); // a Stream<(u32, u32)>
+    /// assert_eq!((odd.name(), gaps.name()), ("odd", "gaps"));
     /// # builder.build()?;
     /// # Ok(())
     /// # }
     /// ```
-    pub fn declare_stream<T>(&mut self, of: &Stream<T>, name: &str) -> Stream<T> {
+    pub fn declare_stream<T, S: StreamRef<T>>(
+        &mut self,
+        of: &Stream<T>,
+        stream: S,
+    ) -> Stream<S::Item> {
+        let name = stream.stream_name();
         match self.nodes.iter_mut().find(|n| n.id() == of.component()) {
-            Some(node) => node.declare_stream(name.into()),
+            Some(node) => {
+                let decl = StreamDecl::of::<S::Item>(name.into());
+                if let Err(declared) = node.declare_stream(decl) {
+                    self.errors.push(BuildError::StreamTypeConflict {
+                        component: of.component().to_string(),
+                        stream: name.to_string(),
+                        declared,
+                        redeclared: std::any::type_name::<S::Item>(),
+                    });
+                }
+            }
             None => self.errors.push(BuildError::UnknownComponent {
                 consumer: format!("stream `{name}`"),
                 producer: of.component().to_string(),
@@ -238,8 +259,8 @@ impl TopologyBuilder {
         BoltDeclarer::new(self, index, id)
     }
 
-    /// Validates the topology: unique ids, known inputs with matching types, no cycle, at least
-    /// one task per component and at least one spout.
+    /// Validates the topology: unique ids, known inputs reading declared streams of their
+    /// type, no cycle, at least one task per component and at least one spout.
     ///
     /// ```
     /// # use squall::{BuildError, ComponentError, Spout, SpoutCollector, TopologyBuilder};
@@ -277,23 +298,20 @@ impl TopologyBuilder {
                         producer: input.component.to_string(),
                     });
                 };
-                let (found_id, found) = self.nodes[p].output_type();
+                let Some((found_id, found)) = self.nodes[p].stream_type(&input.stream) else {
+                    return Err(BuildError::UndeclaredStream {
+                        consumer: node.id().to_string(),
+                        producer: input.component.to_string(),
+                        stream: input.stream.to_string(),
+                    });
+                };
                 if found_id != input.type_id {
                     return Err(BuildError::TypeMismatch {
                         consumer: node.id().to_string(),
                         producer: input.component.to_string(),
+                        stream: input.stream.to_string(),
                         expected: input.type_name,
                         found,
-                    });
-                }
-                let stream = input.stream.as_ref();
-                if stream != DEFAULT_STREAM
-                    && !self.nodes[p].streams().iter().any(|s| &**s == stream)
-                {
-                    return Err(BuildError::UndeclaredStream {
-                        consumer: node.id().to_string(),
-                        producer: input.component.to_string(),
-                        stream: stream.to_string(),
                     });
                 }
                 if producers.insert(p) {

@@ -1,4 +1,4 @@
-//! Subscribing a bolt to its inputs: the groupings, named output streams and per-bolt
+//! Subscribing a bolt to its inputs: the groupings and per-bolt
 //! supervision a [`BoltDeclarer`] sets.
 
 use std::hash::Hash;
@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::builder::TopologyBuilder;
 use super::grouping::{key_hash, CustomGrouping, Group, Grouping};
-use super::stream::{Stream, DEFAULT_STREAM};
+use super::stream::Stream;
 use crate::component::{Bolt, Tuple};
 use crate::runtime::{BoltNode, Convert, Subscription};
 use crate::Strategy;
@@ -16,9 +16,9 @@ use crate::Strategy;
 ///
 /// Every grouping method takes a typed stream whose tuple type must be the bolt's `Input`.
 pub struct BoltDeclarer<'a, B: Bolt> {
-    builder: &'a mut TopologyBuilder,
-    index: Option<usize>,
-    id: Arc<str>,
+    pub(super) builder: &'a mut TopologyBuilder,
+    pub(super) index: Option<usize>,
+    pub(super) id: Arc<str>,
     _bolt: PhantomData<fn() -> B>,
 }
 
@@ -386,56 +386,5 @@ impl<B: Bolt> BoltDeclarer<'_, B> {
             self.builder.strategies.push((i, strategy));
         }
         self
-    }
-
-    /// A handle to this bolt's default output stream.
-    pub fn stream(&self) -> Stream<B::Output> {
-        Stream::named(&self.id, DEFAULT_STREAM)
-    }
-
-    /// Declares a named output stream of this bolt and returns a handle to it; the bolt emits
-    /// on it with [`crate::BoltCollector::emit_to`]. Subscribing to a stream the bolt did not
-    /// declare fails `build()` with [`BuildError::UndeclaredStream`]; emitting on one is an
-    /// `Err` from `emit_to`.
-    ///
-    /// ```
-    /// # use squall::{Bolt, BoltCollector, ComponentError, Spout, SpoutCollector, TopologyBuilder};
-    /// # struct S;
-    /// # impl Spout for S {
-    /// #     type Output = u32;
-    /// #     fn next_tuple(&mut self, out: &mut SpoutCollector<'_, u32>) -> Result<(), ComponentError> { Ok(()) }
-    /// # }
-    /// # struct Split;
-    /// # impl Bolt for Split {
-    /// #     type Input = u32;
-    /// #     type Output = u32;
-    /// #     fn execute(&mut self, n: u32, out: &mut BoltCollector<'_, u32>) -> Result<(), ComponentError> {
-    /// #         out.emit_to(if n % 2 == 0 { "even" } else { "odd" }, n)?;
-    /// #         Ok(())
-    /// #     }
-    /// # }
-    /// # struct Sink;
-    /// # impl Bolt for Sink {
-    /// #     type Input = u32;
-    /// #     type Output = ();
-    /// #     fn execute(&mut self, _: u32, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> { Ok(()) }
-    /// # }
-    /// # fn main() -> Result<(), squall::BuildError> {
-    /// let mut builder = TopologyBuilder::new("t");
-    /// let numbers = builder.set_spout("numbers", 1, || S);
-    /// let mut split = builder.set_bolt("split", 2, || Split).shuffle_grouping(&numbers);
-    /// let even = split.declare_stream("even");
-    /// let odd = split.declare_stream("odd");
-    /// builder.set_bolt("evens", 1, || Sink).shuffle_grouping(&even);
-    /// builder.set_bolt("odds", 1, || Sink).shuffle_grouping(&odd);
-    /// builder.build()?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn declare_stream(&mut self, name: &str) -> Stream<B::Output> {
-        if let Some(i) = self.index {
-            self.builder.nodes[i].declare_stream(name.into());
-        }
-        Stream::named(&self.id, name)
     }
 }

@@ -4,6 +4,7 @@
 mod builder;
 mod config;
 mod declarer;
+mod declarer_streams;
 mod graph;
 mod grouping;
 mod guarantee;
@@ -16,4 +17,4 @@ pub use graph::{GraphComponent, GraphEdge, TopologyGraph};
 pub(crate) use grouping::{bucket, Grouping, KeyFn};
 pub use grouping::{key_hash, CustomGrouping, Group};
 pub use guarantee::{Chaos, Guarantee, StateBackend, Strategy, Supervision};
-pub use stream::{Stream, DEFAULT_STREAM};
+pub use stream::{Stream, StreamRef, StreamTag, DEFAULT_STREAM};

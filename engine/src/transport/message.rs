@@ -78,6 +78,9 @@ pub(crate) enum Control {
     Restart(Restart),
     /// Spouts: snapshot your position and inject barrier `id`.
     Checkpoint(u64),
+    /// Spouts: as `Checkpoint`, then emit nothing more until a restart: checkpoint `id` then
+    /// holds everything emitted (a savepoint to hand the run over from, with nothing to replay).
+    Savepoint(u64),
     /// Checkpoint `id` is complete in every task.
     Committed(u64),
 }

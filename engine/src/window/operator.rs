@@ -8,7 +8,7 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use super::assign::{last_end, windows_of, WindowRange};
 use super::spec::{TimeDomain, WindowSpec};
 use crate::component::{Bolt, BoltCollector, State, TaskContext, Tuple};
-use crate::{ComponentError, Guarantee};
+use crate::{ComponentError, Guarantee, StreamTag};
 
 /// A bolt over windows of its input (Storm's `BaseWindowedBolt`, Flink's window function
 /// with an incremental aggregate). Each window keeps an accumulator: [`WindowedBolt::add`]
@@ -77,8 +77,9 @@ pub trait WindowedBolt: 'static {
 
     /// A tuple that arrived after every window holding it closed (its end plus the allowed
     /// lateness passed the watermark): it is in no window. Required, so no late tuple is ever
-    /// dropped silently: emit it on a late stream (Storm's `withLateTupleStream`, Flink's side
-    /// output), log it, or count it.
+    /// dropped silently: log it, count it, or emit it on a stream of your own. Not called when
+    /// [`Windowed::late_stream`] sends late tuples to a typed stream (Storm's
+    /// `withLateTupleStream`, Flink's `sideOutputLateData`).
     fn late(
         &mut self,
         input: Self::Input,
@@ -118,6 +119,8 @@ pub struct Windowed<W: WindowedBolt> {
     windows: Windows<W::Acc>,
     /// Checkpoint the windows (not under at-most-once).
     stateful: bool,
+    /// Where late tuples go instead of [`WindowedBolt::late`].
+    late_stream: Option<StreamTag<W::Input>>,
 }
 
 impl<W: WindowedBolt> Windowed<W> {
@@ -131,7 +134,54 @@ impl<W: WindowedBolt> Windowed<W> {
                 now: 0,
             },
             stateful: true,
+            late_stream: None,
         }
+    }
+
+    /// Sends late tuples, whole, on the named stream `tag` (Storm's `withLateTupleStream`,
+    /// Flink's `sideOutputLateData`) instead of handing them to [`WindowedBolt::late`].
+    /// Declare the stream on the bolt with [`crate::BoltDeclarer::declare_stream`]: it is a
+    /// `Stream<Input>`, whatever the windows emit, and its tuples are anchored, checkpointed
+    /// and watermarked like any other emit.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use squall::window::{WindowRange, WindowSpec, Windowed, WindowedBolt, Watermarks};
+    /// # use squall::{Bolt, BoltCollector, ComponentError, TopologyBuilder};
+    /// use squall::component::{Collect, VecSpout};
+    /// use squall::StreamTag;
+    ///
+    /// /// Clicks that came too late for their window: (timestamp, page).
+    /// const LATE: StreamTag<(u64, String)> = StreamTag::new("late");
+    /// # struct Count;
+    /// # impl WindowedBolt for Count {
+    /// #     type Input = (u64, String);
+    /// #     type Output = (WindowRange, u64);
+    /// #     type Acc = u64;
+    /// #     fn add(&mut self, acc: &mut u64, _: &(u64, String)) { *acc += 1; }
+    /// #     fn fire(&mut self, w: WindowRange, acc: &u64, _: bool, out: &mut BoltCollector<'_, (WindowRange, u64)>)
+    /// #         -> Result<(), ComponentError> { out.emit((w, *acc)); Ok(()) }
+    /// #     fn late(&mut self, _: (u64, String), _: &mut BoltCollector<'_, (WindowRange, u64)>)
+    /// #         -> Result<(), ComponentError> { Ok(()) }
+    /// # }
+    /// # fn main() -> Result<(), squall::BuildError> {
+    /// let mut builder = TopologyBuilder::new("t");
+    /// let clicks = builder.set_spout("clicks", 1, || VecSpout::new(vec![(5u64, "a".to_string())]));
+    /// builder.set_watermarks(&clicks, Watermarks::bounded(1_000, |c: &(u64, String)| c.0));
+    /// let spec = WindowSpec::tumbling(Duration::from_secs(60)).event_time(|c: &(u64, String)| c.0);
+    /// let mut counts = builder
+    ///     .set_bolt("counts", 2, move || Windowed::new(Count, spec.clone()).late_stream(LATE))
+    ///     .fields_grouping(&clicks, |c: &(u64, String)| c.1.clone());
+    /// let late = counts.declare_stream(&LATE); // a Stream<(u64, String)>
+    /// let sink = Collect::<(u64, String)>::new();
+    /// builder.set_bolt("late-clicks", 1, move || sink.clone()).global_grouping(&late);
+    /// builder.build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn late_stream(mut self, tag: StreamTag<W::Input>) -> Self {
+        self.late_stream = Some(tag);
+        self
     }
 
     /// The windowed bolt.
@@ -151,11 +201,11 @@ impl<W: WindowedBolt> Windowed<W> {
         let now = self.windows.now;
         let Some(last) = last_end(ts, size, slide) else {
             // In a gap between windows (slide > size): in no window, so counted nowhere;
-            // handed to `late` rather than dropped.
-            return self.bolt.late(input, out);
+            // handed on as late rather than dropped.
+            return self.late(input, out);
         };
         if last.saturating_add(lateness) <= now && now > 0 {
-            return self.bolt.late(input, out);
+            return self.late(input, out);
         }
         if size == slide {
             // Tumbling: the one window, without the general assignment.
@@ -173,6 +223,18 @@ impl<W: WindowedBolt> Windowed<W> {
             self.add_to(w, &input, out)?;
         }
         Ok(())
+    }
+
+    /// A late tuple: on the late stream when there is one, else to the bolt's `late`.
+    fn late(
+        &mut self,
+        input: W::Input,
+        out: &mut BoltCollector<'_, W::Output>,
+    ) -> Result<(), ComponentError> {
+        match &self.late_stream {
+            Some(tag) => Ok(out.emit_to(tag, input)?),
+            None => self.bolt.late(input, out),
+        }
     }
 
     /// Folds `input` into window `w`, opening it; fires it again if it fired already.

@@ -4,6 +4,7 @@
 
 mod at_least_once;
 mod exactly_once;
+mod jetstream_ack_wait;
 mod jetstream_acks;
 mod late_fail;
 mod live_sensor;

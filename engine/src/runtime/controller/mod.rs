@@ -82,6 +82,8 @@ pub(crate) struct Controller {
     live: Option<std::sync::Arc<super::LiveCounters>>,
     /// Asked to stop (`TaskEvent::Stop`): `wait` returns at once.
     stopped: bool,
+    /// A savepoint was asked for: whom to tell its id, and the id once triggered.
+    savepoint: Option<(crossbeam_channel::Sender<u64>, Option<u64>)>,
 }
 
 impl Controller {
@@ -135,7 +137,21 @@ impl Controller {
             failing_until: None,
             live: config.live.clone(),
             stopped: false,
+            savepoint: None,
         }
+    }
+
+    /// A distributed run's leader: complete checkpoints go to `store` too.
+    pub(crate) fn set_store(
+        &mut self,
+        store: std::sync::Arc<dyn crate::distributed::CheckpointStore>,
+    ) {
+        self.coordinator.set_store(store);
+    }
+
+    /// The run resumes from checkpoint `id` (every task restores its record before it runs).
+    pub(crate) fn resume(&mut self, id: u64, records: Vec<super::checkpoint::TaskRecord>) {
+        self.coordinator.resume(id, records);
     }
 
     /// The tasks' control addresses, per component; held so that no task stops early (actix
@@ -321,6 +337,10 @@ impl Controller {
             TaskEvent::Failed(error) => return Err(error),
             TaskEvent::Drain => self.drain(),
             TaskEvent::Stop => self.stopped = true,
+            TaskEvent::Savepoint(reply) => {
+                self.savepoint = Some((reply, None));
+                self.next_checkpoint = Some(Instant::now());
+            }
         }
         Ok(())
     }
@@ -328,6 +348,11 @@ impl Controller {
     fn on_completed(&mut self, completed: Option<u64>) {
         let Some(id) = completed else { return };
         self.checkpoints += 1;
+        if let Some((reply, Some(asked))) = &self.savepoint {
+            if id >= *asked {
+                let _ = reply.send(id);
+            }
+        }
         if let Some(live) = &self.live {
             live.add_checkpoint();
         }
@@ -354,11 +379,17 @@ impl Controller {
         let Some(id) = self.coordinator.begin() else {
             return;
         };
+        // A savepoint asked for and not yet triggered is this checkpoint.
+        let control = match self.savepoint.as_mut() {
+            Some((_, asked @ None)) => {
+                *asked = Some(id);
+                Control::Savepoint(id)
+            }
+            _ => Control::Checkpoint(id),
+        };
         for (node, controls) in self.controls.iter().enumerate() {
             if self.is_spout[node] {
-                controls
-                    .iter()
-                    .for_each(|c| c.do_send(Control::Checkpoint(id)));
+                controls.iter().for_each(|c| c.do_send(control.clone()));
             }
         }
     }
@@ -406,6 +437,10 @@ impl Controller {
         }
         self.gen += 1;
         self.rollbacks += 1;
+        if let Some((_, asked)) = self.savepoint.as_mut() {
+            // The savepoint in flight is abandoned with the rest: the next checkpoint is it.
+            *asked = None;
+        }
         if let Some(live) = &self.live {
             live.add_rollback();
         }

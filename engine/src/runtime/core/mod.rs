@@ -16,5 +16,5 @@ mod progress;
 pub(crate) use ack_tracker::{AckTracker, Stamp};
 pub(crate) use clock::{InputClock, SpoutClock};
 pub(crate) use failures::Failures;
-pub(crate) use outbox::{Link, OutEdge, Output};
+pub(crate) use outbox::{AnySide, Link, OutEdge, Output, StreamOut};
 pub(crate) use progress::Progress;

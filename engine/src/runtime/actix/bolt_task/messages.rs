@@ -11,9 +11,10 @@ impl<B: Bolt> Handler<WireBolt<B::Output>> for BoltTask<B> {
     type Result = ();
 
     fn handle(&mut self, wired: WireBolt<B::Output>, ctx: &mut Context<Self>) {
-        let wire = wired.wire;
+        let mut wire = wired.wire;
+        let restore = wire.restore.take();
         self.converts = wired.converts;
-        self.core.wire(wire.edges, &wire.streams);
+        self.core.wire(wire.edges, wire.sides);
         // A bolt's emits carry its watermark in front of them, so lateness downstream is
         // judged exactly; without event time the watermark stays 0 and nothing is added.
         self.core.out.set_precise(true);
@@ -26,6 +27,10 @@ impl<B: Bolt> Handler<WireBolt<B::Output>> for BoltTask<B> {
         }
         self.arm_ticks(ctx);
         self.core.phase = Phase::Running;
+        if let Some(r) = restore {
+            // A distributed run resuming its last checkpoint: restored before any input.
+            return self.restart(r, ctx);
+        }
         // Input may have arrived before the wiring.
         self.schedule_drain(ctx);
     }
@@ -126,7 +131,7 @@ impl<B: Bolt> Handler<Control> for BoltTask<B> {
     fn handle(&mut self, control: Control, ctx: &mut Context<Self>) {
         match control {
             // Bolts drain when their inputs end; spouts start checkpoints.
-            Control::Drain | Control::Checkpoint(_) => {}
+            Control::Drain | Control::Checkpoint(_) | Control::Savepoint(_) => {}
             Control::Restart(r) => self.restart(r, ctx),
             Control::Committed(id) => {
                 // The checkpoint holds the effect of these inputs: their acks may go out.

@@ -27,11 +27,15 @@ impl<S: Spout> Handler<Wire<S::Output>> for SpoutTask<S> {
     type Result = ();
 
     fn handle(&mut self, wire: Wire<S::Output>, ctx: &mut Context<Self>) {
-        self.core.wire(wire.edges, &wire.streams);
+        self.core.wire(wire.edges, wire.sides);
         if let Err((hook, f)) = self.build() {
             return self.fail(hook, f, ctx);
         }
         self.core.phase = Phase::Running;
+        if let Some(r) = wire.restore {
+            // A distributed run resuming its last checkpoint: restored before the first poll.
+            return self.restart(r, ctx);
+        }
         self.schedule_poll(ctx);
     }
 }
@@ -83,6 +87,10 @@ impl<S: Spout> Handler<Control> for SpoutTask<S> {
                 }
             }
             Control::Checkpoint(id) => self.checkpoint(id, ctx),
+            Control::Savepoint(id) => {
+                self.checkpoint(id, ctx);
+                self.suspended = true;
+            }
             Control::Committed(id) => self.committed(id, ctx),
             Control::Restart(r) => self.restart(r, ctx),
         }

@@ -53,6 +53,8 @@ pub(crate) struct SpoutTask<S: Spout> {
     drained_sent: bool,
     /// The watermark generator, when the spout declared event time.
     clock: Option<SpoutClock<S::Output>>,
+    /// Took a savepoint: emits nothing until a restart.
+    suspended: bool,
 }
 
 impl<S: Spout> SpoutTask<S> {
@@ -77,6 +79,7 @@ impl<S: Spout> SpoutTask<S> {
             awaiting_commit: false,
             clock: watermarks.map(SpoutClock::new),
             drained_sent: false,
+            suspended: false,
         }
     }
 
@@ -139,6 +142,7 @@ impl<S: Spout> SpoutTask<S> {
 
     fn restart(&mut self, r: Restart, ctx: &mut Context<Self>) {
         self.core.restart(&r);
+        self.suspended = false;
         self.drained_sent = false;
         if r.rollback {
             // Exactly once the spout is rewound to the checkpoint: what it emitted since goes
@@ -166,7 +170,19 @@ impl<S: Spout> SpoutTask<S> {
         }
         // A spout that finished was closed: only a fresh instance can run again.
         let closed = matches!(self.core.phase, Phase::Draining | Phase::Done);
-        if r.fresh || self.spout.is_none() || (r.rollback && closed) {
+        // The spout rewinds by restoring the position its checkpoint holds. One that keeps
+        // none (`snapshot` gave `None`) cannot rewind in place: the instance kept would go on
+        // from where it stopped, losing what it emitted after the checkpoint while that counts
+        // as committed. It starts its input over with a fresh instance, as without a complete
+        // checkpoint: what came before the checkpoint goes out again too, nothing is lost.
+        let no_position = r.rollback
+            && r.record
+                .as_ref()
+                .is_none_or(|rec| rec.state.is_none() && !rec.finished);
+        if r.fresh || self.spout.is_none() || (r.rollback && closed) || no_position {
+            if no_position {
+                self.progress.start_over();
+            }
             self.spout = None;
             if let Err((hook, f)) = self.build() {
                 return self.fail(hook, f, ctx);
@@ -255,7 +271,10 @@ impl<S: Spout> SpoutTask<S> {
     }
 
     fn poll_spout(&mut self, ctx: &mut Context<Self>) {
-        if self.core.phase != Phase::Running || self.core.out.is_blocked() || self.at_pending_cap()
+        if self.core.phase != Phase::Running
+            || self.suspended
+            || self.core.out.is_blocked()
+            || self.at_pending_cap()
         {
             return;
         }

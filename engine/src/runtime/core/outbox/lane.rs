@@ -29,7 +29,7 @@ impl<T> Lane<T> {
 
 /// The settings and counters every lane's pushes and sends share: the task's outbox as a
 /// whole, apart from its lanes so one emit can reach several lanes.
-pub(super) struct Shared {
+pub(crate) struct Shared {
     pub batch_size: usize,
     /// Send MessagePack bytes instead of typed batches (`always_serialize`).
     pub encode: bool,

@@ -19,27 +19,29 @@ mod credited;
 mod lane;
 mod link;
 mod router;
+mod side;
+mod stream_out;
 #[cfg(test)]
 mod tests;
 
+use std::any::Any;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::Stamp;
-use crate::component::{DirectEmitError, Tuple};
+use crate::component::{DirectEmitError, Tuple, UndeclaredStream};
 use crate::topology::{Grouping, DEFAULT_STREAM};
-use credited::Credited;
-use lane::{Lane, Shared, Shipper};
+use lane::Shared;
 pub(crate) use link::Link;
-use router::Router;
+pub(crate) use side::AnySide;
+use stream_out::Ctl;
+pub(crate) use stream_out::StreamOut;
 
-use crate::transport::message::Payload;
-use crate::transport::Batch;
-
-/// One subscription to this task's output, with a link to each consumer task.
+/// One subscription to a stream of this task, with a link to each consumer task.
 pub(crate) struct OutEdge<T> {
-    /// The stream subscribed to.
-    pub stream: Arc<str>,
+    /// The edge's index among all of the producer's edges (every stream's), as the
+    /// consumers' credits name it.
+    pub id: u32,
     pub grouping: Grouping<T>,
     /// One link per consumer task, in task order.
     pub links: Vec<Box<dyn Link<T>>>,
@@ -47,17 +49,19 @@ pub(crate) struct OutEdge<T> {
     pub target_workers: Vec<usize>,
 }
 
-struct Edge<T> {
-    router: Router<T>,
-    lanes: Vec<Lane<T>>,
-}
-
-/// Everything a task emits goes through here.
+/// Everything a task emits goes through here: the default stream, typed by the component's
+/// output, and the named streams it declared, each typed by its declaration.
 pub(crate) struct Output<T: Tuple> {
-    edges: Vec<Edge<T>>,
-    /// Stream name and the edges subscribed to it; index 0 is the default stream.
-    streams: Vec<(Arc<str>, Vec<usize>)>,
-    /// Settings and counters the lanes share.
+    main: StreamOut<T>,
+    /// The named streams, in declaration order (subscribed or not: emitting on a declared
+    /// stream nobody subscribed to drops the tuple, as in Storm).
+    sides: Vec<Box<dyn AnySide>>,
+    /// The sides' names, apart so that finding one is a scan of a short slice.
+    side_names: Vec<Arc<str>>,
+    /// Per producer-wide edge index: its stream (0: default, `k + 1`: side `k`) and its index
+    /// within that stream. Credits arrive by edge index, once per batch.
+    credit_map: Vec<(u32, u32)>,
+    /// Settings and counters the lanes of every stream share.
     shared: Shared,
     /// When the open batches started waiting to be sent (for the linger).
     partial_since: Option<Instant>,
@@ -65,16 +69,29 @@ pub(crate) struct Output<T: Tuple> {
     many: Vec<usize>,
     /// The watermark every lane was brought up to at the last sync.
     wm_synced: u64,
-    /// Tuples emitted by this task's user code.
+    /// Tuples emitted by this task's user code, on every stream.
     pub(crate) emitted: u64,
+}
+
+/// The side named `name` when it carries `U`.
+#[inline]
+fn find_side<'a, U: Tuple>(
+    names: &[Arc<str>],
+    sides: &'a mut [Box<dyn AnySide>],
+    name: &str,
+) -> Option<&'a mut StreamOut<U>> {
+    let k = names.iter().position(|n| **n == *name)?;
+    sides[k].as_any_mut().downcast_mut::<StreamOut<U>>()
 }
 
 impl<T: Tuple> Output<T> {
     /// An output with no subscribers (a sink, or a task not yet wired).
     pub(crate) fn unwired(batch_size: usize) -> Self {
         Output {
-            edges: Vec::new(),
-            streams: vec![(DEFAULT_STREAM.into(), Vec::new())],
+            main: StreamOut::new(DEFAULT_STREAM.into(), Vec::new(), 0, 0, 0),
+            sides: Vec::new(),
+            side_names: Vec::new(),
+            credit_map: Vec::new(),
             shared: Shared {
                 batch_size,
                 encode: false,
@@ -92,10 +109,12 @@ impl<T: Tuple> Output<T> {
         }
     }
 
-    /// Builds the output of producer task `task` (on `worker`) from its edges, in the order the
-    /// consumers' credits refer to them; each link starts with `credits` batches of credit.
+    /// Builds the output of producer task `task` (on `worker`) from the edges of its default
+    /// stream and its named streams (`sides`, built for this task); each link starts with
+    /// `credits` batches of credit.
     pub(crate) fn new(
         edges: Vec<OutEdge<T>>,
+        sides: Vec<Box<dyn AnySide>>,
         task: usize,
         worker: usize,
         batch_size: usize,
@@ -104,127 +123,105 @@ impl<T: Tuple> Output<T> {
     ) -> Self {
         let mut out = Output::unwired(batch_size);
         out.shared.encode = encode;
-        for (e, edge) in edges.into_iter().enumerate() {
-            let router = Router::new(&edge.grouping, task, worker, &edge.target_workers);
-            let lanes = edge
-                .links
-                .into_iter()
-                .map(|link| Lane::new(Credited::new(link, credits)))
-                .collect();
-            out.edges.push(Edge { router, lanes });
-            match out
-                .streams
-                .iter_mut()
-                .find(|(name, _)| *name == edge.stream)
-            {
-                Some((_, edges)) => edges.push(e),
-                None => out.streams.push((edge.stream, vec![e])),
-            }
+        out.main = StreamOut::new(DEFAULT_STREAM.into(), edges, task, worker, credits);
+        let mut ids: Vec<(u32, u32, u32)> = Vec::new();
+        ids.extend(
+            out.main
+                .edges
+                .iter()
+                .enumerate()
+                .map(|(l, e)| (e.id, 0, l as u32)),
+        );
+        for (k, side) in sides.iter().enumerate() {
+            let ids_of = side.edge_ids().into_iter().enumerate();
+            ids.extend(ids_of.map(|(l, id)| (id, k as u32 + 1, l as u32)));
         }
+        let len = ids
+            .iter()
+            .map(|&(id, _, _)| id as usize + 1)
+            .max()
+            .unwrap_or(0);
+        out.credit_map = vec![(u32::MAX, 0); len];
+        for (id, stream, local) in ids {
+            out.credit_map[id as usize] = (stream, local);
+        }
+        out.side_names = sides.iter().map(|s| Arc::from(s.name())).collect();
+        out.sides = sides;
         out
     }
 
-    /// Gives each declared stream an index, subscribed or not: emitting on a declared stream
-    /// nobody subscribed to drops the tuple (as in Storm), on an undeclared one is an error.
-    pub(crate) fn declare(&mut self, declared: &[Arc<str>]) {
-        for name in declared {
-            if !self.streams.iter().any(|(n, _)| n == name) {
-                self.streams.push((name.clone(), Vec::new()));
-            }
-        }
-    }
-
-    /// The index of a declared or subscribed stream.
-    pub(crate) fn stream_index(&self, name: &str) -> Option<usize> {
-        self.streams.iter().position(|(n, _)| &**n == name)
-    }
-
-    /// Routes one tuple to every edge of `stream`; `stamp` (acking on) gives each copy its
-    /// place in the tuple trees.
+    /// Routes one tuple to every edge of the default stream; `stamp` (acking on) gives each
+    /// copy its place in the tuple trees.
     #[inline]
-    pub(crate) fn emit(&mut self, stream: usize, value: T, origin: u64, stamp: Option<Stamp<'_>>) {
+    pub(crate) fn emit(&mut self, value: T, origin: u64, stamp: Option<Stamp<'_>>) {
         self.emitted += 1;
-        let Output {
-            edges,
-            streams,
-            many,
-            ..
-        } = self;
-        let Some((_, subscribed)) = streams.get(stream) else {
-            return;
-        };
-        let mut sink = Shipper {
-            shared: &mut self.shared,
-            stamp,
-        };
-        let mut value = Some(value);
-        let last = subscribed.len().saturating_sub(1);
-        for (i, &e) in subscribed.iter().enumerate() {
-            let v = if i == last {
-                value.take()
-            } else {
-                value.clone()
-            };
-            let Some(v) = v else { return };
-            let edge = &mut edges[e];
-            many.clear();
-            match edge.router.choose(&v, edge.lanes.len(), many) {
-                Some(t) => sink.push(&mut edge.lanes[t], v, origin),
-                None => {
-                    let mut v = Some(v);
-                    let k = many.len();
-                    for (j, &t) in many.iter().enumerate() {
-                        let item = if j + 1 == k { v.take() } else { v.clone() };
-                        if let Some(item) = item {
-                            sink.push(&mut edge.lanes[t], item, origin);
-                        }
-                    }
-                }
+        self.main
+            .emit(value, origin, &mut self.shared, &mut self.many, stamp);
+    }
+
+    /// Routes one tuple to every edge of the named stream `name`, which must have been
+    /// declared with type `U` (the default stream too is found by its name, for `U = T`).
+    #[inline]
+    pub(crate) fn emit_to<U: Tuple>(
+        &mut self,
+        name: &str,
+        value: U,
+        origin: u64,
+        stamp: Option<Stamp<'_>>,
+    ) -> Result<(), UndeclaredStream> {
+        match find_side::<U>(&self.side_names, &mut self.sides, name) {
+            Some(side) => {
+                self.emitted += 1;
+                side.emit(value, origin, &mut self.shared, &mut self.many, stamp);
+                Ok(())
             }
+            None => match as_output::<T, U>(name, value) {
+                Some(value) => {
+                    self.emit(value, origin, stamp);
+                    Ok(())
+                }
+                None => Err(UndeclaredStream::new::<U>(name)),
+            },
         }
     }
 
-    /// Sends `value` to task `task` of every direct-grouped consumer of `stream`.
+    /// Sends `value` to task `task` of every direct-grouped consumer of the default stream.
     pub(crate) fn emit_direct(
         &mut self,
-        stream: usize,
         task: usize,
         value: T,
         origin: u64,
         stamp: Option<Stamp<'_>>,
     ) -> Result<(), DirectEmitError> {
-        let name = self
-            .streams
-            .get(stream)
-            .map_or_else(|| DEFAULT_STREAM.to_string(), |(n, _)| n.to_string());
-        let direct: Vec<usize> = self
-            .streams
-            .get(stream)
-            .map(|(_, edges)| {
-                edges
-                    .iter()
-                    .copied()
-                    .filter(|&e| self.edges[e].router.is_direct())
-                    .collect()
-            })
-            .unwrap_or_default();
-        if direct.is_empty() {
-            return Err(DirectEmitError::NoDirectConsumer(name));
-        }
-        if let Some(&e) = direct.iter().find(|&&e| task >= self.edges[e].lanes.len()) {
-            return Err(DirectEmitError::TaskOutOfRange {
-                task,
-                tasks: self.edges[e].lanes.len(),
-            });
+        self.main
+            .emit_direct(task, value, origin, &mut self.shared, stamp)?;
+        self.emitted += 1;
+        Ok(())
+    }
+
+    /// Sends `value` to task `task` of every direct-grouped consumer of the named stream
+    /// `name`, declared with type `U`.
+    pub(crate) fn emit_direct_to<U: Tuple>(
+        &mut self,
+        name: &str,
+        task: usize,
+        value: U,
+        origin: u64,
+        stamp: Option<Stamp<'_>>,
+    ) -> Result<(), DirectEmitError> {
+        match find_side::<U>(&self.side_names, &mut self.sides, name) {
+            Some(side) => side.emit_direct(task, value, origin, &mut self.shared, stamp)?,
+            None => match as_output::<T, U>(name, value) {
+                Some(value) => {
+                    return self.emit_direct(task, value, origin, stamp);
+                }
+                None => {
+                    let e = UndeclaredStream::new::<U>(name);
+                    return Err(DirectEmitError::UndeclaredStream(e));
+                }
+            },
         }
         self.emitted += 1;
-        let mut sink = Shipper {
-            shared: &mut self.shared,
-            stamp,
-        };
-        for &e in &direct {
-            sink.push(&mut self.edges[e].lanes[task], value.clone(), origin);
-        }
         Ok(())
     }
 
@@ -262,24 +259,13 @@ impl<T: Tuple> Output<T> {
     /// Brings every consumer up to the watermark: in its open batch when it has one (it
     /// travels with that batch), else alone now (no credit needed, behind any pending data).
     pub(crate) fn sync_watermark(&mut self) {
-        let wm = self.shared.wm;
-        if wm <= self.wm_synced {
+        if self.shared.wm <= self.wm_synced {
             return;
         }
-        self.wm_synced = wm;
-        for edge in &mut self.edges {
-            for lane in &mut edge.lanes {
-                if lane.wm_sent >= wm {
-                    continue;
-                }
-                lane.wm_sent = wm;
-                if lane.buf.is_empty() {
-                    lane.link
-                        .send_control(self.shared.gen, Payload::Watermark(wm));
-                } else {
-                    lane.buf.marks.push((lane.buf.len() as u32, wm));
-                }
-            }
+        self.wm_synced = self.shared.wm;
+        self.main.sync_watermark(&self.shared);
+        for side in &mut self.sides {
+            side.sync_watermark(&self.shared);
         }
     }
 
@@ -287,13 +273,13 @@ impl<T: Tuple> Output<T> {
     /// is open).
     pub(crate) fn end_of_input(&mut self) {
         self.flush();
-        self.broadcast(|| Payload::Drained);
+        self.broadcast(Ctl::Drained);
     }
 
     /// Tells every consumer this task is idle (see `Payload::Idle`), after what is open.
     pub(crate) fn idle(&mut self) {
         self.flush();
-        self.broadcast(|| Payload::Idle);
+        self.broadcast(Ctl::Idle);
     }
 
     /// Sends every open batch (as far as credit allows; the rest waits in pending), and the
@@ -304,16 +290,9 @@ impl<T: Tuple> Output<T> {
         if self.shared.buffered == 0 {
             return;
         }
-        let mut sink = Shipper {
-            shared: &mut self.shared,
-            stamp: None,
-        };
-        for edge in &mut self.edges {
-            for lane in &mut edge.lanes {
-                if !lane.buf.is_empty() {
-                    sink.ship(lane);
-                }
-            }
+        self.main.flush(&mut self.shared);
+        for side in &mut self.sides {
+            side.flush(&mut self.shared);
         }
     }
 
@@ -334,22 +313,21 @@ impl<T: Tuple> Output<T> {
     /// Flushes, then queues end-of-stream on every link.
     pub(crate) fn finish(&mut self) {
         self.flush();
-        self.broadcast(|| Payload::Eos);
+        self.broadcast(Ctl::Eos);
     }
 
     /// Flushes, then queues checkpoint barrier `id` on every link, behind the data before it.
     pub(crate) fn barrier(&mut self, id: u64) {
         self.flush();
-        self.broadcast(|| Payload::Barrier(id));
+        self.broadcast(Ctl::Barrier(id));
     }
 
-    /// Sends a control payload (no credit needed) on every link, or queues it behind the
-    /// link's pending batches.
-    fn broadcast(&mut self, payload: impl Fn() -> Payload<T>) {
-        for edge in &mut self.edges {
-            for lane in &mut edge.lanes {
-                lane.link.send_control(self.shared.gen, payload());
-            }
+    /// Sends a control payload (no credit needed) on every link of every stream, or queues
+    /// it behind the link's pending batches.
+    fn broadcast(&mut self, ctl: Ctl) {
+        self.main.control(self.shared.gen, ctl);
+        for side in &mut self.sides {
+            side.control(self.shared.gen, ctl);
         }
     }
 
@@ -365,12 +343,9 @@ impl<T: Tuple> Output<T> {
         self.shared.wm = 0;
         self.wm_synced = 0;
         self.partial_since = None;
-        for edge in &mut self.edges {
-            for lane in &mut edge.lanes {
-                lane.buf = Batch::with_capacity(0);
-                lane.link.clear();
-                lane.wm_sent = 0;
-            }
+        self.main.reset();
+        for side in &mut self.sides {
+            side.reset();
         }
     }
 
@@ -380,40 +355,44 @@ impl<T: Tuple> Output<T> {
         self.shared.blocked == 0
     }
 
-    /// A consumer returned one credit. Returns true if that unblocked the task.
+    /// A consumer returned one credit for producer-wide edge `edge`. Returns true if that
+    /// unblocked the task.
     pub(crate) fn credit(&mut self, edge: u32, target: u32) -> bool {
-        let Some(lane) = self
-            .edges
-            .get_mut(edge as usize)
-            .and_then(|e| e.lanes.get_mut(target as usize))
-        else {
+        let Some(&(stream, local)) = self.credit_map.get(edge as usize) else {
             return false;
         };
-        let was_blocked = lane.link.is_blocked();
-        if lane.link.credit(self.shared.gen) && was_blocked {
-            self.shared.blocked -= 1;
-            return self.shared.blocked == 0;
+        let shared = &mut self.shared;
+        match stream {
+            0 => self.main.credit(local as usize, target, shared),
+            k => self
+                .sides
+                .get_mut(k as usize - 1)
+                .is_some_and(|s| s.credit(local as usize, target, shared)),
         }
-        false
     }
 
     /// Batches and control payloads waiting for credit, over every link.
     #[cfg(test)]
     pub(crate) fn pending(&self) -> usize {
-        self.edges
-            .iter()
-            .flat_map(|e| &e.lanes)
-            .map(|l| l.link.pending())
-            .sum()
+        self.main.pending() + self.sides.iter().map(|s| s.pending()).sum::<usize>()
     }
 
-    /// Lanes holding an allocated open batch.
+    /// Lanes of the default stream holding an allocated open batch.
     #[cfg(test)]
     pub(crate) fn allocated_lanes(&self) -> usize {
-        self.edges
-            .iter()
-            .flat_map(|e| &e.lanes)
-            .filter(|l| l.buf.values.capacity() > 0)
-            .count()
+        self.main.allocated_lanes()
     }
+}
+
+/// `value` as the component's output type, when `name` is the default stream and `U` is that
+/// type: `emit_to("default", v)` is a plain emit, as in Storm.
+#[inline]
+fn as_output<T: Tuple, U: Tuple>(name: &str, value: U) -> Option<T> {
+    if name != DEFAULT_STREAM {
+        return None;
+    }
+    let mut slot = Some(value);
+    (&mut slot as &mut dyn Any)
+        .downcast_mut::<Option<T>>()
+        .and_then(Option::take)
 }

@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::*;
+use crate::transport::message::Payload;
 
 /// What a fake link saw: batch sizes, barriers and end-of-stream, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,8 +22,8 @@ enum Sent {
 /// A link that records what it is given (shared with the test).
 struct FakeLink(Arc<Mutex<Vec<Sent>>>);
 
-impl Link<u64> for FakeLink {
-    fn send(&mut self, _gen: u64, payload: Payload<u64>) {
+impl<T: Send> Link<T> for FakeLink {
+    fn send(&mut self, _gen: u64, payload: Payload<T>) {
         let sent = match payload {
             Payload::Batch(b) if !b.marks.is_empty() => Sent::Marked(b.len(), b.marks),
             Payload::Batch(b) => Sent::Batch(b.len()),
@@ -52,12 +53,12 @@ fn output(
         .map(|l| Box::new(FakeLink(l.clone())) as Box<dyn Link<u64>>)
         .collect();
     let edge = OutEdge {
-        stream: DEFAULT_STREAM.into(),
+        id: 0,
         grouping,
         links,
         target_workers: vec![0; consumers],
     };
-    let out = Output::new(vec![edge], 0, 0, batch_size, credits, false);
+    let out = Output::new(vec![edge], Vec::new(), 0, 0, batch_size, credits, false);
     (out, logs)
 }
 
@@ -67,7 +68,7 @@ fn sent(log: &Log) -> Vec<Sent> {
 
 fn emit(out: &mut Output<u64>, n: u64) {
     for v in 0..n {
-        out.emit(0, v, 0, None);
+        out.emit(v, 0, None);
     }
 }
 
@@ -208,11 +209,11 @@ fn a_rollback_drops_what_waits_and_unblocks() {
 fn watermarks_ride_with_batches_or_alone_and_precisely_before_late_tuples() {
     let (mut out, logs) = output(Grouping::Shuffle, 2, 4, 8);
     // Lane 0 gets tuples 1 and 3, lane 1 gets 2.
-    out.emit(0, 1, 0, None);
+    out.emit(1, 0, None);
     out.set_watermark(10);
-    out.emit(0, 2, 0, None);
+    out.emit(2, 0, None);
     out.set_precise(true);
-    out.emit(0, 3, 0, None);
+    out.emit(3, 0, None);
     out.set_precise(false);
     out.set_watermark(20);
     out.flush();
@@ -235,5 +236,144 @@ fn watermarks_ride_with_batches_or_alone_and_precisely_before_late_tuples() {
             [Sent::Watermark(30), Sent::Idle],
             "alone, with no batch open"
         );
+    }
+}
+
+/// A default stream of `u64` (edge 0, one consumer) and a named stream `"words"` of `String`
+/// (edge 1, two consumers, shuffled): the logs of the default link and of the words links.
+fn with_side(batch_size: usize, credits: usize) -> (Output<u64>, Log, Vec<Log>) {
+    let main_log = Log::default();
+    let main = OutEdge {
+        id: 0,
+        grouping: Grouping::Global,
+        links: vec![Box::new(FakeLink(main_log.clone())) as Box<dyn Link<u64>>],
+        target_workers: vec![0],
+    };
+    let side_logs: Vec<Log> = (0..2).map(|_| Log::default()).collect();
+    let side = OutEdge {
+        id: 1,
+        grouping: Grouping::<String>::Shuffle,
+        links: side_logs
+            .iter()
+            .map(|l| Box::new(FakeLink(l.clone())) as Box<dyn Link<String>>)
+            .collect(),
+        target_workers: vec![0, 0],
+    };
+    let words: Box<dyn AnySide> =
+        Box::new(StreamOut::new("words".into(), vec![side], 0, 0, credits));
+    let out = Output::new(vec![main], vec![words], 0, 0, batch_size, credits, false);
+    (out, main_log, side_logs)
+}
+
+#[test]
+fn a_typed_named_stream_has_its_own_lanes_credits_and_control() {
+    let (mut out, main, side) = with_side(2, 1);
+    out.emit(7, 0, None);
+    for w in ["a", "b", "c", "d", "e", "f"] {
+        out.emit_to("words", w.to_string(), 0, None).unwrap();
+    }
+    assert_eq!(out.emitted, 7);
+    // Shuffled over two consumers: three words each, a batch of two sent, then one pending
+    // batch of one after the flush for lack of credit.
+    out.flush();
+    assert_eq!(sent(&main), vec![Sent::Batch(1)]);
+    for log in &side {
+        assert_eq!(sent(log), vec![Sent::Batch(2)]);
+    }
+    assert!(out.is_blocked(), "the words links wait for credit");
+    assert!(
+        !out.credit(1, 0),
+        "consumer 1 of the words edge still waits"
+    );
+    assert!(
+        out.credit(1, 1),
+        "the words edge's credits unblock the task"
+    );
+    assert!(!out.credit(0, 0), "edge 0's credit is the default stream's");
+    out.set_watermark(5);
+    out.barrier(3);
+    assert_eq!(
+        sent(&main),
+        vec![Sent::Batch(1), Sent::Watermark(5), Sent::Barrier(3)]
+    );
+    for log in &side {
+        assert_eq!(
+            sent(log),
+            vec![
+                Sent::Batch(2),
+                Sent::Batch(1),
+                Sent::Watermark(5),
+                Sent::Barrier(3)
+            ]
+        );
+    }
+}
+
+#[test]
+fn emits_on_undeclared_or_mistyped_streams_are_refused() {
+    let (mut out, _, side) = with_side(1, 4);
+    let err = out.emit_to("wrods", "x".to_string(), 0, None).unwrap_err();
+    assert_eq!(err.stream, "wrods");
+    let err = out.emit_to("words", 3u64, 0, None).unwrap_err();
+    assert_eq!((err.stream.as_str(), err.type_name), ("words", "u64"));
+    assert_eq!(out.emitted, 0);
+    assert!(side.iter().all(|l| sent(l).is_empty()));
+    out.emit_to(DEFAULT_STREAM, 9u64, 0, None).unwrap();
+    assert_eq!(
+        out.emitted, 1,
+        "the default stream by name is the default stream"
+    );
+}
+
+#[test]
+fn direct_emits_reach_the_chosen_task_of_a_named_stream() {
+    let (mut out, _, _) = with_side(1, 4);
+    let err = out.emit_direct_to("words", 0, "x".to_string(), 0, None);
+    assert_eq!(
+        err,
+        Err(DirectEmitError::NoDirectConsumer("words".into())),
+        "a shuffled stream has no direct consumer"
+    );
+}
+
+/// A link that drops what it is given: the outbox's own cost, alone.
+struct NullLink;
+
+impl<T: Send> Link<T> for NullLink {
+    fn send(&mut self, _gen: u64, payload: Payload<T>) {
+        std::hint::black_box(payload);
+    }
+}
+
+/// Nanoseconds per emit, default stream and named stream, each shuffled over four lanes.
+/// Run with `cargo test --release -p squall --lib emit_cost -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn emit_cost() {
+    const N: u64 = 50_000_000;
+    let edge = |id| OutEdge {
+        id,
+        grouping: Grouping::<u64>::Shuffle,
+        links: (0..4)
+            .map(|_| Box::new(NullLink) as Box<dyn Link<u64>>)
+            .collect(),
+        target_workers: vec![0; 4],
+    };
+    let credits = usize::MAX / 2;
+    let side: Box<dyn AnySide> = Box::new(StreamOut::new("s".into(), vec![edge(1)], 0, 0, credits));
+    let mut out = Output::new(vec![edge(0)], vec![side], 0, 0, 1024, credits, false);
+    for round in 0..3 {
+        let t = Instant::now();
+        for v in 0..N {
+            out.emit(std::hint::black_box(v), 1, None);
+        }
+        let plain = t.elapsed().as_nanos() as f64 / N as f64;
+        let t = Instant::now();
+        for v in 0..N {
+            out.emit_to(std::hint::black_box("s"), std::hint::black_box(v), 1, None)
+                .unwrap();
+        }
+        let named = t.elapsed().as_nanos() as f64 / N as f64;
+        println!("round {round}: emit {plain:.2} ns, emit_to {named:.2} ns");
     }
 }
