@@ -40,6 +40,17 @@ pub enum BrokerError {
         /// Why.
         reason: String,
     },
+    /// A sink given a deadline to reach its broker ([`super::BrokerSink::with_connect_deadline`])
+    /// never reached it in time; not retried.
+    #[error("{endpoint}: never connected to {address} within {after_s} s")]
+    NeverConnected {
+        /// The endpoint.
+        endpoint: String,
+        /// `HOST:PORT` of the broker.
+        address: String,
+        /// The deadline, in seconds.
+        after_s: f64,
+    },
     /// The client thread could not start or has stopped.
     #[error("{endpoint}: client thread stopped: {reason}")]
     Stopped {

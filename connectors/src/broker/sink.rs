@@ -62,8 +62,12 @@ trait Writer: Send + Sync {
         commands: Receiver<Command>,
         max_batch: usize,
         state: ConnectionState,
+        give_up: Option<GiveUp>,
     ) -> Result<(), BrokerError>;
 }
+
+/// When a writer that never reached its broker gives up, and the deadline it was given.
+type GiveUp = (Instant, Duration);
 
 impl<P: Publisher> Writer for P {
     fn endpoint(&self) -> &Endpoint {
@@ -75,8 +79,9 @@ impl<P: Publisher> Writer for P {
         commands: Receiver<Command>,
         max_batch: usize,
         state: ConnectionState,
+        give_up: Option<GiveUp>,
     ) -> Result<(), BrokerError> {
-        write_loop(self, commands, max_batch, state)
+        write_loop(self, commands, max_batch, state, give_up)
     }
 }
 
@@ -112,6 +117,7 @@ pub struct BrokerSink<T> {
     key: Option<KeyFn<T>>,
     capacity: usize,
     max_batch: usize,
+    connect_deadline: Option<Duration>,
     live: Option<(Sender<Command>, WriterThread)>,
     values: PhantomData<fn(T)>,
 }
@@ -124,6 +130,7 @@ impl<T: Serialize> BrokerSink<T> {
             key: None,
             capacity: 8192,
             max_batch: 1024,
+            connect_deadline: None,
             live: None,
             values: PhantomData,
         }
@@ -147,6 +154,16 @@ impl<T: Serialize> BrokerSink<T> {
         self
     }
 
+    /// Gives up on a broker never reached within `d` of the writer's start: the task fails with
+    /// an [`squall::Unrecoverable`] [`BrokerError::NeverConnected`], which ends the run. For runs
+    /// over a bounded input, where waiting for the broker would never end by itself; without
+    /// it (the default) a sink keeps trying until the run is stopped. A broker reached once and
+    /// lost later is always retried.
+    pub fn with_connect_deadline(mut self, d: Duration) -> Self {
+        self.connect_deadline = Some(d);
+        self
+    }
+
     /// The endpoint this sink writes to.
     pub fn endpoint(&self) -> &Endpoint {
         self.writer.endpoint()
@@ -164,9 +181,10 @@ impl<T: Serialize> BrokerSink<T> {
         let writer = self.writer.clone();
         let max_batch = self.max_batch;
         let state = self.connection.clone();
+        let give_up = self.connect_deadline.map(|d| (Instant::now() + d, d));
         let thread = std::thread::Builder::new()
             .name(format!("squall-{}-sink", self.endpoint().scheme.name()))
-            .spawn(move || writer.run(rx, max_batch, state))
+            .spawn(move || writer.run(rx, max_batch, state, give_up))
             .map_err(|e| self.stopped(e.to_string()))?;
         self.live = Some((tx, thread));
         Ok(())
@@ -239,6 +257,7 @@ impl<T> Clone for BrokerSink<T> {
             key: self.key.clone(),
             capacity: self.capacity,
             max_batch: self.max_batch,
+            connect_deadline: self.connect_deadline,
             live: None,
             values: PhantomData,
         }
@@ -258,15 +277,15 @@ impl<T: Tuple> Bolt for BrokerSink<T> {
     type Output = ();
 
     fn prepare(&mut self, _: &TaskContext) -> Result<(), ComponentError> {
-        Ok(self.start()?)
+        self.start().map_err(task_error)
     }
 
     fn execute(&mut self, value: T, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
-        Ok(self.write(&value)?)
+        self.write(&value).map_err(task_error)
     }
 
     fn finish(&mut self, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
-        Ok(self.flush()?)
+        self.flush().map_err(task_error)
     }
 
     fn cleanup(&mut self) {
@@ -277,6 +296,15 @@ impl<T: Tuple> Bolt for BrokerSink<T> {
                 eprintln!("{e}");
             }
         }
+    }
+}
+
+/// A broker never reached by its deadline ends the run (a restart would only wait again); any
+/// other error fails the task, which the supervisor restarts.
+fn task_error(e: BrokerError) -> ComponentError {
+    match e {
+        BrokerError::NeverConnected { .. } => squall::Unrecoverable::new(e).into(),
+        e => e.into(),
     }
 }
 
@@ -293,6 +321,7 @@ fn write_loop<P: Publisher>(
     commands: Receiver<Command>,
     max_batch: usize,
     state: ConnectionState,
+    give_up: Option<GiveUp>,
 ) -> Result<(), BrokerError> {
     // Multi-threaded (one worker) so tasks a client spawns (an MQTT event loop) run while this
     // thread waits on the channel.
@@ -303,6 +332,7 @@ fn write_loop<P: Publisher>(
         in_flight: false,
         state,
         retry_at: None,
+        give_up,
     };
     // Connect before the first tuple arrives, so it does not wait for the connection.
     out.connect(p, &rt)?;
@@ -356,6 +386,21 @@ fn write_loop<P: Publisher>(
     }
 }
 
+/// Runs `f` to its end, or until `limit` (then `None`).
+fn within<T>(
+    rt: &tokio::runtime::Runtime,
+    limit: Option<Instant>,
+    f: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    match limit {
+        None => Some(rt.block_on(f)),
+        // The timer is made inside the runtime, which drives it.
+        Some(at) => rt
+            .block_on(async move { tokio::time::timeout_at(at.into(), f).await })
+            .ok(),
+    }
+}
+
 /// The writer's connection: `None` while the broker is away.
 struct Connection<C> {
     conn: Option<C>,
@@ -367,6 +412,8 @@ struct Connection<C> {
     state: ConnectionState,
     /// The next attempt to connect while there is nothing to write.
     retry_at: Option<Instant>,
+    /// A broker never reached by then fails the writer.
+    give_up: Option<GiveUp>,
 }
 
 impl<C> Connection<C> {
@@ -376,18 +423,47 @@ impl<C> Connection<C> {
         p: &P,
         rt: &tokio::runtime::Runtime,
     ) -> Result<(), BrokerError> {
-        match rt.block_on(p.connect(&self.state)) {
+        let Some(connected) = within(rt, self.limit(), p.connect(&self.state)) else {
+            return self.check_deadline(p);
+        };
+        match connected {
             Ok(c) => {
                 self.opened(c, P::REPORTS);
                 Ok(())
             }
             Err(e) if e.is_transient() => {
+                self.check_deadline(p)?;
                 let delay = self.backoff.next_delay();
                 self.state.retrying(&e, Some(delay));
-                self.retry_at = Some(Instant::now() + delay);
+                let at = Instant::now() + delay;
+                self.retry_at = Some(match self.give_up {
+                    Some((give_up, _)) if !self.state.ever_connected() => at.min(give_up),
+                    _ => at,
+                });
                 Ok(())
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// When to give up, while the broker has never been reached.
+    fn limit(&self) -> Option<Instant> {
+        self.give_up
+            .filter(|_| !self.state.ever_connected())
+            .map(|(at, _)| at)
+    }
+
+    /// Fails once the deadline has passed without the broker ever being reached.
+    fn check_deadline<P: Publisher<Conn = C>>(&self, p: &P) -> Result<(), BrokerError> {
+        match self.give_up {
+            Some((at, after)) if !self.state.ever_connected() && Instant::now() >= at => {
+                Err(BrokerError::NeverConnected {
+                    endpoint: p.endpoint().to_string(),
+                    address: self.state.address().to_string(),
+                    after_s: after.as_secs_f64(),
+                })
+            }
+            _ => Ok(()),
         }
     }
 
@@ -413,22 +489,31 @@ impl<C> Connection<C> {
             return Ok(());
         }
         loop {
+            // A client that connects in the background waits inside `publish` for a broker
+            // that is not there: bounded by the deadline, if any.
+            let limit = self.limit();
             let result = match self.conn.as_mut() {
-                Some(c) => rt
-                    .block_on(async {
-                        if !batch.is_empty() {
-                            p.publish(c, batch).await?;
-                        }
-                        if confirm {
-                            p.confirm(c).await?;
-                        }
-                        Ok(())
+                Some(c) => within(rt, limit, async {
+                    if !batch.is_empty() {
+                        p.publish(c, batch).await?;
+                    }
+                    if confirm {
+                        p.confirm(c).await?;
+                    }
+                    Ok(())
+                })
+                .map(|r| r.map(|()| true)),
+                None => within(rt, limit, p.connect(&self.state)).map(|r| {
+                    r.map(|c| {
+                        self.opened(c, P::REPORTS);
+                        false
                     })
-                    .map(|()| true),
-                None => rt.block_on(p.connect(&self.state)).map(|c| {
-                    self.opened(c, P::REPORTS);
-                    false
                 }),
+            };
+            let Some(result) = result else {
+                // The deadline passed: give up, unless the broker was reached meanwhile.
+                self.check_deadline(p)?;
+                continue;
             };
             match result {
                 Ok(true) => {
@@ -445,9 +530,17 @@ impl<C> Connection<C> {
                         *batch = again;
                     }
                     self.conn = None;
+                    self.check_deadline(p)?;
                     let delay = self.backoff.next_delay();
                     self.state.retrying(&e, Some(delay));
-                    std::thread::sleep(delay);
+                    // Wake at the deadline, if it comes first, to give up on time.
+                    let nap = match self.give_up {
+                        Some((at, _)) if !self.state.ever_connected() => {
+                            delay.min(at.saturating_duration_since(Instant::now()))
+                        }
+                        _ => delay,
+                    };
+                    std::thread::sleep(nap);
                 }
                 Err(e) => return Err(e),
             }

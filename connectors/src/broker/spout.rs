@@ -93,11 +93,12 @@ struct Limits {
 /// values kept ([`Replay::Local`]), or nak'ed for the broker to redeliver ([`Replay::Broker`]).
 /// A new instance restored after a crash relies on the broker redelivering what was never
 /// acknowledged (MQTT's persistent session on reconnect, a Redis consumer's pending entries,
-/// JetStream after its ack wait, or at once for what `close` nak'ed). Two things follow: the
-/// broker's window of unacknowledged messages (MQTT in-flight window, JetStream max ack
-/// pending) must hold a checkpoint interval's worth of input, and a JetStream ack wait must be
-/// longer than a checkpoint takes to complete, or the server redelivers a message the spout
-/// has emitted and not yet committed.
+/// JetStream after its ack wait, or at once for what `close` nak'ed). So the broker's window
+/// of unacknowledged messages (MQTT in-flight window, JetStream max ack pending) must hold a
+/// checkpoint interval's worth of input. A JetStream client drops the server's redelivery of a
+/// message it still holds (its ack wait ran out before the commit); with several tasks the
+/// server may hand it to another task's client instead, so there the ack wait must be longer
+/// than a checkpoint takes to commit.
 ///
 /// A payload that does not decode is reported on stderr as
 /// `{endpoint}: message {n}: {reason}; message skipped`, counted in the [`Malformed`] counter,

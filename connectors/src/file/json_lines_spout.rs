@@ -196,6 +196,10 @@ impl<T: Tuple> Spout for JsonLinesSpout<T> {
         self.records.is_finished()
     }
 
+    fn is_exhausted(&self) -> bool {
+        self.records.is_exhausted()
+    }
+
     fn snapshot(&mut self) -> Result<Option<State>, ComponentError> {
         self.records.snapshot().map(Some)
     }

@@ -308,6 +308,10 @@ impl Spout for LinesSpout {
         self.finished && self.pending.is_empty()
     }
 
+    fn is_exhausted(&self) -> bool {
+        self.finished && !self.pending.has_replays()
+    }
+
     fn snapshot(&mut self) -> Result<Option<State>, ComponentError> {
         let position = Position {
             next_file: self.next_file,

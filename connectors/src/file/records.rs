@@ -76,6 +76,12 @@ impl<T: Tuple> Records<T> {
         self.idle || (self.exhausted && self.pending.is_empty())
     }
 
+    /// True when nothing more is to be read or replayed, though acks may be outstanding: the
+    /// spout's [`squall::Spout::is_exhausted`], so bolts holding anchors release them.
+    pub(crate) fn is_exhausted(&self) -> bool {
+        self.idle || (self.exhausted && !self.pending.has_replays())
+    }
+
     /// Emits failed tuples again, then says how many new records this call may still read
     /// (`None`: none, the task is idle or the input is exhausted).
     pub(crate) fn replay_then_budget(&mut self, out: &mut SpoutCollector<'_, T>) -> Option<usize> {

@@ -100,6 +100,11 @@ impl<T: Tuple> Pending<T> {
         replayed
     }
 
+    /// True while failed groups wait to be emitted again.
+    pub fn has_replays(&self) -> bool {
+        !self.failed.is_empty()
+    }
+
     /// Message ids emitted and not yet acked (failed ones included).
     pub fn len(&self) -> usize {
         self.tuples.len()

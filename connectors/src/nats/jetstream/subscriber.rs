@@ -1,6 +1,6 @@
 //! The JetStream spout's client: a durable pull consumer, acked on the spout's word.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer, AckKind, Message};
@@ -157,8 +157,8 @@ const ACK_EVERY: Duration = Duration::from_millis(20);
 
 /// What the client owes the server for delivered messages, by delivery id.
 enum Unsettled {
-    /// One ack or nak per message.
-    Explicit(HashMap<u64, Message>),
+    /// One ack or nak per message; the stream sequences of those messages.
+    Explicit(HashMap<u64, Message>, HashSet<u64>),
     /// Cumulative acks past the completed prefix.
     Cumulative(Box<Cumulative>),
 }
@@ -172,6 +172,9 @@ struct Cumulative {
     covered: u64,
     /// The highest stream sequence acked cumulatively.
     acked: u64,
+    /// The stream sequences delivered in this session above `acked`: the session never asks
+    /// the server to redeliver one (a failed one is delivered again from `floor`).
+    delivered: HashSet<u64>,
 }
 
 impl Unsettled {
@@ -182,21 +185,25 @@ impl Unsettled {
                 last: None,
                 covered: 0,
                 acked: 0,
+                delivered: HashSet::new(),
             }))
         } else {
-            Unsettled::Explicit(HashMap::new())
+            Unsettled::Explicit(HashMap::new(), HashSet::new())
         }
     }
 
     /// Records a delivery; returns its id.
     fn deliver(&mut self, next: &mut u64, m: Message) -> u64 {
+        let sequence = m.info().map(|info| info.stream_sequence);
         match self {
-            Unsettled::Explicit(map) => {
+            Unsettled::Explicit(map, sequences) => {
                 *next += 1;
+                sequences.extend(sequence);
                 map.insert(*next, m);
                 *next
             }
             Unsettled::Cumulative(c) => {
+                c.delivered.extend(sequence);
                 let id = c.floor.deliver(m);
                 *next = id;
                 id
@@ -207,12 +214,13 @@ impl Unsettled {
     /// Applies one verdict; returns a message to deliver to the spout again (cumulative naks).
     async fn settle(&mut self, settle: Settle) -> Option<Delivery> {
         match (self, settle) {
-            (Unsettled::Explicit(map), Settle::Ack(id)) => {
-                ack(map.remove(&id), AckKind::Ack).await;
+            (Unsettled::Explicit(map, sequences), Settle::Ack(id)) => {
+                ack(settled(map, sequences, id), AckKind::Ack).await;
                 None
             }
-            (Unsettled::Explicit(map), Settle::Nak(id)) => {
-                ack(map.remove(&id), AckKind::Nak(None)).await;
+            (Unsettled::Explicit(map, sequences), Settle::Nak(id)) => {
+                // Asked back: the server's redelivery is a new delivery.
+                ack(settled(map, sequences, id), AckKind::Nak(None)).await;
                 None
             }
             (Unsettled::Cumulative(c), Settle::Ack(id)) => {
@@ -243,6 +251,8 @@ impl Unsettled {
                 if let Some(m) = c.last.take() {
                     if let Ok(info) = m.info() {
                         c.acked = c.acked.max(info.stream_sequence);
+                        let acked = c.acked;
+                        c.delivered.retain(|&s| s > acked);
                     }
                     ack(Some(m), AckKind::Ack).await;
                 }
@@ -262,6 +272,34 @@ impl Unsettled {
             _ => false,
         }
     }
+
+    /// The server delivered `m` again while this session holds it unsettled: its ack wait ran
+    /// out while the spout waited for the commit of a checkpoint (slow under load, or delayed
+    /// by rollbacks). The spout has it already, exactly-once perhaps in a checkpoint's state,
+    /// and settles it through the first delivery: handing it over again would count it twice.
+    fn holds(&self, m: &Message) -> bool {
+        let Ok(info) = m.info() else {
+            return false;
+        };
+        let sequences = match self {
+            Unsettled::Explicit(_, sequences) => sequences,
+            Unsettled::Cumulative(c) => &c.delivered,
+        };
+        info.delivered > 1 && sequences.contains(&info.stream_sequence)
+    }
+}
+
+/// Takes delivery `id`'s message out of an explicit session's books.
+fn settled(
+    map: &mut HashMap<u64, Message>,
+    sequences: &mut HashSet<u64>,
+    id: u64,
+) -> Option<Message> {
+    let m = map.remove(&id)?;
+    if let Ok(info) = m.info() {
+        sequences.remove(&info.stream_sequence);
+    }
+    Some(m)
 }
 
 /// Acks or naks one message. A failure (connection lost) leaves it to the server, which
@@ -356,6 +394,7 @@ impl Subscriber for JetStreamSubscriber {
                             messages = None;
                             reset = true;
                         }
+                        Some(Ok(m)) if u.holds(&m) => {}
                         Some(Ok(m)) => {
                             let payload = m.payload.to_vec();
                             let id = u.deliver(&mut next_id, m);
