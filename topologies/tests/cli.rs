@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
-use squall_topologies::sensor::{SimulatedSensors, Simulation};
+use squall_topologies::sensor::{SimulatedSensors, Simulation, BLOCK_SEQS};
 
 fn squall(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_squall"))
@@ -531,7 +531,11 @@ fn sensor_alarm_report_writes_the_report_files() {
         }
     }
     let alarm = components.iter().find(|c| c["id"] == "alarm").unwrap();
-    assert_eq!(alarm["executed"].as_u64(), Some(6 * 3000));
+    // Simulated readings travel in blocks of BLOCK_SEQS seqs of one sensor.
+    assert_eq!(
+        alarm["executed"].as_u64(),
+        Some(6 * 3000u64.div_ceil(BLOCK_SEQS))
+    );
 }
 
 #[test]

@@ -48,6 +48,24 @@ pub enum Command {
         #[command(subcommand)]
         job: super::mapreduce::MapReduceJob,
     },
+    /// Join a cluster and run its share of the deployments until SIGTERM or SIGINT.
+    ///
+    /// The cluster is a NATS server with JetStream. On SIGTERM or SIGINT the worker leaves
+    /// the cluster (its tasks move to the other workers at once) and exits 0.
+    Worker(squall_cluster::cli::WorkerArgs),
+    /// Submit a topology to a cluster.
+    ///
+    /// `squall submit --cluster URL [--name DEPLOYMENT] TOPOLOGY [the options of squall run
+    /// TOPOLOGY] [--wait]`.
+    Submit(squall_cluster::cli::SubmitArgs),
+    /// Look at a cluster (`squall cluster status --cluster URL`).
+    Cluster {
+        /// What to look at.
+        #[command(subcommand)]
+        command: squall_cluster::cli::ClusterCommand,
+    },
+    /// Drain a deployment and remove it from the cluster.
+    Kill(squall_cluster::cli::KillArgs),
 }
 
 /// The topologies `squall run` knows.
@@ -168,6 +186,11 @@ pub struct SensorArgs {
     /// Live input: end the run after this many messages.
     #[arg(long, value_name = "N")]
     pub max_records: Option<u64>,
+    /// Live output: fail the run when its broker was not reached within this many seconds of
+    /// the start. Default: 30 with a file or simulated input; none with a live input (the run
+    /// waits for the broker until --idle-exit or a signal ends it).
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub connect_timeout: Option<f64>,
     /// Write latency.hgrm, latency.svg, summary.json and report.html (the UI's page with the
     /// final numbers) into this directory.
     #[arg(long)]

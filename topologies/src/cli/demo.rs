@@ -44,12 +44,12 @@ pub(crate) fn run(samples: u64, ui: Option<std::net::SocketAddr>) -> Result<(), 
     );
     println!("First {SHOWN} events:");
     let run = execute(&args, EventOutput::Stdout { limit: Some(SHOWN) })?;
-    let total =
-        run.counts.sensor_alarms.load(Ordering::Relaxed) + run.counts.leaks.load(Ordering::Relaxed);
+    let counts = &run.tally.counts;
+    let total = counts.sensor_alarms.load(Ordering::Relaxed) + counts.leaks.load(Ordering::Relaxed);
     if total > SHOWN {
         println!("... and {} more events", total - SHOWN);
     }
-    println!("{}", summary_line(&run));
+    println!("{}", summary_line(&run.report, &run.tally));
     println!("End-to-end latency (emit to last processing step):");
     print!("{}", latency::table(&run.report));
     print!("{}", latency::components(&run.report));

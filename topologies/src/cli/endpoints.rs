@@ -131,7 +131,31 @@ pub(crate) fn live_output(args: &SensorArgs) -> Result<Option<EventOutput>, CliE
             "note: --output {endpoint} cannot de-duplicate: an event replayed after a failure may arrive twice (JetStream and PostgreSQL outputs store it once)"
         );
     }
-    Ok(Some(EventOutput::Live(
-        sink.with_key(EventRecord::identity),
-    )))
+    let mut sink = sink.with_key(EventRecord::identity);
+    if let Some(deadline) = connect_deadline(args)? {
+        sink = sink.with_connect_deadline(deadline);
+    }
+    Ok(Some(EventOutput::Live(sink)))
 }
+
+/// How long a live output may stay unreached (`--connect-timeout`): by default 30 s when the
+/// input is bounded, since such a run would otherwise wait for the broker forever; no limit
+/// with a live input, which `--idle-exit` or a signal ends.
+fn connect_deadline(args: &SensorArgs) -> Result<Option<Duration>, CliError> {
+    let live_input = args
+        .input
+        .as_deref()
+        .and_then(Path::to_str)
+        .is_some_and(Endpoint::looks_like_url);
+    match args.connect_timeout {
+        Some(secs) if secs.is_finite() && secs > 0.0 => Ok(Some(Duration::from_secs_f64(secs))),
+        Some(secs) => Err(CliError::new(format!(
+            "--connect-timeout must be a positive number of seconds, got {secs}"
+        ))),
+        None if live_input => Ok(None),
+        None => Ok(Some(DEFAULT_CONNECT_TIMEOUT)),
+    }
+}
+
+/// `--connect-timeout`'s default with a bounded input.
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);

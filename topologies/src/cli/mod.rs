@@ -8,6 +8,7 @@
 mod args;
 pub mod bench;
 mod bounds;
+pub mod cluster;
 mod demo;
 mod endpoints;
 mod inputs;
@@ -90,7 +91,12 @@ pub fn main_with(args: impl IntoIterator<Item = String>) -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return args::report_usage_error(e),
     };
-    if !matches!(cli.command, Some(Command::List)) {
+    // The cluster's client commands are short: Ctrl-C ends them at once.
+    let client = matches!(
+        cli.command,
+        Some(Command::List | Command::Submit(_) | Command::Cluster { .. } | Command::Kill(_))
+    );
+    if !client {
         // The first SIGINT or SIGTERM drains the run (its output, summary and report are
         // written); a second one ends the process at once.
         if let Err(e) = squall::runtime::catch_stop_signals() {
@@ -114,6 +120,12 @@ pub fn main_with(args: impl IntoIterator<Item = String>) -> ExitCode {
         },
         Some(Command::Bench(a)) => bench::run(&a),
         Some(Command::Mapreduce { job }) => mapreduce::run(&job),
+        // The cluster's commands choose their exit status: a worker exits 0 once it left
+        // after a stop signal.
+        Some(Command::Worker(a)) => return cluster::worker(&a),
+        Some(Command::Submit(a)) => return cluster::submit(&a),
+        Some(Command::Cluster { command }) => return cluster::cluster(&command),
+        Some(Command::Kill(a)) => return cluster::kill(&a),
     };
     if let Err(e) = &result {
         eprintln!("error: {e}");

@@ -3,7 +3,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use squall::{Config, LiveCounters, LocalCluster, RunReport};
+use squall::{Config, LiveCounters, LocalCluster, RunReport, Topology};
 use squall_connectors::broker::ConnectionState;
 use squall_connectors::file::{CsvReader, Malformed, STDIN};
 use squall_ui::Watched;
@@ -19,13 +19,29 @@ use crate::sensor::{
 /// What a sensor-alarm run produced, for the caller to summarise.
 pub(crate) struct SensorRun {
     pub report: RunReport,
-    pub counts: Arc<EventCounts>,
-    pub malformed: Option<Malformed>,
-    pub readings: u64,
+    pub tally: Tally,
 }
 
-/// Builds the pipeline from the arguments and runs it to completion.
-pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRun, CliError> {
+/// What the summary of a run needs besides its report: the events and malformed lines counted.
+#[derive(Clone)]
+pub(crate) struct Tally {
+    pub counts: Arc<EventCounts>,
+    pub malformed: Option<Malformed>,
+}
+
+/// A run ready to start.
+pub(crate) struct Plan {
+    pub topology: Topology,
+    pub config: Config,
+    pub tally: Tally,
+    /// The live input and output, which must have been reached by the end.
+    brokers: Vec<(&'static str, ConnectionState)>,
+    /// Readings to expect (simulated input).
+    total: Option<u64>,
+}
+
+/// Checks the arguments and builds the pipeline and its configuration.
+pub(crate) fn prepare(args: &SensorArgs, output: EventOutput) -> Result<Plan, CliError> {
     let mut config = Config::default();
     args.run.configure(&mut config)?;
     let parallelism = args
@@ -114,6 +130,24 @@ pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRu
     let topology = pipeline
         .topology(counts.clone())
         .map_err(|e| CliError::new(e.to_string()))?;
+    Ok(Plan {
+        topology,
+        config,
+        tally: Tally { counts, malformed },
+        brokers,
+        total,
+    })
+}
+
+/// Builds the pipeline from the arguments and runs it to completion.
+pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRun, CliError> {
+    let Plan {
+        topology,
+        mut config,
+        tally,
+        brokers,
+        total,
+    } = prepare(args, output)?;
     if let Some(addr) = args.run.metrics_addr {
         prometheus::serve(addr)?;
     }
@@ -125,27 +159,31 @@ pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRu
     };
     let ui = super::ui::start(args.run.ui, &watched)?;
     let replays = live.clone();
-    let progress = Progress::with_replays(
-        "readings",
-        total,
-        move || live.spout_emitted().saturating_sub(live.replayed()),
-        move || replays.replayed(),
-    );
+    // Simulated readings travel in blocks, so the spout's tuples are not readings: count
+    // what the alarm bolt executed (replays are counted in tuples, blocks there).
+    let done: Box<dyn Fn() -> u64 + Send> = match total {
+        Some(_) => {
+            let counts = tally.counts.clone();
+            Box::new(move || counts.readings())
+        }
+        None => Box::new(move || live.spout_emitted().saturating_sub(live.replayed())),
+    };
+    let progress = Progress::with_replays("readings", total, done, move || replays.replayed());
     let report = LocalCluster::new(config)
         .run_until_signal(topology)
-        .map_err(|e| CliError::new(e.to_string()))?;
+        .map_err(|e| {
+            // A sink that gave up on a broker it never reached ended the run: say which
+            // flag named it.
+            require_reached(&brokers)
+                .err()
+                .unwrap_or_else(|| CliError::new(e.to_string()))
+        })?;
     drop(progress);
     super::ui::finish(ui, args.report.as_deref(), &watched)?;
     if report.interrupted.is_none() {
         require_reached(&brokers)?;
     }
-    let readings = report.component("alarm").map_or(0, |c| c.executed);
-    Ok(SensorRun {
-        report,
-        counts,
-        malformed,
-        readings,
-    })
+    Ok(SensorRun { report, tally })
 }
 
 /// A live input or output whose broker was never reached fails the run: it is not an empty
@@ -166,23 +204,51 @@ fn require_reached(brokers: &[(&str, ConnectionState)]) -> Result<(), CliError> 
 }
 
 /// One line saying what the run did.
-pub(crate) fn summary_line(run: &SensorRun) -> String {
-    let secs = run.report.elapsed.as_secs_f64();
+pub(crate) fn summary_line(report: &RunReport, tally: &Tally) -> String {
+    // The alarm tasks count readings (simulated ones travel in blocks, so executed tuples
+    // are not readings).
+    let readings = tally.counts.readings();
+    let secs = report.elapsed.as_secs_f64();
     let mut line = format!(
         "sensor-alarm: {} readings in {:.2}s ({:.2} M readings/s); {} sensor alarms, {} leaks",
-        run.readings,
+        readings,
         secs,
-        run.readings as f64 / secs.max(1e-9) / 1e6,
-        run.counts.sensor_alarms.load(Ordering::Relaxed),
-        run.counts.leaks.load(Ordering::Relaxed),
+        readings as f64 / secs.max(1e-9) / 1e6,
+        tally.counts.sensor_alarms.load(Ordering::Relaxed),
+        tally.counts.leaks.load(Ordering::Relaxed),
     );
-    if let Some(m) = &run.malformed {
+    if let Some(m) = &tally.malformed {
         line.push_str(&format!("; {} malformed lines skipped", m.count()));
     }
-    if let Some(signal) = run.report.interrupted {
+    if let Some(signal) = report.interrupted {
         line.push_str(&format!("; interrupted by {signal}"));
     }
     line
+}
+
+/// What a run prints on stderr once it ended: the summary line, the recovery line and the
+/// latency table.
+pub(crate) fn summary(report: &RunReport, tally: &Tally) -> String {
+    let mut text = summary_line(report, tally);
+    text.push('\n');
+    if let Some(line) = recovery::line(report) {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text.push_str(&latency::table(report));
+    text
+}
+
+/// Where the events go: a live output, `--output`, or stdout.
+pub(crate) fn output(args: &SensorArgs) -> Result<EventOutput, CliError> {
+    Ok(match (endpoints::live_output(args)?, &args.output) {
+        (Some(live), _) => live,
+        (None, Some(path)) => {
+            super::inputs::require_writable(path)?;
+            EventOutput::File(path.clone())
+        }
+        (None, None) => EventOutput::Stdout { limit: None },
+    })
 }
 
 /// `squall run sensor-alarm`: events to stdout or `--output`, the rest to stderr.
@@ -190,20 +256,8 @@ pub(crate) fn run(args: &SensorArgs) -> Result<(), CliError> {
     if let Some(dir) = &args.report {
         super::inputs::require_report_dir(dir)?;
     }
-    let output = match (endpoints::live_output(args)?, &args.output) {
-        (Some(live), _) => live,
-        (None, Some(path)) => {
-            super::inputs::require_writable(path)?;
-            EventOutput::File(path.clone())
-        }
-        (None, None) => EventOutput::Stdout { limit: None },
-    };
-    let run = execute(args, output)?;
-    eprintln!("{}", summary_line(&run));
-    if let Some(line) = recovery::line(&run.report) {
-        eprintln!("{line}");
-    }
-    eprint!("{}", latency::table(&run.report));
+    let run = execute(args, output(args)?)?;
+    eprint!("{}", summary(&run.report, &run.tally));
     if let Some(dir) = &args.report {
         latency::write_files(&run.report, dir, None)?;
         eprintln!("report written to {}", dir.display());

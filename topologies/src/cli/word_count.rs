@@ -1,8 +1,8 @@
-//! `squall run word-count`.
+//! `squall run word-count`, and its preparation and summary, which the cluster shares.
 
 use std::sync::Arc;
 
-use squall::{Config, LiveCounters, LocalCluster};
+use squall::{Config, LiveCounters, LocalCluster, RunReport, Topology};
 use squall_connectors::file::Malformed;
 
 use super::args::WordCountArgs;
@@ -11,8 +11,14 @@ use super::progress::Progress;
 use super::{latency, prometheus, recovery, CliError};
 use crate::word_count::{CountsOutput, WordCountJob};
 
-/// Runs word count over the inputs; counts to stdout or `--output`, a summary to stderr.
-pub(crate) fn run(args: &WordCountArgs) -> Result<(), CliError> {
+/// What the summary of a run needs besides its report.
+#[derive(Clone)]
+pub(crate) struct Tally {
+    malformed: Malformed,
+}
+
+/// Checks the options and builds the topology and its configuration.
+pub(crate) fn prepare(args: &WordCountArgs) -> Result<(Topology, Config, Tally), CliError> {
     let mut config = Config::default();
     args.run.configure(&mut config)?;
     for (flag, path) in args
@@ -49,6 +55,39 @@ pub(crate) fn run(args: &WordCountArgs) -> Result<(), CliError> {
     let topology = job
         .topology_counting(malformed.clone())
         .map_err(|e| CliError::new(e.to_string()))?;
+    Ok((topology, config, Tally { malformed }))
+}
+
+/// What a run prints on stderr once it ended: the summary line, the recovery line and the
+/// components' counts.
+pub(crate) fn summary(report: &RunReport, tally: &Tally) -> String {
+    let lines = report.component("split").map_or(0, |c| c.executed);
+    let totals = report.component("count").map_or(0, |c| c.emitted);
+    let mut text = format!(
+        "word-count: {lines} lines, {totals} distinct words in {:.2}s",
+        report.elapsed.as_secs_f64()
+    );
+    if tally.malformed.count() > 0 {
+        text.push_str(&format!(
+            "; {} lines skipped as not UTF-8",
+            tally.malformed.count()
+        ));
+    }
+    if report.interrupted.is_some() {
+        text.push_str("; interrupted, so the partial counts were not written");
+    }
+    text.push('\n');
+    if let Some(line) = recovery::line(report) {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text.push_str(&latency::components(report));
+    text
+}
+
+/// Runs word count over the inputs; counts to stdout or `--output`, a summary to stderr.
+pub(crate) fn run(args: &WordCountArgs) -> Result<(), CliError> {
+    let (topology, mut config, tally) = prepare(args)?;
     if let Some(addr) = args.run.metrics_addr {
         prometheus::serve(addr)?;
     }
@@ -65,25 +104,6 @@ pub(crate) fn run(args: &WordCountArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::new(e.to_string()))?;
     drop(progress);
     super::ui::finish(ui, None, &watched)?;
-    let lines = report.component("split").map_or(0, |c| c.executed);
-    let totals = report.component("count").map_or(0, |c| c.emitted);
-    let mut summary = format!(
-        "word-count: {lines} lines, {totals} distinct words in {:.2}s",
-        report.elapsed.as_secs_f64()
-    );
-    if malformed.count() > 0 {
-        summary.push_str(&format!(
-            "; {} lines skipped as not UTF-8",
-            malformed.count()
-        ));
-    }
-    if squall::runtime::stop_requested().is_some() {
-        summary.push_str("; interrupted, so the partial counts were not written");
-    }
-    eprintln!("{summary}");
-    if let Some(line) = recovery::line(&report) {
-        eprintln!("{line}");
-    }
-    eprint!("{}", latency::components(&report));
+    eprint!("{}", summary(&report, &tally));
     Ok(())
 }

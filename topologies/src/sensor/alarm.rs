@@ -1,18 +1,25 @@
 //! Per-sensor runs of readings in alarm (fields grouping on the sensor, so each sensor's state
 //! lives in exactly one task and sees its readings in order).
 
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use squall::{Bolt, BoltCollector, ComponentError, Guarantee, State, TaskContext};
 
 use super::partial::Partials;
-use super::types::{Event, Reading, Signal};
+use super::types::{Block, Event, Reading, Readings, Signal};
 use super::window::RunWindow;
 
 /// Stream carrying [`Signal::Status`] to the leak detector.
 pub const STATUS_STREAM: &str = "status";
 /// Stream carrying [`Signal::Event`] to the sink.
 pub const EVENTS_STREAM: &str = "events";
+
+/// Readings an alarm task executes between two additions to the shared count.
+const PUBLISH_EVERY: u64 = 4096;
 
 /// Counts each sensor's consecutive readings in alarm and emits a
 /// [`Event::SensorAlarm`] when a run first exceeds `threshold`. The leak detector gets, under
@@ -31,8 +38,13 @@ pub const EVENTS_STREAM: &str = "events";
 /// - at-most-once: a task restarted without state does not know the runs in progress, so a
 ///   sensor's run counts only from its first reading below the level: no alarm is ever
 ///   emitted that the failure-free run would not emit.
+///
+/// `I` is what one input tuple holds: one [`Reading`] (the default) or a [`Block`] of one
+/// sensor's consecutive readings, which the bolt walks in one loop; the outputs are the same
+/// for the same readings (the counts and marks are sent once per tuple, so fewer of them
+/// with blocks, saying the same).
 #[derive(Debug, Clone)]
-pub struct AlarmBolt {
+pub struct AlarmBolt<I = Reading> {
     threshold: u32,
     level: f64,
     runs: Runs,
@@ -40,6 +52,11 @@ pub struct AlarmBolt {
     /// status per reading (see `sensor::partial`).
     partials: Option<Partials>,
     task: u32,
+    /// Adds the readings executed, when set.
+    executed: Option<Arc<AtomicU64>>,
+    /// Readings executed and not yet added to `executed`.
+    unpublished: u64,
+    input: PhantomData<fn(I)>,
 }
 
 /// The alarm state machine, apart from the collector so it can be tested alone.
@@ -126,22 +143,96 @@ impl Runs {
     }
 }
 
+impl Runs {
+    /// Without replays: takes consecutive readings of one sensor (`sensor`) and passes each
+    /// alarm they fire to `alarm`. The same as [`Runs::observe`] on each reading, with the
+    /// sensor's state looked up once.
+    pub(crate) fn observe_run(
+        &mut self,
+        sensor: u32,
+        readings: &[Reading],
+        threshold: u32,
+        level: f64,
+        mut alarm: impl FnMut(Event),
+    ) {
+        let (Some(first), Some(last)) = (readings.first(), readings.last()) else {
+            return;
+        };
+        debug_assert!(!self.replays);
+        let blind = self.blind;
+        let target = threshold.saturating_add(1);
+        let track = self.sensors.entry(sensor).or_insert(Track {
+            last: first.seq,
+            run: (!blind).then_some(0),
+        });
+        track.last = last.seq;
+        let mut run = track.run;
+        for r in readings {
+            if r.value >= level {
+                run = run.map(|n| n.saturating_add(1));
+                if run == Some(target) {
+                    alarm(Event::SensorAlarm {
+                        sensor,
+                        seq: r.seq,
+                        consecutive: target,
+                    });
+                }
+            } else {
+                run = Some(0);
+            }
+        }
+        track.run = run;
+    }
+}
+
 impl AlarmBolt {
     /// A reading is in alarm when `value >= level`; an alarm fires when more than `threshold`
     /// consecutive readings are.
     pub fn new(threshold: u32, level: f64) -> Self {
+        Self::with_input(threshold, level)
+    }
+}
+
+impl AlarmBolt<Block> {
+    /// [`AlarmBolt::new`] taking [`Block`]s of readings.
+    pub fn blocks(threshold: u32, level: f64) -> Self {
+        Self::with_input(threshold, level)
+    }
+}
+
+impl<I> AlarmBolt<I> {
+    fn with_input(threshold: u32, level: f64) -> Self {
         AlarmBolt {
             threshold,
             level,
             runs: Runs::default(),
             partials: None,
             task: 0,
+            executed: None,
+            unpublished: 0,
+            input: PhantomData,
         }
+    }
+
+    /// Adds the number of readings executed to `executed` (a tuple may hold many readings,
+    /// so the engine's count of executed tuples is not the count of readings), every
+    /// 4096 readings and when the input ends, so the alarm tasks do not share a
+    /// counter's cache line per reading. A task that crashes loses what it had not added.
+    pub fn counting(mut self, executed: Arc<AtomicU64>) -> Self {
+        self.executed = Some(executed);
+        self
+    }
+
+    fn publish(&mut self) {
+        if let Some(executed) = &self.executed {
+            executed.fetch_add(self.unpublished, Ordering::Relaxed);
+        }
+        self.unpublished = 0;
     }
 }
 
-impl Bolt for AlarmBolt {
-    type Input = Reading;
+impl<I: Readings> Bolt for AlarmBolt<I> {
+    type Input = I;
     type Output = Signal;
 
     fn prepare(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
@@ -153,17 +244,24 @@ impl Bolt for AlarmBolt {
 
     fn execute(
         &mut self,
-        r: Reading,
+        input: I,
         out: &mut BoltCollector<'_, Signal>,
     ) -> Result<(), ComponentError> {
-        let (status, events) = self.runs.observe(&r, self.threshold, self.level);
-        for event in events {
-            out.emit_to(EVENTS_STREAM, Signal::Event(event))?;
-        }
+        let readings = input.readings();
+        let (threshold, level) = (self.threshold, self.level);
         match self.partials.as_mut() {
-            Some(partials) => {
-                partials.observe(r.sensor, r.seq, r.value >= self.level);
+            Some(partials) if !self.runs.replays => {
                 let mut sent = Ok(());
+                for run in readings.chunk_by(|a, b| a.sensor == b.sensor) {
+                    let sensor = run[0].sensor;
+                    self.runs.observe_run(sensor, run, threshold, level, |e| {
+                        if sent.is_ok() {
+                            sent = out.emit_to(EVENTS_STREAM, Signal::Event(e));
+                        }
+                    });
+                    partials.observe_run(sensor, run, level);
+                }
+                sent.clone()?;
                 partials.flush(self.task, self.runs.blind, |s| {
                     if sent.is_ok() {
                         sent = out.emit_to(STATUS_STREAM, s);
@@ -171,12 +269,25 @@ impl Bolt for AlarmBolt {
                 });
                 sent?;
             }
-            None => out.emit_to(STATUS_STREAM, status)?,
+            _ => {
+                for r in readings {
+                    let (status, events) = self.runs.observe(r, threshold, level);
+                    for event in events {
+                        out.emit_to(EVENTS_STREAM, Signal::Event(event))?;
+                    }
+                    out.emit_to(STATUS_STREAM, status)?;
+                }
+            }
+        }
+        self.unpublished += readings.len() as u64;
+        if self.unpublished >= PUBLISH_EVERY {
+            self.publish();
         }
         Ok(())
     }
 
     fn finish(&mut self, out: &mut BoltCollector<'_, Signal>) -> Result<(), ComponentError> {
+        self.publish();
         match self.partials.as_mut() {
             Some(partials) => {
                 let mut sent = Ok(());

@@ -12,6 +12,7 @@
 //!   consecutive seqs.
 
 mod alarm;
+mod blocks;
 mod leak;
 mod partial;
 mod record;
@@ -26,18 +27,19 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use rustc_hash::FxHashSet;
 
-use squall::{Bolt, BuildError, Topology, TopologyBuilder, DEFAULT_STREAM};
+use squall::{Bolt, BuildError, Stream, Topology, TopologyBuilder, DEFAULT_STREAM};
 use squall_connectors::broker::BrokerSpout;
 use squall_connectors::file::{distinct_keys, CsvSpout, FileError, Malformed};
 
 use crate::bench::{PacedSpout, Pacing, SensorReadings};
 
 pub use alarm::{AlarmBolt, EVENTS_STREAM, STATUS_STREAM};
+pub use blocks::{SimulatedBlocks, BLOCK_SEQS};
 pub use leak::LeakBolt;
 pub use record::EventRecord;
 pub use simulate::{SimulatedSensors, Simulation};
 pub use sink::{EventCounts, EventLog, EventOutput, EventSink};
-pub use types::{Event, Reading, Signal};
+pub use types::{Block, Event, Reading, Readings, Signal};
 
 /// Where readings come from.
 #[derive(Debug, Clone)]
@@ -77,14 +79,31 @@ pub struct SensorAlarm {
 }
 
 impl SensorAlarm {
-    /// Builds the topology; `counts` receives the number of events of each kind.
+    /// Builds the topology; `counts` receives the number of events of each kind and of the
+    /// readings executed. Simulated sensors travel as [`Block`]s (one tuple per
+    /// [`BLOCK_SEQS`] readings of a sensor); the other sources one reading per tuple.
     pub fn topology(&self, counts: Arc<EventCounts>) -> Result<Topology, BuildError> {
         let (threshold, level) = (self.threshold, self.level);
-        self.topology_with(counts, move || AlarmBolt::new(threshold, level))
+        let executed = counts.readings_executed();
+        match &self.source {
+            ReadingSource::Simulated(sim) => {
+                let sim = *sim;
+                let mut b = TopologyBuilder::new("sensor-alarm");
+                let tasks = self.parallelism.min(sim.sensors.max(1) as usize).max(1);
+                let readings = b.set_spout("readings", tasks, move || SimulatedBlocks::new(sim));
+                self.downstream(b, &readings, counts, move || {
+                    AlarmBolt::blocks(threshold, level).counting(executed.clone())
+                })
+            }
+            _ => self.topology_with(counts, move || {
+                AlarmBolt::new(threshold, level).counting(executed.clone())
+            }),
+        }
     }
 
-    /// Builds the topology with `alarm` making the alarm bolt's instances (a benchmark wraps
-    /// [`AlarmBolt`] to inject a stall).
+    /// Builds the topology with one reading per tuple and `alarm` making the alarm bolt's
+    /// instances (a benchmark wraps [`AlarmBolt`] to inject a stall; a test compares this
+    /// path with the blocks of [`SensorAlarm::topology`]).
     pub fn topology_with<A>(
         &self,
         counts: Arc<EventCounts>,
@@ -126,6 +145,21 @@ impl SensorAlarm {
                 b.set_spout("readings", 1, move || spout.clone())
             }
         };
+        self.downstream(b, &readings, counts, alarm)
+    }
+
+    /// Everything after the spout: alarm, leak and sink.
+    fn downstream<I, A>(
+        &self,
+        mut b: TopologyBuilder,
+        readings: &Stream<I>,
+        counts: Arc<EventCounts>,
+        alarm: impl Fn() -> A + Send + Sync + 'static,
+    ) -> Result<Topology, BuildError>
+    where
+        I: Readings,
+        A: Bolt<Input = I, Output = Signal>,
+    {
         let (threshold, sensors) = (self.threshold, self.sensors);
         // Every sensor stream must pass a seq before the leak detector closes it, so it must
         // know how many streams there are, which may be more than N.
@@ -137,7 +171,7 @@ impl SensorAlarm {
         };
         let mut alarm = b
             .set_bolt("alarm", self.parallelism, alarm)
-            .fields_grouping(&readings, |r: &Reading| r.sensor);
+            .fields_grouping(readings, |r: &I| r.sensor());
         let events = alarm.declare_stream(EVENTS_STREAM);
         let status = alarm.declare_stream(STATUS_STREAM);
         let leaks = b

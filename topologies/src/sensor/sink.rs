@@ -41,6 +41,21 @@ pub struct EventCounts {
     pub sensor_alarms: AtomicU64,
     /// Leaks written.
     pub leaks: AtomicU64,
+    /// Readings the alarm bolt executed (replays included), added once per tuple by
+    /// [`crate::sensor::AlarmBolt::counting`] when the topology was built with these counts.
+    readings: Arc<AtomicU64>,
+}
+
+impl EventCounts {
+    /// Readings the alarm bolt executed so far.
+    pub fn readings(&self) -> u64 {
+        self.readings.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The counter of readings executed, for the alarm bolt.
+    pub(crate) fn readings_executed(&self) -> Arc<AtomicU64> {
+        self.readings.clone()
+    }
 }
 
 /// The sink's side of the outside world: the open output, the counts, and the last

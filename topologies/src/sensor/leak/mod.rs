@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use squall::{Bolt, BoltCollector, ComponentError, Guarantee, State, TaskContext};
 
-use super::types::{Event, Signal};
+use super::types::{Event, Signal, COUNTS};
 use super::window::RunWindow;
 
 /// Emits [`Event::Leak`] when more than half of `sensors` are in alarm at the same seq for
@@ -376,6 +376,16 @@ impl Bolt for LeakBolt {
             }
             Signal::Count { seq, in_alarm } => {
                 self.count(seq, in_alarm);
+                return Ok(());
+            }
+            Signal::Counts {
+                first,
+                len,
+                in_alarm,
+            } => {
+                for (seq, n) in (first..).zip(&in_alarm[..usize::from(len).min(COUNTS)]) {
+                    self.count(seq, *n);
+                }
                 return Ok(());
             }
             Signal::Mark {
