@@ -6,6 +6,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, kv, object_store, stream};
 
 use crate::error::ClusterError;
+use crate::patience::patiently;
 
 /// Live workers, one entry per worker, renewed by its heartbeat.
 pub const WORKERS: &str = "squall-workers";
@@ -20,9 +21,11 @@ pub const CHECKPOINTS: &str = "squall-checkpoints";
 pub const RESTORES: &str = "squall-restores";
 
 /// A worker's lease: its entry expires this long after its last heartbeat, and the others
-/// then consider it gone. Three heartbeats fit in it, so one late heartbeat (a GC pause, a
-/// busy machine) does not cost a reassignment, while a dead worker's tasks move within 3 s.
-pub const LEASE_TTL: Duration = Duration::from_secs(3);
+/// then consider it gone. It outlasts a NATS cluster's failover: when the server leading the
+/// workers' bucket dies, renewals fail until the others elect a new leader, which took up to
+/// 5 s in a cluster of three on one machine; with a lease of 3 s every worker lost its lease
+/// then, and every deployment was reassigned. A dead worker's tasks move within 10 s.
+pub const LEASE_TTL: Duration = Duration::from_secs(10);
 /// How often a worker renews its lease.
 pub const HEARTBEAT: Duration = Duration::from_secs(1);
 
@@ -46,21 +49,40 @@ pub struct Cluster {
     pub checkpoints: object_store::ObjectStore,
     /// [`RESTORES`].
     pub restores: kv::Store,
-    /// Copies JetStream keeps of every bucket and stream: 3 on a clustered server (so one
-    /// server may fail), 1 on a lone one.
+    /// Copies JetStream keeps of every bucket and stream asked for: 3 on a clustered server
+    /// (so one server may fail), 1 on a lone one.
     pub replicas: usize,
 }
 
-/// How many copies of its state to ask for on the server behind `client`: 3 in a cluster of at
-/// least three servers (a server may then fail without losing anything), as many as there are
-/// otherwise.
+/// How many copies of its state to ask for on the server behind `client`: 3 on a clustered
+/// server (a server may then fail without losing anything; see [`replicated`] for a cluster of
+/// two), 1 on a lone one. Not from the servers the cluster advertises: right after a cluster
+/// starts, a server may not know all of its peers yet, and a bucket created then with fewer
+/// copies never survives a server's loss.
 fn replicas(client: &async_nats::Client) -> usize {
-    let info = client.server_info();
-    if info.cluster.is_none() {
-        return 1;
+    if client.server_info().cluster.is_none() {
+        1
+    } else {
+        3
     }
-    // The client URLs a clustered server advertises name every server of the cluster.
-    info.connect_urls.len().clamp(1, 3)
+}
+
+/// Runs `create` with `replicas` copies, and with fewer while the cluster answers that it has
+/// too few servers for them.
+pub async fn replicated<T, F, Fut>(replicas: usize, mut create: F) -> Result<T, ClusterError>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ClusterError>>,
+{
+    let mut copies = replicas;
+    loop {
+        match create(copies).await {
+            Err(ClusterError::Nats(e)) if copies > 1 && e.contains("insufficient resources") => {
+                copies -= 1;
+            }
+            done => return done,
+        }
+    }
 }
 
 impl Cluster {
@@ -70,21 +92,16 @@ impl Cluster {
         let client = dial(url).await?;
         let js = jetstream::new(client.clone());
         let replicas = replicas(&client);
-        let workers = key_value(&js, WORKERS, LEASE_TTL, replicas).await?;
-        let deployments = key_value(&js, DEPLOYMENTS, Duration::ZERO, replicas).await?;
-        let assignments = key_value(&js, ASSIGNMENTS, Duration::ZERO, replicas).await?;
-        let restores = key_value(&js, RESTORES, Duration::ZERO, replicas).await?;
-        let checkpoints = match js.get_object_store(CHECKPOINTS).await {
-            Ok(store) => store,
-            Err(_) => js
-                .create_object_store(object_store::Config {
-                    bucket: CHECKPOINTS.to_string(),
-                    num_replicas: replicas,
-                    ..Default::default()
-                })
-                .await
-                .map_err(|e| ClusterError::nats("cannot create the checkpoint store", e))?,
+        // A cluster that has just started elects JetStream's leaders first.
+        let bucket = |name, max_age| {
+            let js = &js;
+            patiently(move || replicated(replicas, move |r| key_value(js, name, max_age, r)))
         };
+        let workers = bucket(WORKERS, LEASE_TTL).await?;
+        let deployments = bucket(DEPLOYMENTS, Duration::ZERO).await?;
+        let assignments = bucket(ASSIGNMENTS, Duration::ZERO).await?;
+        let restores = bucket(RESTORES, Duration::ZERO).await?;
+        let checkpoints = patiently(|| replicated(replicas, |r| object_store(&js, r))).await?;
         Ok(Cluster {
             client,
             frames: js.clone(),
@@ -171,5 +188,23 @@ async fn key_value(
             e,
         )),
         (Ok(_), Err(e)) => Err(ClusterError::nats(&format!("cannot open bucket {name}"), e)),
+    }
+}
+
+/// Opens the checkpoints' object store, creating it when it does not exist yet.
+async fn object_store(
+    js: &jetstream::Context,
+    replicas: usize,
+) -> Result<object_store::ObjectStore, ClusterError> {
+    match js.get_object_store(CHECKPOINTS).await {
+        Ok(store) => Ok(store),
+        Err(_) => js
+            .create_object_store(object_store::Config {
+                bucket: CHECKPOINTS.to_string(),
+                num_replicas: replicas,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| ClusterError::nats("cannot create the checkpoint store", e)),
     }
 }

@@ -20,6 +20,7 @@ use squall::distributed::CheckpointStore;
 use tokio::io::AsyncReadExt;
 
 use crate::error::ClusterError;
+use crate::patience::patiently;
 
 /// The checkpoints one incarnation of a deployment submission saves.
 pub struct JetStreamCheckpoints {
@@ -104,7 +105,9 @@ impl CheckpointStore for JetStreamCheckpoints {
 
 /// The checkpoint incarnation `incarnation` of `deployment`'s submission `submitted_ms`
 /// restores: the one pinned for it, or the latest of the earlier incarnations, pinned now.
-/// `None` when there is none (the run starts from the beginning).
+/// `None` when there is none (the run starts from the beginning). Tried again while the
+/// broker answers with errors: a record that could not be read is never taken for an absent
+/// one (that would restart the run from the beginning).
 pub async fn load(
     store: &ObjectStore,
     restores: &kv::Store,
@@ -113,19 +116,29 @@ pub async fn load(
     incarnation: u64,
 ) -> Result<Option<(u64, Vec<u8>)>, ClusterError> {
     let prefix = prefix(deployment, submitted_ms);
+    patiently(|| load_once(store, restores, &prefix, incarnation)).await
+}
+
+async fn load_once(
+    store: &ObjectStore,
+    restores: &kv::Store,
+    prefix: &str,
+    incarnation: u64,
+) -> Result<Option<(u64, Vec<u8>)>, ClusterError> {
     let key = format!("{prefix}{incarnation}");
-    let pinned = match restores.get(&key).await {
-        Ok(Some(value)) => decode_pin(&value),
-        _ => {
-            let latest = latest(restores, &prefix, incarnation).await;
+    let pinned = match get(restores, &key).await? {
+        Some(value) => decode_pin(&value),
+        None => {
+            let latest = latest(restores, prefix, incarnation).await?;
             match restores.create(&key, encode_pin(latest).into()).await {
                 Ok(_) => latest,
-                // Another part pinned first: restore what it pinned.
-                Err(_) => match restores.get(&key).await {
-                    Ok(Some(value)) => decode_pin(&value),
-                    _ => {
-                        return Err(ClusterError::Decode(format!(
-                            "the restore point of {key} is unreadable"
+                // Another part pinned first (or this one, and the answer was lost): restore
+                // what is pinned.
+                Err(_) => match get(restores, &key).await? {
+                    Some(value) => decode_pin(&value),
+                    None => {
+                        return Err(ClusterError::Nats(format!(
+                            "the restore point {key} could be neither written nor read"
                         )))
                     }
                 },
@@ -135,32 +148,59 @@ pub async fn load(
     let Some((from, id)) = pinned else {
         return Ok(None);
     };
-    let name = object(&prefix, from, id);
-    let mut object = store
-        .get(name.as_str())
+    let name = object(prefix, from, id);
+    // The client library's object reader panics when the broker times out (a server of a
+    // cluster going away): read in a task of its own, so that is an error to try again.
+    let read = {
+        let (store, name) = (store.clone(), name.clone());
+        tokio::spawn(async move {
+            let mut object = store.get(name.as_str()).await.map_err(|e| e.to_string())?;
+            let mut bytes = Vec::new();
+            object
+                .read_to_end(&mut bytes)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>(bytes)
+        })
+    };
+    match read.await {
+        Ok(Ok(bytes)) => Ok(Some((id, bytes))),
+        Ok(Err(e)) => Err(ClusterError::nats(
+            &format!("cannot read checkpoint {name}"),
+            e,
+        )),
+        Err(e) => Err(ClusterError::nats(
+            &format!("cannot read checkpoint {name}"),
+            e,
+        )),
+    }
+}
+
+/// Entry `key` of `restores`; `None` when absent.
+async fn get(restores: &kv::Store, key: &str) -> Result<Option<bytes::Bytes>, ClusterError> {
+    restores
+        .get(key)
         .await
-        .map_err(|e| ClusterError::nats(&format!("cannot read checkpoint {name}"), e))?;
-    let mut bytes = Vec::new();
-    object
-        .read_to_end(&mut bytes)
-        .await
-        .map_err(|e| ClusterError::nats(&format!("cannot read checkpoint {name}"), e))?;
-    Ok(Some((id, bytes)))
+        .map_err(|e| ClusterError::nats(&format!("cannot read {key}"), e))
 }
 
 /// The latest (incarnation, id) stored by an incarnation before `before`.
-async fn latest(restores: &kv::Store, prefix: &str, before: u64) -> Option<(u64, u64)> {
+async fn latest(
+    restores: &kv::Store,
+    prefix: &str,
+    before: u64,
+) -> Result<Option<(u64, u64)>, ClusterError> {
     for incarnation in (1..before).rev() {
-        if let Ok(Some(value)) = restores.get(latest_key(prefix, incarnation)).await {
+        if let Some(value) = get(restores, &latest_key(prefix, incarnation)).await? {
             if let Some(id) = std::str::from_utf8(&value)
                 .ok()
                 .and_then(|v| v.parse().ok())
             {
-                return Some((incarnation, id));
+                return Ok(Some((incarnation, id)));
             }
         }
     }
-    None
+    Ok(None)
 }
 
 fn encode_pin(pin: Option<(u64, u64)>) -> String {

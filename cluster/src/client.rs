@@ -47,9 +47,14 @@ pub async fn submit(
     deployment::check_name(&s.name)?;
     tokio::task::block_in_place(|| registry.prepare(&s.topology, &s.options))
         .map_err(SubmitError::Options)?;
+    let submitted_ms = records::now_ms();
     loop {
         let stored = records::read::<Deployment>(&cluster.deployments, &s.name).await?;
         if let Some((d, _)) = &stored {
+            if d.submitted_ms == submitted_ms && d.topology == s.topology {
+                // This submission's own write, whose answer was lost and which was tried again.
+                return Ok(d.clone());
+            }
             if !d.state.ended() {
                 return Err(ClusterError::Refused(format!(
                     "deployment {} is {} already; kill it or choose another --name",
@@ -62,7 +67,7 @@ pub async fn submit(
         let d = Deployment {
             topology: s.topology.clone(),
             options: s.options.clone(),
-            submitted_ms: records::now_ms(),
+            submitted_ms,
             state: State::Running,
             summary: None,
             error: None,

@@ -36,29 +36,6 @@ pub struct Inbox {
     gaps: Arc<AtomicU64>,
 }
 
-/// Creates (or finds) `deployment`'s stream of frames.
-pub async fn ensure_stream(
-    js: &jetstream::Context,
-    deployment: &str,
-    replicas: usize,
-) -> Result<jetstream::stream::Stream, ClusterError> {
-    js.get_or_create_stream(jetstream::stream::Config {
-        name: subjects::stream(deployment),
-        subjects: vec![subjects::stream_subjects(deployment)],
-        // Each frame has exactly one consumer (the filters are disjoint: one per task and
-        // incarnation, one for the leader's events), so a frame is removed once acknowledged
-        // and the stream holds only what is in flight.
-        retention: jetstream::stream::RetentionPolicy::WorkQueue,
-        // Frames matter only while their incarnation lives; this bounds what a forgotten
-        // deployment keeps.
-        max_age: Duration::from_secs(3600),
-        num_replicas: replicas,
-        ..Default::default()
-    })
-    .await
-    .map_err(|e| ClusterError::nats(&format!("cannot create the stream of {deployment}"), e))
-}
-
 impl Inbox {
     /// Consumes every frame on `filter` of `deployment`'s stream from the start, under
     /// consumer name `name`, handing each to `deliver` in stream order.
@@ -69,7 +46,7 @@ impl Inbox {
         name: String,
         deliver: Deliver,
     ) -> Result<Inbox, ClusterError> {
-        // The part created the stream before starting (`ensure_stream`).
+        // The part created the stream before starting (`frame_stream::ensure`).
         let stream = js
             .get_stream(subjects::stream(deployment))
             .await

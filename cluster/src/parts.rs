@@ -105,7 +105,7 @@ impl RunningPart {
             epoch: epoch(deployment.submitted_ms),
         };
         let runtime = tokio::runtime::Handle::current();
-        crate::inbox::ensure_stream(&cluster.frames, name, cluster.replicas)
+        crate::frame_stream::ensure(&cluster.frames, name, cluster.replicas)
             .await
             .map_err(StartError::broker)?;
         let fabric = Arc::new(JetStreamFabric::start(

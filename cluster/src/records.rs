@@ -10,16 +10,22 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::ClusterError;
+use crate::patience::patiently;
 
-/// Record `key` of `store` and its revision; `None` when absent or deleted.
+/// Record `key` of `store` and its revision; `None` when absent or deleted. Like every
+/// operation here, it is tried again while the broker answers with errors (see
+/// [`crate::patience`]).
 pub async fn read<T: DeserializeOwned>(
     store: &kv::Store,
     key: &str,
 ) -> Result<Option<(T, u64)>, ClusterError> {
-    let entry = store
-        .entry(key)
-        .await
-        .map_err(|e| ClusterError::nats(&format!("cannot read {key}"), e))?;
+    let entry = patiently(|| async {
+        store
+            .entry(key)
+            .await
+            .map_err(|e| ClusterError::nats(&format!("cannot read {key}"), e))
+    })
+    .await?;
     match entry {
         Some(e) if e.operation == Operation::Put => {
             let value = serde_json::from_slice(&e.value)
@@ -86,35 +92,44 @@ pub async fn keys(store: &kv::Store) -> Result<Vec<String>, ClusterError> {
 
 /// Writes `value` at `key` only if the key is still at `revision` (`None`: only if it does not
 /// exist). `Ok(false)` when another writer got there first: re-read and decide again.
+///
+/// A write whose answer was lost and that is then tried again finds its own record in place
+/// and returns `Ok(false)` too: a caller that re-reads sees what it wrote.
 pub async fn write_cas<T: Serialize>(
     store: &kv::Store,
     key: &str,
     value: &T,
     revision: Option<u64>,
 ) -> Result<bool, ClusterError> {
-    let bytes = serde_json::to_vec(value)
+    let bytes: bytes::Bytes = serde_json::to_vec(value)
         .map_err(|e| ClusterError::Decode(format!("{key}: {e}")))?
         .into();
-    match revision {
-        Some(r) => match store.update(key, bytes, r).await {
-            Ok(_) => Ok(true),
-            Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => Ok(false),
-            Err(e) => Err(ClusterError::nats(&format!("cannot update {key}"), e)),
-        },
-        None => match store.create(key, bytes).await {
-            Ok(_) => Ok(true),
-            Err(e) if e.kind() == CreateErrorKind::AlreadyExists => Ok(false),
-            Err(e) => Err(ClusterError::nats(&format!("cannot create {key}"), e)),
-        },
-    }
+    patiently(|| async {
+        match revision {
+            Some(r) => match store.update(key, bytes.clone(), r).await {
+                Ok(_) => Ok(true),
+                Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => Ok(false),
+                Err(e) => Err(ClusterError::nats(&format!("cannot update {key}"), e)),
+            },
+            None => match store.create(key, bytes.clone()).await {
+                Ok(_) => Ok(true),
+                Err(e) if e.kind() == CreateErrorKind::AlreadyExists => Ok(false),
+                Err(e) => Err(ClusterError::nats(&format!("cannot create {key}"), e)),
+            },
+        }
+    })
+    .await
 }
 
 /// Deletes `key` (absent already is fine).
 pub async fn delete(store: &kv::Store, key: &str) -> Result<(), ClusterError> {
-    store
-        .delete(key)
-        .await
-        .map_err(|e| ClusterError::nats(&format!("cannot delete {key}"), e))
+    patiently(|| async {
+        store
+            .delete(key)
+            .await
+            .map_err(|e| ClusterError::nats(&format!("cannot delete {key}"), e))
+    })
+    .await
 }
 
 /// Milliseconds since the Unix epoch now.

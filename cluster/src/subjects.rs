@@ -14,6 +14,12 @@ pub fn stream_subjects(deployment: &str) -> String {
     format!("squall.{deployment}.>")
 }
 
+/// The subject a part publishes its probe on (see `frame_stream`): in the stream, and read by
+/// no consumer.
+pub fn probe(deployment: &str) -> String {
+    format!("squall.{deployment}.probe")
+}
+
 /// Every subject of one incarnation (to purge it).
 pub fn incarnation(deployment: &str, incarnation: u64) -> String {
     format!("squall.{deployment}.{incarnation}.>")

@@ -14,6 +14,7 @@ use crate::deployment::{self, Deployment, State};
 use crate::error::ClusterError;
 use crate::membership::{self, WorkerEntry};
 use crate::parts::{self, Ended, RunningPart, StartError};
+use crate::patience::patiently;
 use crate::records;
 use crate::registry::Registry;
 
@@ -62,7 +63,7 @@ async fn serve(registry: Arc<Registry>, url: &str, name: String) -> Result<(), C
         }
     }
     let entry = WorkerEntry::this_process(&name);
-    membership::heartbeat(&cluster, &entry).await?;
+    patiently(|| membership::heartbeat(&cluster, &entry)).await?;
     let beats = tokio::spawn(membership::heartbeats(cluster.clone(), entry));
     eprintln!("worker {name} joined the cluster at {url}");
     let (ended, mut endings) = unbounded_channel();
@@ -107,8 +108,9 @@ impl Worker {
         endings: &mut UnboundedReceiver<Ended>,
     ) -> Result<(), ClusterError> {
         let watch = |e| ClusterError::nats("cannot watch", e);
-        let mut deployments = self.cluster.deployments.watch_all().await.map_err(watch)?;
-        let mut assignments = self.cluster.assignments.watch_all().await.map_err(watch)?;
+        let (d, a) = (&self.cluster.deployments, &self.cluster.assignments);
+        let mut deployments = patiently(|| async { d.watch_all().await.map_err(watch) }).await?;
+        let mut assignments = patiently(|| async { a.watch_all().await.map_err(watch) }).await?;
         let mut tick = tokio::time::interval(TICK);
         while squall::runtime::stop_requested().is_none() {
             tokio::select! {

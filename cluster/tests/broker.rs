@@ -133,8 +133,8 @@ async fn collecting_inbox(
     consumer: &str,
     settle: bool,
 ) -> (Inbox, Delivered) {
-    // The stream is the deployment's: the submitter creates it, an inbox only opens it.
-    squall_cluster::inbox::ensure_stream(&cluster.js, deployment, 1)
+    // The stream is the deployment's: the first part to start creates it, an inbox only opens it.
+    squall_cluster::frame_stream::ensure(&cluster.js, deployment, 1)
         .await
         .unwrap();
     let delivered: Delivered = Arc::default();
