@@ -104,7 +104,6 @@ fn an_unreachable_mqtt_output_is_said_and_fails_the_run() {
 }
 
 #[test]
-#[ignore = "intermittent: in a clean-clone CI run (2026-12-05) the connect deadline never fired and the run waited past 60 s; open defect, see issue 16"]
 fn an_unreachable_output_of_a_bounded_input_fails_the_run_after_the_connect_timeout() {
     // A simulated input never ends by itself while the sink waits for its broker: before the
     // connect timeout this run waited until a signal.

@@ -215,14 +215,34 @@ impl<T: Serialize> BrokerSink<T> {
     pub fn flush(&mut self) -> Result<(), BrokerError> {
         let (tx, rx) = crossbeam_channel::bounded(1);
         self.send(Command::Flush(tx))?;
-        match rx.recv_timeout(FLUSH_WAIT) {
-            Ok(()) => Ok(()),
-            Err(crossbeam_channel::RecvTimeoutError::Timeout) => Err(self.stopped(format!(
-                "the broker did not confirm the last writes within {}s",
-                FLUSH_WAIT.as_secs()
-            ))),
-            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => Err(self.writer_error()),
+        let give_up = Instant::now() + FLUSH_WAIT;
+        loop {
+            match rx.recv_timeout(WRITER_CHECK) {
+                Ok(()) => return Ok(()),
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                    return Err(self.writer_error())
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+            }
+            // A writer that ended (its broker never reached by the deadline) leaves this
+            // request in the channel, which keeps what is queued until the sink drops it: the
+            // reply would never come, so look at the writer itself.
+            if self.writer_ended() {
+                return Err(self.writer_error());
+            }
+            if Instant::now() >= give_up {
+                return Err(self.stopped(format!(
+                    "the broker did not confirm the last writes within {}s",
+                    FLUSH_WAIT.as_secs()
+                )));
+            }
         }
+    }
+
+    fn writer_ended(&self) -> bool {
+        self.live
+            .as_ref()
+            .is_none_or(|(_, thread)| thread.is_finished())
     }
 
     fn send(&mut self, command: Command) -> Result<(), BrokerError> {
@@ -310,6 +330,9 @@ fn task_error(e: BrokerError) -> ComponentError {
 
 /// How long `flush` waits for the broker to confirm (a broker down longer fails the run).
 const FLUSH_WAIT: Duration = Duration::from_secs(60);
+
+/// How often `flush` looks whether the writer ended while it waits for its reply.
+const WRITER_CHECK: Duration = Duration::from_millis(50);
 
 /// How long a batch left in flight by a pipelining publisher waits for the next one before it
 /// is confirmed on its own.
@@ -547,3 +570,7 @@ impl<C> Connection<C> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "sink_tests.rs"]
+mod tests;
