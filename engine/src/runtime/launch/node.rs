@@ -8,14 +8,14 @@ use std::time::Instant;
 use actix::{Actor, Addr, ArbiterHandle, AsyncContext, Recipient};
 use crossbeam_channel::Sender;
 
-use super::acker::{AckOps, TreeDone};
-use super::actix::{BoltFactory, BoltTask, SpoutFactory, SpoutTask, Wake};
-use super::env::TaskEnv;
-use super::stats::TaskEvent;
 use super::streams::{self, AnyEdge, StreamDecl};
 use super::wire::{EdgeSpec, InputLink, Target, Wire, WireBolt};
 use crate::component::{Bolt, Spout, SpoutWaker, TaskContext, Tuple};
 use crate::distributed::{Inlet, RemoteEnv};
+use crate::runtime::actix::env::TaskEnv;
+use crate::runtime::actix::{BoltFactory, BoltTask, SpoutFactory, SpoutTask, Wake};
+use crate::runtime::control::acker::{AckOps, TreeDone};
+use crate::runtime::observability::stats::TaskEvent;
 use crate::topology::Grouping;
 use crate::transport::message::{Control, Credit, Inbound, Restart};
 use crate::window::Watermarks;
@@ -448,7 +448,7 @@ impl<B: Bolt> Node for BoltNode<B> {
     }
 
     fn start(&self, env: &LaunchEnv, node: usize, workers: Vec<usize>) -> Started {
-        let chaos_memory = super::chaos::ChaosMemory::default();
+        let chaos_memory = crate::runtime::core::chaos::ChaosMemory::default();
         let addrs: Vec<Option<Addr<BoltTask<B>>>> = workers
             .iter()
             .enumerate()
