@@ -29,7 +29,8 @@
 //! - `launch/`: starting a run. `local` is [`LocalCluster`]: it owns the actix `System` thread
 //!   and the arbiters, and tears everything down at the end. `boot` starts the arbiters and
 //!   the ackers, `start` starts every task and then wires it to its neighbours, `node` holds
-//!   the type-erased components that start their tasks, `wire` the one-time message that
+//!   the type-erased components that start their tasks, `subscription` a bolt's typed
+//!   subscriptions to its producers, `wire` the one-time message that
 //!   connects a task, and `streams` the named output streams from declaration to wiring.
 //! - `control/`: the control plane. `control_plane` is the controller's own thread, so
 //!   restarts, checkpoints, timeouts and the drain happen whether or not the caller waits on
@@ -81,8 +82,9 @@ pub(crate) use core::AckTracker;
 pub(crate) use core::Output;
 pub(crate) use core::SpoutClock;
 pub use launch::local::{LocalCluster, RunningTopology};
-pub(crate) use launch::node::{BoltNode, Convert, Node, SpoutNode, Subscription};
+pub(crate) use launch::node::{BoltNode, Node, SpoutNode};
 pub(crate) use launch::streams::StreamDecl;
+pub(crate) use launch::subscription::{Convert, Subscription};
 pub use observability::live::LiveCounters;
 pub use observability::live_board::{LiveComponent, LiveSnapshot};
 pub use observability::run_report::{ComponentReport, DeadLetter, RunReport};

@@ -25,7 +25,7 @@ use crate::runtime::core::chaos::{ChaosMemory, ChaosMonkey};
 use crate::runtime::core::hook::{self, HookFailure};
 use crate::runtime::core::inbox::{Arrival, Inbox, Item};
 use crate::runtime::core::{Failures, InputClock};
-use crate::runtime::launch::node::Convert;
+use crate::runtime::launch::subscription::Convert;
 use crate::runtime::launch::wire::{InputLink, WireBolt};
 use crate::runtime::observability::metrics::TaskMetrics;
 use crate::transport::codec::decode_batch;
