@@ -75,6 +75,9 @@ pub(crate) mod core;
 pub(crate) mod launch;
 pub(crate) mod observability;
 
+#[doc(hidden)]
+pub use core::bench_api;
+
 pub(crate) use control::acker::AckOp;
 pub(crate) use control::checkpoint::TaskRecord;
 pub use control::signal::{catch_stop_signals, stop_requested, StopSignal};

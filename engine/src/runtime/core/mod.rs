@@ -9,8 +9,11 @@
 //! - `inbox`: a bolt task's queued input, with generations and barrier alignment.
 //! - `hook`: user code runs under `catch_unwind`; a panic becomes an error naming the task.
 //! - `chaos`: failure injection inside the bolt executor (`Config::chaos`).
+//! - `bench_api`: drivers of the outbox and the inbox for the criterion benchmarks.
 
 mod ack_tracker;
+#[doc(hidden)]
+pub mod bench_api;
 pub(crate) mod chaos;
 mod clock;
 mod failures;
