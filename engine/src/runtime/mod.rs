@@ -17,6 +17,8 @@
 //!     failed inputs: attempts across replays, dead letters) and `core::clock` (event time).
 //!   - `core::hook`: user code runs under `catch_unwind`; a panic becomes an error naming the
 //!     task. `core::chaos`: failure injection inside the bolt executor.
+//!   - `core::bench_api` (re-exported as `runtime::bench_api`, hidden from the docs): drivers
+//!     of the outbox and the inbox for the criterion benchmarks in `engine/benches/`.
 //! - `actix/`: the shells that run the core as actors. `LocalLink` is the in-process `Link`
 //!   into a consumer task's mailbox (a link to another process is another `Link`, with
 //!   nothing above it changed). `spout_task` and `bolt_task` are the executors, each a folder:
@@ -30,8 +32,8 @@
 //!   and the arbiters, and tears everything down at the end. `boot` starts the arbiters and
 //!   the ackers, `start` starts every task and then wires it to its neighbours, `node` holds
 //!   the type-erased components that start their tasks, `subscription` a bolt's typed
-//!   subscriptions to its producers, `wire` the one-time message that
-//!   connects a task, and `streams` the named output streams from declaration to wiring.
+//!   subscriptions to its producers, `wire` the one-time message that connects a task, and
+//!   `streams` the named output streams from declaration to wiring.
 //! - `control/`: the control plane. `control_plane` is the controller's own thread, so
 //!   restarts, checkpoints, timeouts and the drain happen whether or not the caller waits on
 //!   the run; `controller` collects what tasks report; `supervisor` decides which tasks
@@ -50,7 +52,7 @@
 //! The rest of the crate uses the runtime through the names re-exported here, never through
 //! these folders (the distributed runner, which boots parts of a run itself, is the one
 //! exception).
-
+//!
 //! # Failures
 //!
 //! A panic in a hook never ends the actor: the task drops its user instance and reports the
