@@ -77,8 +77,14 @@ def main():
                 counts.append((code_lines(f.read()), path))
 
     if args.report:
-        for n, path in sorted(counts, reverse=True):
-            print(f"{n:6} {path}")
+        try:
+            for n, path in sorted(counts, reverse=True):
+                print(f"{n:6} {path}")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The report went into `head`: stop printing it, but still check the limit.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
 
     over = [(n, path) for n, path in counts if n > args.max]
     for n, path in sorted(over, reverse=True):
