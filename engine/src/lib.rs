@@ -10,10 +10,15 @@
 //!   output streams of any type through a [`StreamTag`]), groupings, [`Config`].
 //! - [`component`]: what users implement: [`Spout`], [`Bolt`], and the collectors they emit
 //!   through.
-//! - [`runtime`]: how it runs: a task core without actix (the outbox's layers: route, batch,
-//!   credited link; the ack tracker), the executors that run it (one actix actor per task),
-//!   the launcher, the controller ([`LocalCluster`]) and the [`RunReport`].
+//! - [`runtime`]: how it runs, in five folders: `core/` (the task core without actix: the
+//!   outbox's layers route, batch, credited link; the inbox; the ack tracker), `actix/` (the
+//!   executors that run it, one actix actor per task), `launch/` (booting, starting and
+//!   wiring the tasks; [`LocalCluster`]), `control/` (controller, supervisor, checkpoints,
+//!   ackers, stop signals) and `observability/` (metrics, live counters, the [`RunReport`]).
 //! - [`transport`]: how tuples move: batches, credits (backpressure), the MessagePack codec.
+//! - [`window`]: event time, watermarks and windowed bolts.
+//! - [`distributed`]: one topology spread over several processes, each running a part of it
+//!   and reaching the others' tasks through a [`distributed::Fabric`].
 //! - [`mapreduce`]: batch MapReduce jobs as bounded topologies on the same runtime.
 //! - [`report`]: latency reports: percentile tables, `.hgrm` files, plots, `summary.json`
 //!   ([`RunReport::write_report`]), and the names of the metrics every task exports through the

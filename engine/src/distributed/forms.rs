@@ -10,8 +10,8 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use crate::report::Timeline;
-use crate::runtime::checkpoint::StoredRecord;
-use crate::runtime::stats::{new_histogram, TaskEvent, TaskStats};
+use crate::runtime::control::checkpoint::StoredRecord;
+use crate::runtime::observability::stats::{new_histogram, TaskEvent, TaskStats};
 use crate::runtime::DeadLetter;
 use crate::transport::message::{Control, Restart};
 use crate::RunError;

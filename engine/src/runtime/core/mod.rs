@@ -6,10 +6,19 @@
 //! - `clock`: event time: a spout task's watermark generator and a bolt task's input
 //!   watermark (the minimum over its links).
 //! - `outbox`: everything a task emits, in layers: route, batch, credited [`Link`].
+//! - `inbox`: a bolt task's queued input, with generations and barrier alignment.
+//! - `hook`: user code runs under `catch_unwind`; a panic becomes an error naming the task.
+//! - `chaos`: failure injection inside the bolt executor (`Config::chaos`).
+//! - `bench_api`: drivers of the outbox and the inbox for the criterion benchmarks.
 
 mod ack_tracker;
+#[doc(hidden)]
+pub mod bench_api;
+pub(crate) mod chaos;
 mod clock;
 mod failures;
+pub(crate) mod hook;
+pub(crate) mod inbox;
 mod outbox;
 mod progress;
 

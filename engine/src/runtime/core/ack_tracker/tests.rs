@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use super::*;
-use crate::runtime::acker::Ledger;
+use crate::runtime::control::acker::Ledger;
 
 /// Feeds ops to a ledger; returns the outcomes.
 fn apply(ledger: &mut Ledger, ops: &mut Vec<AckOp>) -> Vec<(u32, u64, bool)> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use super::controller::{Controller, Wait};
-use super::stats::TaskEvent;
+use crate::runtime::observability::stats::TaskEvent;
 use crate::{RunError, RunReport};
 
 /// The handle's side of the controller thread.

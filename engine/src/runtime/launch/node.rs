@@ -8,113 +8,18 @@ use std::time::Instant;
 use actix::{Actor, Addr, ArbiterHandle, AsyncContext, Recipient};
 use crossbeam_channel::Sender;
 
-use super::acker::{AckOps, TreeDone};
-use super::actix::{BoltFactory, BoltTask, SpoutFactory, SpoutTask, Wake};
-use super::env::TaskEnv;
-use super::stats::TaskEvent;
-use super::streams::{self, AnyEdge, StreamDecl};
-use super::wire::{EdgeSpec, InputLink, Target, Wire, WireBolt};
-use crate::component::{Bolt, Spout, SpoutWaker, TaskContext, Tuple};
+use super::streams::{self, StreamDecl};
+use super::subscription::{InputInfo, Subscription};
+use super::wire::{InputLink, Wire, WireBolt};
+use crate::component::{Bolt, Spout, SpoutWaker, TaskContext};
 use crate::distributed::{Inlet, RemoteEnv};
-use crate::topology::Grouping;
-use crate::transport::message::{Control, Credit, Inbound, Restart};
+use crate::runtime::actix::env::TaskEnv;
+use crate::runtime::actix::{BoltFactory, BoltTask, SpoutFactory, SpoutTask, Wake};
+use crate::runtime::control::acker::{AckOps, TreeDone};
+use crate::runtime::observability::stats::TaskEvent;
+use crate::transport::message::{Control, Credit, Restart};
 use crate::window::Watermarks;
 use crate::Config;
-
-/// Turns a producer's tuple into the bolt's input (a two-input bolt's side), per link.
-pub(crate) type Convert<X, I> = Arc<dyn Fn(X) -> I + Send + Sync>;
-
-/// Builds the edge a producer needs to reach the bolt's tasks: an [`AnyEdge`] holding an
-/// `EdgeSpec<X>` for a stream of `X`, boxed. A task without an address runs in another
-/// process: the edge reaches it through the remote environment, where it has flat index
-/// `base + task`.
-type MakeEdge<B> = Box<
-    dyn Fn(
-            &[Option<Addr<BoltTask<B>>>],
-            Vec<usize>,
-            u32,
-            Option<(&RemoteEnv, u32)>,
-        ) -> Box<dyn Any + Send>
-        + Send
-        + Sync,
->;
-
-/// Builds what takes data frames from a producer of `X` in another process to a bolt task.
-type MakeInlet<B> = Box<dyn Fn(&Addr<BoltTask<B>>) -> Inlet + Send + Sync>;
-
-/// One subscription of a bolt to a producer of some type `X`, the type erased: the bolt's
-/// tasks accept `X` and convert it to their input.
-pub(crate) struct Subscription<B: Bolt> {
-    pub component: Arc<str>,
-    pub stream: Arc<str>,
-    /// The producer's tuple type, for validation.
-    pub type_id: TypeId,
-    pub type_name: &'static str,
-    /// The grouping's name, for the topology's graph.
-    pub grouping: &'static str,
-    make_edge: MakeEdge<B>,
-    make_inlet: MakeInlet<B>,
-    /// `Convert<X, B::Input>`; `None` when `X` is the input type.
-    pub convert: Option<Arc<dyn Any + Send + Sync>>,
-}
-
-impl<B: Bolt> Subscription<B> {
-    /// A subscription to `stream` of `component`, a stream of `X`, with `grouping`; `convert`
-    /// turns an `X` into the bolt's input (`None`: `X` is the input type).
-    pub(crate) fn new<X: Tuple>(
-        component: Arc<str>,
-        stream: Arc<str>,
-        grouping: Grouping<X>,
-        convert: Option<Convert<X, B::Input>>,
-    ) -> Self {
-        let edge_stream = stream.clone();
-        Subscription {
-            component,
-            stream,
-            type_id: TypeId::of::<X>(),
-            type_name: std::any::type_name::<X>(),
-            grouping: grouping.name(),
-            make_edge: Box::new(move |addrs, target_workers, link_base, remote| {
-                let targets = addrs
-                    .iter()
-                    .enumerate()
-                    .map(|(task, a)| match (a, remote) {
-                        (Some(a), _) => Target::Local(a.clone().recipient()),
-                        (None, Some((env, base))) => Target::Remote {
-                            task: base + task as u32,
-                            fabric: env.fabric.clone(),
-                        },
-                        (None, None) => unreachable!("a task without an address is remote"),
-                    })
-                    .collect();
-                Box::new(AnyEdge {
-                    stream: edge_stream.clone(),
-                    spec: Box::new(EdgeSpec::<X> {
-                        grouping: grouping.clone(),
-                        targets,
-                        target_workers,
-                        link_base,
-                    }),
-                })
-            }),
-            make_inlet: Box::new(|addr| {
-                let to: actix::Recipient<Inbound<X>> = addr.clone().recipient();
-                crate::distributed::inlet(to)
-            }),
-            convert: convert.map(|c| Arc::new(c) as Arc<dyn Any + Send + Sync>),
-        }
-    }
-}
-
-/// A subscription without its type, for validation.
-pub(crate) struct InputInfo {
-    pub component: Arc<str>,
-    pub stream: Arc<str>,
-    pub type_id: TypeId,
-    pub type_name: &'static str,
-    /// The grouping's name (`shuffle`, `fields`, ...).
-    pub grouping: &'static str,
-}
 
 /// What the launcher gives every node.
 pub(crate) struct LaunchEnv {
@@ -187,7 +92,8 @@ pub(crate) trait Node: Send + Sync + 'static {
     fn as_any_mut(&mut self) -> &mut dyn Any;
     /// Starts every task on its worker; tasks wait for their wiring.
     fn start(&self, env: &LaunchEnv, node: usize, workers: Vec<usize>) -> Started;
-    /// The edge of input `input`, as its producer needs it (an [`AnyEdge`]).
+    /// The edge of input `input`, as its producer needs it (an
+    /// [`AnyEdge`](super::streams::AnyEdge)).
     fn edge_spec(
         &self,
         started: &Started,
@@ -448,7 +354,7 @@ impl<B: Bolt> Node for BoltNode<B> {
     }
 
     fn start(&self, env: &LaunchEnv, node: usize, workers: Vec<usize>) -> Started {
-        let chaos_memory = super::chaos::ChaosMemory::default();
+        let chaos_memory = crate::runtime::core::chaos::ChaosMemory::default();
         let addrs: Vec<Option<Addr<BoltTask<B>>>> = workers
             .iter()
             .enumerate()
@@ -486,7 +392,7 @@ impl<B: Bolt> Node for BoltNode<B> {
             .addrs
             .downcast_ref::<Vec<Option<Addr<BoltTask<B>>>>>()
             .map_or(&[][..], |a| &a[..]);
-        (self.inputs[input].make_edge)(addrs, started.workers.clone(), link_base, remote)
+        self.inputs[input].edge(addrs, started.workers.clone(), link_base, remote)
     }
 
     fn inlets(&self, started: &Started, task: usize, links: &[InputLink]) -> Vec<Inlet> {
@@ -499,7 +405,7 @@ impl<B: Bolt> Node for BoltNode<B> {
         };
         links
             .iter()
-            .map(|l| (self.inputs[l.subscription].make_inlet)(&addr))
+            .map(|l| self.inputs[l.subscription].inlet(&addr))
             .collect()
     }
 

@@ -9,9 +9,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::boot::{boot, BootEnv};
-use super::control_plane::ControlPlane;
-use super::controller::{Controller, Shape};
-use super::run_report::RunReport;
+use crate::runtime::control::control_plane::ControlPlane;
+use crate::runtime::control::controller::{Controller, Shape};
+use crate::runtime::observability::run_report::RunReport;
 use crate::{Config, RunError, Topology};
 use actix::{Arbiter, System};
 
@@ -82,7 +82,7 @@ impl LocalCluster {
     /// Runs a topology until it completes by itself or the process receives SIGINT or SIGTERM;
     /// then drains it (as [`RunningTopology::shutdown`]) and returns its report, with
     /// [`RunReport::interrupted`] naming the signal. A second signal ends the process at once
-    /// (see [`super::catch_stop_signals`]). Live topologies use it to run until told to stop.
+    /// (see [`crate::runtime::catch_stop_signals`]). Live topologies use it to run until told to stop.
     ///
     /// ```
     /// # use squall::{Config, LocalCluster, Spout, SpoutCollector, ComponentError, TopologyBuilder};
@@ -104,7 +104,7 @@ impl LocalCluster {
     /// # }
     /// ```
     pub fn run_until_signal(&self, topology: Topology) -> Result<RunReport, RunError> {
-        super::catch_stop_signals()?;
+        crate::runtime::catch_stop_signals()?;
         self.spawn(topology)?.until_signal()
     }
 
@@ -186,7 +186,7 @@ pub struct RunningTopology {
 impl RunningTopology {
     /// A booted topology, controlled by `plane` (`None`: by a controller elsewhere).
     pub(crate) fn booted(
-        booted: super::boot::Booted,
+        booted: crate::runtime::launch::boot::Booted,
         plane: Option<ControlPlane>,
         drain_timeout: Duration,
     ) -> Self {
@@ -240,10 +240,10 @@ impl RunningTopology {
     }
 
     /// Waits until the topology completes by itself, or drains it as [`Self::shutdown`] does
-    /// once a stop signal has been received (see [`super::catch_stop_signals`]).
+    /// once a stop signal has been received (see [`crate::runtime::catch_stop_signals`]).
     pub fn until_signal(mut self) -> Result<RunReport, RunError> {
         loop {
-            if let Some(signal) = super::stop_requested() {
+            if let Some(signal) = crate::runtime::stop_requested() {
                 let mut report = self.shutdown()?;
                 report.interrupted = Some(signal);
                 return Ok(report);

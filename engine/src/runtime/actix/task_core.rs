@@ -4,16 +4,16 @@
 
 use std::time::Instant;
 
-use super::checkpoint::TaskRecord;
-use super::core::{AckTracker, Output};
 use super::env::TaskEnv;
-use super::hook::{self, HookFailure};
-use super::metrics::TaskMetrics;
-use super::run_report::DeadLetter;
-use super::stats::TaskStats;
-use super::streams::SideSpec;
-use super::wire::EdgeSpec;
 use crate::component::{BoltCollector, Tuple};
+use crate::runtime::control::checkpoint::TaskRecord;
+use crate::runtime::core::hook::{self, HookFailure};
+use crate::runtime::core::{AckTracker, Output};
+use crate::runtime::launch::streams::SideSpec;
+use crate::runtime::launch::wire::EdgeSpec;
+use crate::runtime::observability::metrics::TaskMetrics;
+use crate::runtime::observability::run_report::DeadLetter;
+use crate::runtime::observability::stats::TaskStats;
 use crate::transport::message::Restart;
 use crate::ComponentError;
 

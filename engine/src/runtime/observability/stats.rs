@@ -4,10 +4,10 @@ use std::time::Instant;
 
 use hdrhistogram::Histogram;
 
-use super::checkpoint::TaskRecord;
 use super::run_report::DeadLetter;
-use super::supervisor::TaskRef;
 use crate::report::Timeline;
+use crate::runtime::control::checkpoint::TaskRecord;
+use crate::runtime::control::supervisor::TaskRef;
 use crate::RunError;
 
 /// A task's counters, sent when it ends (again after each rollback that revives it).

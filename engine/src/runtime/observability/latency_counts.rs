@@ -86,7 +86,7 @@ fn lowest_value(index: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::stats::new_histogram;
+    use crate::runtime::observability::stats::new_histogram;
 
     #[test]
     fn same_buckets_as_recording_directly() {

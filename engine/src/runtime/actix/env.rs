@@ -7,11 +7,11 @@ use std::time::Instant;
 use actix::Recipient;
 use crossbeam_channel::Sender;
 
-use super::acker::{AckOp, AckOps};
-use super::checkpoint::TaskRecord;
-use super::hook::HookFailure;
-use super::stats::{TaskEvent, TaskStats};
 use crate::component::TaskContext;
+use crate::runtime::control::acker::{AckOp, AckOps};
+use crate::runtime::control::checkpoint::TaskRecord;
+use crate::runtime::core::hook::HookFailure;
+use crate::runtime::observability::stats::{TaskEvent, TaskStats};
 use crate::{Config, Guarantee, RunError, TaskId};
 
 /// Shared by the spout and bolt executors.

@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use metrics::{Counter, Gauge, Label};
 
-use super::env::TaskEnv;
 use super::latency_counts::LatencyCounts;
 use super::live::LiveCounters;
 use super::live_board::TaskSlot;
@@ -26,6 +25,7 @@ use super::stats::new_histogram;
 use crate::component::collector::origin_of;
 use crate::report::metric_names as names;
 use crate::report::Timeline;
+use crate::runtime::actix::env::TaskEnv;
 
 const NANOS_PER_SECOND: u64 = 1_000_000_000;
 /// Capacity is the busy fraction over windows of at least this length.

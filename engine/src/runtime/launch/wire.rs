@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use actix::{Message, Recipient};
 
-use super::actix::LocalLink;
-use super::core::{Link, OutEdge};
 use super::streams::SideSpec;
 use crate::component::{Source, Tuple};
 use crate::distributed::{Fabric, RemoteLink, TaskIndex};
+use crate::runtime::actix::LocalLink;
+use crate::runtime::core::{Link, OutEdge};
 use crate::topology::Grouping;
 use crate::transport::message::{Credit, Inbound, Restart};
 

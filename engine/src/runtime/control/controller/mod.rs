@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use actix::Recipient;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
-use super::checkpoint::Coordinator;
-use super::stats::{TaskEvent, TaskStats};
-use super::supervisor::{targets, Supervisor, TaskRef};
+use crate::runtime::control::checkpoint::Coordinator;
+use crate::runtime::control::supervisor::{targets, Supervisor, TaskRef};
+use crate::runtime::observability::stats::{TaskEvent, TaskStats};
 use crate::transport::message::{Control, Restart};
 use crate::{Config, Guarantee, RunError, TaskId};
 
@@ -79,7 +79,7 @@ pub(crate) struct Controller {
     /// and each rollback would redo more).
     failing_until: Option<Instant>,
     /// Where progress displays read restarts, checkpoints and rollbacks as they happen.
-    live: Option<std::sync::Arc<super::LiveCounters>>,
+    live: Option<std::sync::Arc<crate::runtime::LiveCounters>>,
     /// Asked to stop (`TaskEvent::Stop`): `wait` returns at once.
     stopped: bool,
     /// A savepoint was asked for: whom to tell its id, and the id once triggered.
@@ -150,7 +150,11 @@ impl Controller {
     }
 
     /// The run resumes from checkpoint `id` (every task restores its record before it runs).
-    pub(crate) fn resume(&mut self, id: u64, records: Vec<super::checkpoint::TaskRecord>) {
+    pub(crate) fn resume(
+        &mut self,
+        id: u64,
+        records: Vec<crate::runtime::control::checkpoint::TaskRecord>,
+    ) {
         self.coordinator.resume(id, records);
     }
 

@@ -10,9 +10,9 @@
 use std::any::{Any, TypeId};
 use std::sync::Arc;
 
-use super::core::{AnySide, StreamOut};
 use super::wire::EdgeSpec;
 use crate::component::Tuple;
+use crate::runtime::core::{AnySide, StreamOut};
 use crate::topology::DEFAULT_STREAM;
 
 /// One subscription's edge as the launcher hands it to the producer: the stream subscribed to,

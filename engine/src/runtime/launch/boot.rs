@@ -8,12 +8,12 @@ use std::time::Instant;
 use actix::{Actor, Addr, Arbiter, Recipient, System};
 use crossbeam_channel::Sender;
 
-use super::acker::{Acker, SpoutTable};
-use super::checkpoint::TaskRecord;
-use super::launch::launch;
 use super::node::LaunchEnv;
-use super::stats::TaskEvent;
+use super::start::launch;
 use crate::distributed::{LinkInlet, RemoteEnv, TaskIndex};
+use crate::runtime::control::acker::{Acker, SpoutTable};
+use crate::runtime::control::checkpoint::TaskRecord;
+use crate::runtime::observability::stats::TaskEvent;
 use crate::transport::message::{Control, Credit, Restart};
 use crate::{Config, Guarantee, RunError, Topology};
 

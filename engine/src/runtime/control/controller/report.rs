@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use super::Controller;
 use crate::report::Timeline;
-use crate::runtime::run_report::{ComponentReport, RunReport};
-use crate::runtime::stats::{new_histogram, TaskStats};
+use crate::runtime::observability::run_report::{ComponentReport, RunReport};
+use crate::runtime::observability::stats::{new_histogram, TaskStats};
 
 impl Controller {
     /// The report of a completed (or drained) run.
