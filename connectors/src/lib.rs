@@ -68,4 +68,4 @@ pub mod redis;
 
 pub mod replay;
 
-pub use malformed::Malformed;
+pub use malformed::{Malformed, MALFORMED};

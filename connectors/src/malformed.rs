@@ -15,6 +15,9 @@ use crate::excerpt::shorten;
 #[cfg(any(feature = "file", feature = "broker"))]
 const MAX_REASON: usize = 3 * crate::excerpt::QUOTED;
 
+/// The run report's counter of malformed records skipped ([`Malformed::counting_in`]).
+pub const MALFORMED: &str = "malformed records";
+
 /// Shared counter of skipped malformed input records (file lines or broker messages); clones
 /// share the count.
 ///
@@ -35,6 +38,9 @@ pub struct Malformed {
     /// The last line reported per file and split (the byte range one task reads): a spout
     /// rewound to a checkpoint reads lines again, and a line is reported (and counted) only the
     /// first time. Splits of one file are read concurrently, so each keeps its own last line.
+    /// The counter of the task holding this clone ([`Malformed::counting_in`]), so that the
+    /// run's report counts the skipped records of every task in every process.
+    task: Option<squall::Counter>,
     reported: Arc<Mutex<HashMap<(PathBuf, usize), u64>>>,
     /// What was reported, so tests can check the messages.
     #[cfg(test)]
@@ -45,6 +51,16 @@ impl Malformed {
     /// A counter at zero.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A clone that also adds what it skips to the task's counter [`MALFORMED`], which the
+    /// run's report sums over every task, in whichever process it ran (the count of this
+    /// counter is of one process only). Spouts call it in `open`.
+    pub fn counting_in(&self, ctx: &squall::TaskContext) -> Self {
+        Malformed {
+            task: Some(ctx.counter(MALFORMED)),
+            ..self.clone()
+        }
     }
 
     /// How many lines have been skipped so far, by every holder of a clone.
@@ -93,6 +109,9 @@ impl Malformed {
     fn report(&self, message: String) {
         eprintln!("{message}");
         self.skipped.fetch_add(1, Ordering::Relaxed);
+        if let Some(task) = &self.task {
+            task.add(1);
+        }
         #[cfg(test)]
         self.reports.lock().unwrap().push(message);
     }

@@ -99,8 +99,8 @@ pub mod transport;
 pub mod window;
 
 pub use component::{
-    Anchor, Bolt, BoltCollector, DirectEmitError, MessageId, Source, Spout, SpoutCollector,
-    SpoutWaker, State, TaskContext, Tuple, UndeclaredStream,
+    Anchor, Bolt, BoltCollector, Counter, DirectEmitError, MessageId, Source, Spout,
+    SpoutCollector, SpoutWaker, State, TaskContext, Tuple, UndeclaredStream,
 };
 pub use error::{BuildError, ComponentError, RunError, TaskId, Unrecoverable};
 pub use runtime::{

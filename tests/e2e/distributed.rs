@@ -12,21 +12,21 @@ use std::time::Duration;
 use crossbeam_channel::{unbounded, Sender};
 use squall::distributed::{start_part, CheckpointStore, Fabric, Part, PartSpec, Route};
 use squall::{
-    Bolt, BoltCollector, Chaos, ComponentError, Config, Guarantee, RunReport, Spout,
+    Bolt, BoltCollector, Chaos, ComponentError, Config, Counter, Guarantee, RunReport, Spout,
     SpoutCollector, State, Supervision, TaskContext, Topology, TopologyBuilder,
 };
 
 const KEYS: u64 = 7;
 
 /// This task's share of `0..end`, a few per poll, rewindable.
-struct Numbers {
-    next: u64,
-    step: u64,
-    end: u64,
+pub(crate) struct Numbers {
+    pub(crate) next: u64,
+    pub(crate) step: u64,
+    pub(crate) end: u64,
     /// Pause per poll, so a run lasts long enough to be interrupted.
-    pause: Duration,
+    pub(crate) pause: Duration,
     /// Emits by every instance in every part and incarnation.
-    emits: Arc<AtomicU64>,
+    pub(crate) emits: Arc<AtomicU64>,
 }
 
 impl Spout for Numbers {
@@ -62,19 +62,24 @@ impl Spout for Numbers {
     }
 }
 
-/// Per-key sums, emitted at the end.
+/// Per-key sums, emitted at the end; counts what it added in counter `summed`.
 #[derive(Default)]
-struct Sum(BTreeMap<u64, u64>);
+struct Sum(BTreeMap<u64, u64>, Counter);
 
 impl Bolt for Sum {
     type Input = u64;
     type Output = (u64, u64);
+    fn prepare(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
+        self.1 = ctx.counter("summed");
+        Ok(())
+    }
     fn execute(
         &mut self,
         n: u64,
         _: &mut BoltCollector<'_, (u64, u64)>,
     ) -> Result<(), ComponentError> {
         *self.0.entry(n % KEYS).or_default() += n;
+        self.1.add(1);
         Ok(())
     }
     fn finish(&mut self, out: &mut BoltCollector<'_, (u64, u64)>) -> Result<(), ComponentError> {
@@ -293,6 +298,12 @@ fn a_topology_split_over_parts_gives_the_sequential_result() {
             );
             assert_eq!(report.component("sum").map(|c| c.executed), Some(end));
             assert_eq!(report.component("numbers").map(|c| c.emitted), Some(end));
+            // Counted by the sum tasks in every part, the leader's and the others'.
+            assert_eq!(
+                report.counter("summed"),
+                end,
+                "{guarantee:?} placed {owner:?}"
+            );
         }
     }
 }

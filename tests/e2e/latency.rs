@@ -126,6 +126,7 @@ fn report_files_agree_with_a_histogram_built_from_raw_samples() {
         rollbacks: 0,
         checkpoints: 0,
         interrupted: None,
+        counters: Default::default(),
     };
     let dir = tempfile::tempdir().unwrap();
     report

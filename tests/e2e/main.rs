@@ -8,6 +8,7 @@ mod acking;
 mod backpressure;
 mod chaos;
 mod connectors;
+mod counters;
 mod crash_scope;
 mod distributed;
 mod end_of_input;

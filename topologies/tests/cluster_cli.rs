@@ -685,4 +685,43 @@ fn sensor_alarm_over_two_workers_stores_the_events_squall_run_writes() {
         "events stored by the cluster run"
     );
     assert!(got == expected, "the cluster stored other events");
+    // The summary counts what every process's tasks counted, not only the leader's: the same
+    // readings, alarms and leaks as the one-process run. (A run whose parts were replaced
+    // counts only what the last incarnation did; this one ran one.)
+    let replaced = [&w1, &w2].iter().any(|w| {
+        w.run
+            .stderr
+            .contains(&format!("runs incarnation 2 of {name}"))
+    });
+    if !replaced {
+        assert_eq!(
+            counts(&stderr(&submitted)),
+            counts(&stderr(&ran)),
+            "submit:\n{}\nrun:\n{}",
+            stderr(&submitted),
+            stderr(&ran)
+        );
+    }
+    let (_, alarms, leaks) = counts(&stderr(&ran));
+    assert_eq!(alarms + leaks, expected.len() as u64);
+}
+
+/// Readings, sensor alarms and leaks in a sensor-alarm summary line ("sensor-alarm: N readings
+/// in ...; A sensor alarms, L leaks").
+fn counts(stderr: &str) -> (u64, u64, u64) {
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("sensor-alarm: "))
+        .unwrap_or_else(|| panic!("no summary line in:\n{stderr}"));
+    let number_before = |what: &str| -> u64 {
+        let head = &line[..line
+            .find(what)
+            .unwrap_or_else(|| panic!("{what} in {line}"))];
+        head.split_whitespace().last().unwrap().parse().unwrap()
+    };
+    (
+        number_before(" readings in"),
+        number_before(" sensor alarms"),
+        number_before(" leaks"),
+    )
 }

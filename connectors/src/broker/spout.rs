@@ -278,6 +278,7 @@ impl<T: Tuple> Spout for BrokerSpout<T> {
 
     fn open(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
         self.exactly_once = ctx.guarantee() == Guarantee::ExactlyOnce;
+        self.malformed = self.malformed.counting_in(ctx);
         Ok(self.start(ctx)?)
     }
 

@@ -226,6 +226,7 @@ impl<T: Tuple> Spout for CsvSpout<T> {
     type Output = T;
 
     fn open(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
+        self.records.malformed = self.records.malformed.counting_in(ctx);
         if self.threads > 0 && !is_stdin(&self.records.path) {
             // The parser threads wake the task when a block is ready.
             self.waker = ctx.waker();

@@ -133,6 +133,7 @@ impl<T: Tuple> Spout for JsonLinesSpout<T> {
     type Output = T;
 
     fn open(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
+        self.records.malformed = self.records.malformed.counting_in(ctx);
         if self.records.open(ctx) {
             self.open_input()?;
         }

@@ -222,6 +222,7 @@ impl Spout for LinesSpout {
     fn open(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
         self.task = ctx.task_index();
         self.tasks = ctx.component_tasks().max(1);
+        self.malformed = self.malformed.counting_in(ctx);
         self.pending.open(ctx);
         for path in self.paths.iter() {
             File::open(path).map_err(|source| FileError::Open {

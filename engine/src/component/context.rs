@@ -14,6 +14,9 @@ pub struct TaskContext {
     pub(crate) guarantee: crate::Guarantee,
     /// Spout tasks only: wakes the task when its source has input.
     pub(crate) waker: Option<super::SpoutWaker>,
+    /// The task's named counts (shared by the clones of this context, so they outlive an
+    /// instance that crashed).
+    pub(crate) counters: super::Counters,
 }
 
 impl TaskContext {
@@ -28,6 +31,7 @@ impl TaskContext {
             restarts: 0,
             guarantee: crate::Guarantee::AtMostOnce,
             waker: None,
+            counters: super::Counters::default(),
         }
     }
 
@@ -75,6 +79,19 @@ impl TaskContext {
         let waker = self.waker.clone()?;
         waker.mark_used();
         Some(waker)
+    }
+
+    /// This task's counter named `name` (made at 0 on first use; the same counter every time,
+    /// also for the instance that replaces this one after a restart). The run's
+    /// [`crate::RunReport::counters`] sums each name over every task of the topology,
+    /// including tasks that ran in other processes: count there what a run's summary needs.
+    pub fn counter(&self, name: &str) -> super::Counter {
+        self.counters.get(name)
+    }
+
+    /// Every counter of this task, by name.
+    pub fn counters(&self) -> Vec<(String, u64)> {
+        self.counters.values()
     }
 
     /// The same context with a different guarantee and restart count (unit tests).

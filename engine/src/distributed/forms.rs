@@ -113,6 +113,8 @@ pub(crate) struct StatsForm {
     timeline: Vec<(u64, Counts)>,
     /// component, task, payload, error, attempts
     dead_letters: Vec<(String, usize, Vec<u8>, String, u32)>,
+    /// name, count
+    counters: Vec<(String, u64)>,
 }
 
 /// A [`TaskEvent`] on the wire (drain and stop requests never leave their process).
@@ -181,6 +183,7 @@ impl EventForm {
                             (d.component, d.task, d.payload, d.error, d.attempts)
                         })
                         .collect(),
+                    counters: stats.counters.clone(),
                 }),
                 record: record.as_ref().map(StoredRecord::from),
             },
@@ -254,6 +257,7 @@ impl EventForm {
                                 attempts,
                             })
                             .collect(),
+                        counters: stats.counters,
                     }),
                     record: record.map(Into::into),
                 }

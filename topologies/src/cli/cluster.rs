@@ -40,12 +40,11 @@ pub fn registry() -> Registry {
         "storm-starter's word count as a bounded topology over text files",
         |options| {
             let args: WordCountArgs = parse("word-count", options)?;
-            let (topology, config, tally) =
-                word_count::prepare(&args).map_err(|e| e.to_string())?;
+            let (topology, config) = word_count::prepare(&args).map_err(|e| e.to_string())?;
             Ok(Prepared {
                 topology,
                 config,
-                summary: Box::new(move |report| word_count::summary(report, &tally)),
+                summary: Box::new(word_count::summary),
             })
         },
     );

@@ -1,11 +1,11 @@
 //! `squall run sensor-alarm`.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use squall::{Config, LiveCounters, LocalCluster, RunReport, Topology};
 use squall_connectors::broker::ConnectionState;
 use squall_connectors::file::{CsvReader, Malformed, STDIN};
+use squall_connectors::MALFORMED;
 use squall_ui::Watched;
 
 use super::args::SensorArgs;
@@ -14,6 +14,7 @@ use super::progress::Progress;
 use super::{endpoints, latency, prometheus, recovery, CliError};
 use crate::sensor::{
     distinct_sensors, EventCounts, EventOutput, Reading, ReadingSource, SensorAlarm, Simulation,
+    LEAKS, READINGS, SENSOR_ALARMS,
 };
 
 /// What a sensor-alarm run produced, for the caller to summarise.
@@ -206,19 +207,22 @@ fn require_reached(brokers: &[(&str, ConnectionState)]) -> Result<(), CliError> 
 /// One line saying what the run did.
 pub(crate) fn summary_line(report: &RunReport, tally: &Tally) -> String {
     // The alarm tasks count readings (simulated ones travel in blocks, so executed tuples
-    // are not readings).
-    let readings = tally.counts.readings();
+    // are not readings), the sink tasks the events they wrote: the report sums both over
+    // every task, in whichever process it ran (`squall submit` runs them over workers).
+    let readings = report.counter(READINGS);
     let secs = report.elapsed.as_secs_f64();
     let mut line = format!(
         "sensor-alarm: {} readings in {:.2}s ({:.2} M readings/s); {} sensor alarms, {} leaks",
         readings,
         secs,
         readings as f64 / secs.max(1e-9) / 1e6,
-        tally.counts.sensor_alarms.load(Ordering::Relaxed),
-        tally.counts.leaks.load(Ordering::Relaxed),
+        report.counter(SENSOR_ALARMS),
+        report.counter(LEAKS),
     );
-    if let Some(m) = &tally.malformed {
-        line.push_str(&format!("; {} malformed lines skipped", m.count()));
+    if tally.malformed.is_some() {
+        // Counted by the reading tasks, wherever they ran.
+        let skipped = report.counter(MALFORMED);
+        line.push_str(&format!("; {skipped} malformed lines skipped"));
     }
     if let Some(signal) = report.interrupted {
         line.push_str(&format!("; interrupted by {signal}"));

@@ -11,14 +11,8 @@ use super::progress::Progress;
 use super::{latency, prometheus, recovery, CliError};
 use crate::word_count::{CountsOutput, WordCountJob};
 
-/// What the summary of a run needs besides its report.
-#[derive(Clone)]
-pub(crate) struct Tally {
-    malformed: Malformed,
-}
-
 /// Checks the options and builds the topology and its configuration.
-pub(crate) fn prepare(args: &WordCountArgs) -> Result<(Topology, Config, Tally), CliError> {
+pub(crate) fn prepare(args: &WordCountArgs) -> Result<(Topology, Config), CliError> {
     let mut config = Config::default();
     args.run.configure(&mut config)?;
     for (flag, path) in args
@@ -51,27 +45,27 @@ pub(crate) fn prepare(args: &WordCountArgs) -> Result<(Topology, Config, Tally),
         parallelism,
         output,
     };
-    let malformed = Malformed::new();
+    // The reading tasks count the lines they skip in the report (`MALFORMED`), wherever they
+    // run; this process's own count is not needed.
     let topology = job
-        .topology_counting(malformed.clone())
+        .topology_counting(Malformed::new())
         .map_err(|e| CliError::new(e.to_string()))?;
-    Ok((topology, config, Tally { malformed }))
+    Ok((topology, config))
 }
 
 /// What a run prints on stderr once it ended: the summary line, the recovery line and the
 /// components' counts.
-pub(crate) fn summary(report: &RunReport, tally: &Tally) -> String {
+pub(crate) fn summary(report: &RunReport) -> String {
     let lines = report.component("split").map_or(0, |c| c.executed);
     let totals = report.component("count").map_or(0, |c| c.emitted);
     let mut text = format!(
         "word-count: {lines} lines, {totals} distinct words in {:.2}s",
         report.elapsed.as_secs_f64()
     );
-    if tally.malformed.count() > 0 {
-        text.push_str(&format!(
-            "; {} lines skipped as not UTF-8",
-            tally.malformed.count()
-        ));
+    // Counted by the reading tasks, wherever they ran.
+    let skipped = report.counter(squall_connectors::MALFORMED);
+    if skipped > 0 {
+        text.push_str(&format!("; {skipped} lines skipped as not UTF-8"));
     }
     if report.interrupted.is_some() {
         text.push_str("; interrupted, so the partial counts were not written");
@@ -87,7 +81,7 @@ pub(crate) fn summary(report: &RunReport, tally: &Tally) -> String {
 
 /// Runs word count over the inputs; counts to stdout or `--output`, a summary to stderr.
 pub(crate) fn run(args: &WordCountArgs) -> Result<(), CliError> {
-    let (topology, mut config, tally) = prepare(args)?;
+    let (topology, mut config) = prepare(args)?;
     if let Some(addr) = args.run.metrics_addr {
         prometheus::serve(addr)?;
     }
@@ -104,6 +98,6 @@ pub(crate) fn run(args: &WordCountArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::new(e.to_string()))?;
     drop(progress);
     super::ui::finish(ui, None, &watched)?;
-    eprint!("{}", summary(&report, &tally));
+    eprint!("{}", summary(&report));
     Ok(())
 }

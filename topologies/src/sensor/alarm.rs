@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
-use squall::{Bolt, BoltCollector, ComponentError, Guarantee, State, TaskContext};
+use squall::{Bolt, BoltCollector, ComponentError, Counter, Guarantee, State, TaskContext};
 
 use super::partial::Partials;
 use super::types::{Block, Event, Reading, Readings, Signal};
@@ -20,6 +20,10 @@ pub const EVENTS_STREAM: &str = "events";
 
 /// Readings an alarm task executes between two additions to the shared count.
 const PUBLISH_EVERY: u64 = 4096;
+
+/// The run report's counter of the readings the alarm tasks executed, replays included (see
+/// [`AlarmBolt::counting`]).
+pub const READINGS: &str = "readings";
 
 /// Counts each sensor's consecutive readings in alarm and emits a
 /// [`Event::SensorAlarm`] when a run first exceeds `threshold`. The leak detector gets, under
@@ -56,6 +60,8 @@ pub struct AlarmBolt<I = Reading> {
     executed: Option<Arc<AtomicU64>>,
     /// Readings executed and not yet added to `executed`.
     unpublished: u64,
+    /// The task's counter of readings executed ([`READINGS`]), added to with `executed`.
+    readings: Counter,
     input: PhantomData<fn(I)>,
 }
 
@@ -210,6 +216,7 @@ impl<I> AlarmBolt<I> {
             task: 0,
             executed: None,
             unpublished: 0,
+            readings: Counter::default(),
             input: PhantomData,
         }
     }
@@ -226,6 +233,7 @@ impl<I> AlarmBolt<I> {
     fn publish(&mut self) {
         if let Some(executed) = &self.executed {
             executed.fetch_add(self.unpublished, Ordering::Relaxed);
+            self.readings.add(self.unpublished);
         }
         self.unpublished = 0;
     }
@@ -237,6 +245,7 @@ impl<I: Readings> Bolt for AlarmBolt<I> {
 
     fn prepare(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
         self.runs.prepare(ctx);
+        self.readings = ctx.counter(READINGS);
         self.task = u32::try_from(ctx.task_index()).unwrap_or(u32::MAX);
         self.partials = (ctx.guarantee() != Guarantee::AtLeastOnce).then(Partials::default);
         Ok(())

@@ -33,12 +33,12 @@ use squall_connectors::file::{distinct_keys, CsvSpout, FileError, Malformed};
 
 use crate::bench::{PacedSpout, Pacing, SensorReadings};
 
-pub use alarm::{AlarmBolt, EVENTS_STREAM, STATUS_STREAM};
+pub use alarm::{AlarmBolt, EVENTS_STREAM, READINGS, STATUS_STREAM};
 pub use blocks::{SimulatedBlocks, BLOCK_SEQS};
 pub use leak::LeakBolt;
 pub use record::EventRecord;
 pub use simulate::{SimulatedSensors, Simulation};
-pub use sink::{EventCounts, EventLog, EventOutput, EventSink};
+pub use sink::{EventCounts, EventLog, EventOutput, EventSink, LEAKS, SENSOR_ALARMS};
 pub use types::{Block, Event, Reading, Readings, Signal};
 
 /// Where readings come from.

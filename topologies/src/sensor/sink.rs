@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
-use squall::{Bolt, BoltCollector, ComponentError, Guarantee, State, TaskContext};
+use squall::{Bolt, BoltCollector, ComponentError, Counter, Guarantee, State, TaskContext};
 use squall_connectors::broker::BrokerSink;
 use squall_connectors::file::StagedFile;
 
@@ -140,13 +140,18 @@ impl EventLog {
     }
 
     /// Writes and counts `events`.
-    fn write(&self, events: &[Event]) -> Result<(), ComponentError> {
+    fn write(&self, events: &[Event]) -> Result<Written, ComponentError> {
+        let mut written = Written::default();
         let mut inner = self.lock()?;
         let limit = match self.output {
             EventOutput::Stdout { limit } => limit,
             _ => None,
         };
         for event in events {
+            match event {
+                Event::SensorAlarm { .. } => written.alarms += 1,
+                Event::Leak { .. } => written.leaks += 1,
+            }
             match event {
                 Event::SensorAlarm { .. } => &self.counts.sensor_alarms,
                 Event::Leak { .. } => &self.counts.leaks,
@@ -167,19 +172,20 @@ impl EventLog {
                 inner.written += 1;
             }
         }
-        Ok(())
+        Ok(written)
     }
 
     /// Writes the events staged for checkpoint `epoch` unless they were written already.
-    fn commit(&self, epoch: u64, events: &[Event]) -> Result<(), ComponentError> {
+    fn commit(&self, epoch: u64, events: &[Event]) -> Result<Written, ComponentError> {
         if epoch <= self.lock()?.committed {
-            return Ok(());
+            return Ok(Written::default());
         }
-        self.write(events)?;
+        let written = self.write(events)?;
         let mut inner = self.lock()?;
         inner.committed = epoch;
         drop(inner);
-        self.flush()
+        self.flush()?;
+        Ok(written)
     }
 
     /// The sink's numbering of the last checkpoint written.
@@ -235,6 +241,28 @@ pub struct EventSink {
     log: EventLog,
     /// Exactly-once: stage and commit; otherwise write at once.
     transaction: Option<Transaction>,
+    /// This task's counters of what it wrote ([`SENSOR_ALARMS`], [`LEAKS`]): the run's report
+    /// sums them over every process a cluster ran the sink in.
+    counters: (Counter, Counter),
+}
+
+/// The run report's counter of sensor alarms written (see [`EventSink`]).
+pub const SENSOR_ALARMS: &str = "sensor alarms";
+/// The run report's counter of leaks written (see [`EventSink`]).
+pub const LEAKS: &str = "leaks";
+
+/// Events one write wrote, by kind.
+#[derive(Debug, Default, Clone, Copy)]
+struct Written {
+    alarms: u64,
+    leaks: u64,
+}
+
+impl Written {
+    fn add(&mut self, other: Written) {
+        self.alarms += other.alarms;
+        self.leaks += other.leaks;
+    }
 }
 
 /// The staged and sealed events of a transactional sink.
@@ -270,22 +298,24 @@ impl Transaction {
         Ok(())
     }
 
-    fn commit(&mut self, checkpoint: u64, log: &EventLog) -> Result<(), ComponentError> {
+    fn commit(&mut self, checkpoint: u64, log: &EventLog) -> Result<Written, ComponentError> {
         if checkpoint <= self.last_commit {
-            return Ok(());
+            return Ok(Written::default());
         }
         self.last_commit = checkpoint;
-        if let Some((epoch, events)) = self.sealed.groups.pop_front() {
-            log.commit(epoch, &events)?;
+        match self.sealed.groups.pop_front() {
+            Some((epoch, events)) => log.commit(epoch, &events),
+            None => Ok(Written::default()),
         }
-        Ok(())
     }
 
-    fn finish(&mut self, log: &EventLog) -> Result<(), ComponentError> {
+    fn finish(&mut self, log: &EventLog) -> Result<Written, ComponentError> {
+        let mut written = Written::default();
         for (epoch, events) in std::mem::take(&mut self.sealed.groups) {
-            log.commit(epoch, &events)?;
+            written.add(log.commit(epoch, &events)?);
         }
-        log.write(&std::mem::take(&mut self.staged))
+        written.add(log.write(&std::mem::take(&mut self.staged))?);
+        Ok(written)
     }
 }
 
@@ -295,7 +325,16 @@ impl EventSink {
         EventSink {
             log,
             transaction: None,
+            counters: Default::default(),
         }
+    }
+
+    /// Adds what a write wrote to this task's counters.
+    fn count(&self, written: Result<Written, ComponentError>) -> Result<(), ComponentError> {
+        let written = written?;
+        self.counters.0.add(written.alarms);
+        self.counters.1.add(written.leaks);
+        Ok(())
     }
 }
 
@@ -305,6 +344,7 @@ impl Bolt for EventSink {
 
     fn prepare(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
         self.transaction = (ctx.guarantee() == Guarantee::ExactlyOnce).then(Transaction::default);
+        self.counters = (ctx.counter(SENSOR_ALARMS), ctx.counter(LEAKS));
         self.log.open()
     }
 
@@ -317,7 +357,7 @@ impl Bolt for EventSink {
                 tx.staged.push(event);
                 Ok(())
             }
-            None => self.log.write(&[event]),
+            None => self.count(self.log.write(&[event])),
         }
     }
 
@@ -334,14 +374,18 @@ impl Bolt for EventSink {
 
     fn commit(&mut self, checkpoint: u64) -> Result<(), ComponentError> {
         match self.transaction.as_mut() {
-            Some(tx) => tx.commit(checkpoint, &self.log),
+            Some(tx) => {
+                let written = tx.commit(checkpoint, &self.log);
+                self.count(written)
+            }
             None => Ok(()),
         }
     }
 
     fn finish(&mut self, _: &mut BoltCollector<'_, ()>) -> Result<(), ComponentError> {
         if let Some(tx) = self.transaction.as_mut() {
-            tx.finish(&self.log)?;
+            let written = tx.finish(&self.log);
+            self.count(written)?;
         }
         self.log.flush()?;
         self.log.commit_file()

@@ -144,6 +144,7 @@ impl<T: Tuple> TaskCore<T> {
             timeline: measured.timeline,
             execute: measured.execute,
             dead_letters: outcomes.dead_letters,
+            counters: self.env.ctx.counters(),
         };
         self.env.report_done(self.gen, stats, record);
     }

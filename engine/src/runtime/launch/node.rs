@@ -136,6 +136,7 @@ fn task_env(
             restarts: 0,
             guarantee: env.config.guarantee,
             waker: None,
+            counters: Default::default(),
         },
         config: env.config.clone(),
         epoch: env.epoch,

@@ -75,6 +75,9 @@ pub struct RunReport {
     /// The signal that ended the run early, when it was drained by one
     /// ([`crate::LocalCluster::run_until_signal`]).
     pub interrupted: Option<crate::runtime::StopSignal>,
+    /// The components' named counts ([`crate::TaskContext::counter`]), each summed over every
+    /// task that reported it, in whichever process the task ran.
+    pub counters: std::collections::BTreeMap<String, u64>,
 }
 
 impl RunReport {
@@ -86,6 +89,12 @@ impl RunReport {
     /// Restarts over all components.
     pub fn restarts(&self) -> u64 {
         self.components.iter().map(|c| c.restarts).sum()
+    }
+
+    /// The sum of the counters named `name` ([`crate::TaskContext::counter`]); 0 when no task
+    /// counted it.
+    pub fn counter(&self, name: &str) -> u64 {
+        self.counters.get(name).copied().unwrap_or(0)
     }
 
     /// Replayed tuples over all components.

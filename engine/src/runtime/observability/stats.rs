@@ -30,6 +30,8 @@ pub(crate) struct TaskStats {
     pub timeline: Timeline,
     /// Execute time per tuple (per-batch means), in nanoseconds; empty for spouts.
     pub execute: Histogram<u64>,
+    /// The task's named counters ([`crate::TaskContext::counter`]), running totals.
+    pub counters: Vec<(String, u64)>,
 }
 
 /// A task's message to the controller.

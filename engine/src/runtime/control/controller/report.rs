@@ -13,6 +13,7 @@ impl Controller {
         let mut latency = new_histogram();
         let mut timeline = Timeline::new();
         let mut dead_letters = Vec::new();
+        let mut counters = std::collections::BTreeMap::new();
         let mut components = Vec::with_capacity(self.order.len());
         for &node in &self.order {
             let (id, tasks) = &self.components[node];
@@ -49,6 +50,7 @@ impl Controller {
                 let _ = c.execute_latency.add(&s.execute);
                 timeline.merge(&s.timeline);
                 dead_letters.append(&mut s.dead_letters);
+                crate::component::add_counters(&mut counters, &s.counters);
             }
             components.push(c);
         }
@@ -62,6 +64,7 @@ impl Controller {
             rollbacks: self.rollbacks,
             checkpoints: self.checkpoints,
             interrupted: None,
+            counters,
         }
     }
 }
