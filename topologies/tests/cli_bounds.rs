@@ -124,7 +124,16 @@ fn metrics_addr_takes_a_host_name() {
         "--metrics-addr",
         "localhost:0",
     ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    // Port 0 picks a free port, and the address printed is the one served (it printed
+    // "http://127.0.0.1:0/metrics").
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("metrics: serving"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(line.contains("http://127.0.0.1:"), "{line}");
+    assert!(!line.contains(":0/metrics"), "{line}");
 }
 
 /// With --sensors N, readings of sensors beyond the first N distinct ones are reported with

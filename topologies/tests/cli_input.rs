@@ -309,6 +309,9 @@ fn a_bad_header_on_standard_input_is_one_error_without_restarts() {
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{input:?}: {err}");
         assert!(err.contains("expected the header"), "{input:?}: {err}");
+        // About the input, as for a file, not about a task (it said "task readings[0] failed
+        // in `open`: returned an error: -: ...").
+        assert!(err.starts_with("error: -: "), "{input:?}: {err}");
         assert!(!err.contains("restarted"), "{input:?}: {err}");
         assert_eq!(err.lines().count(), 1, "{input:?}: {err}");
     }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use squall::{Config, LiveCounters, LocalCluster, RunReport, Topology};
+use squall::{Config, LiveCounters, LocalCluster, RunError, RunReport, Topology};
 use squall_connectors::broker::ConnectionState;
 use squall_connectors::file::{CsvReader, Malformed, STDIN};
 use squall_connectors::MALFORMED;
@@ -177,6 +177,7 @@ pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRu
             // flag named it.
             require_reached(&brokers)
                 .err()
+                .or_else(|| unreadable_input(&e))
                 .unwrap_or_else(|| CliError::new(e.to_string()))
         })?;
     drop(progress);
@@ -185,6 +186,23 @@ pub(crate) fn execute(args: &SensorArgs, output: EventOutput) -> Result<SensorRu
         require_reached(&brokers)?;
     }
     Ok(SensorRun { report, tally })
+}
+
+/// An input found unreadable only once the reading task opened it (a wrong header on standard
+/// input, which cannot be looked at before the run) is one error about the input, in the words
+/// a file's is, not a task's failure.
+fn unreadable_input(e: &RunError) -> Option<CliError> {
+    match e {
+        RunError::TaskFailed {
+            task,
+            hook: "open",
+            message,
+        } if task.component == "readings" => {
+            let why = message.strip_prefix("returned an error: ")?;
+            Some(CliError::new(why))
+        }
+        _ => None,
+    }
 }
 
 /// A live input or output whose broker was never reached fails the run: it is not an empty
