@@ -163,17 +163,11 @@ async fn load_once(
             Ok::<_, String>(bytes)
         })
     };
-    match read.await {
-        Ok(Ok(bytes)) => Ok(Some((id, bytes))),
-        Ok(Err(e)) => Err(ClusterError::nats(
-            &format!("cannot read checkpoint {name}"),
-            e,
-        )),
-        Err(e) => Err(ClusterError::nats(
-            &format!("cannot read checkpoint {name}"),
-            e,
-        )),
-    }
+    let bytes = read
+        .await
+        .unwrap_or_else(|panicked| Err(panicked.to_string()))
+        .map_err(|e| ClusterError::nats(&format!("cannot read checkpoint {name}"), e))?;
+    Ok(Some((id, bytes)))
 }
 
 /// Entry `key` of `restores`; `None` when absent.

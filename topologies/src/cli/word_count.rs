@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use squall::{Config, LiveCounters, LocalCluster, RunReport, Topology};
-use squall_connectors::file::Malformed;
 
 use super::args::WordCountArgs;
 use super::inputs::expand;
@@ -47,9 +46,7 @@ pub(crate) fn prepare(args: &WordCountArgs) -> Result<(Topology, Config), CliErr
     };
     // The reading tasks count the lines they skip in the report (`MALFORMED`), wherever they
     // run; this process's own count is not needed.
-    let topology = job
-        .topology_counting(Malformed::new())
-        .map_err(|e| CliError::new(e.to_string()))?;
+    let topology = job.topology().map_err(|e| CliError::new(e.to_string()))?;
     Ok((topology, config))
 }
 

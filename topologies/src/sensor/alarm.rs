@@ -60,7 +60,7 @@ pub struct AlarmBolt<I = Reading> {
     executed: Option<Arc<AtomicU64>>,
     /// Readings executed and not yet added to `executed`.
     unpublished: u64,
-    /// The task's counter of readings executed ([`READINGS`]), added to with `executed`.
+    /// The task's counter of readings executed ([`READINGS`]), added to when `executed` is.
     readings: Counter,
     input: PhantomData<fn(I)>,
 }
@@ -233,8 +233,8 @@ impl<I> AlarmBolt<I> {
     fn publish(&mut self) {
         if let Some(executed) = &self.executed {
             executed.fetch_add(self.unpublished, Ordering::Relaxed);
-            self.readings.add(self.unpublished);
         }
+        self.readings.add(self.unpublished);
         self.unpublished = 0;
     }
 }

@@ -148,15 +148,12 @@ impl EventLog {
             _ => None,
         };
         for event in events {
-            match event {
-                Event::SensorAlarm { .. } => written.alarms += 1,
-                Event::Leak { .. } => written.leaks += 1,
-            }
-            match event {
-                Event::SensorAlarm { .. } => &self.counts.sensor_alarms,
-                Event::Leak { .. } => &self.counts.leaks,
-            }
-            .fetch_add(1, Ordering::Relaxed);
+            let (mine, shared) = match event {
+                Event::SensorAlarm { .. } => (&mut written.alarms, &self.counts.sensor_alarms),
+                Event::Leak { .. } => (&mut written.leaks, &self.counts.leaks),
+            };
+            *mine += 1;
+            shared.fetch_add(1, Ordering::Relaxed);
             if let Some(live) = inner.live.as_mut() {
                 live.write(&EventRecord::from(*event))?;
                 inner.written += 1;

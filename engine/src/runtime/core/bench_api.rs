@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::inbox::{Arrival, Inbox, Item};
-use super::outbox::{Link, OutEdge, Output};
+use super::outbox::{Link, Output};
 use crate::topology::Grouping;
 use crate::transport::message::Payload;
 use crate::transport::Batch;
@@ -54,14 +54,8 @@ impl OutboxDriver {
             .iter()
             .map(|r| Box::new(CountingLink(r.clone())) as Box<dyn Link<u64>>)
             .collect();
-        let edge = OutEdge {
-            id: 0,
-            grouping: Grouping::Shuffle,
-            links,
-            target_workers: vec![0; consumers],
-        };
         OutboxDriver {
-            out: Output::new(vec![edge], Vec::new(), 0, 0, batch_size, credits, false),
+            out: Output::single_edge(Grouping::Shuffle, links, batch_size, credits),
             consumers: received,
         }
     }

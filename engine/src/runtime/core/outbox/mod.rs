@@ -109,6 +109,24 @@ impl<T: Tuple> Output<T> {
         }
     }
 
+    /// The output of a lone producer task with one edge, `grouping` over `links` (one per
+    /// consumer task, all on worker 0), no named streams and no encoding: what the unit tests
+    /// and the benchmark drivers drive.
+    pub(crate) fn single_edge(
+        grouping: Grouping<T>,
+        links: Vec<Box<dyn Link<T>>>,
+        batch_size: usize,
+        credits: usize,
+    ) -> Self {
+        let edge = OutEdge {
+            id: 0,
+            grouping,
+            target_workers: vec![0; links.len()],
+            links,
+        };
+        Output::new(vec![edge], Vec::new(), 0, 0, batch_size, credits, false)
+    }
+
     /// Builds the output of producer task `task` (on `worker`) from the edges of its default
     /// stream and its named streams (`sides`, built for this task); each link starts with
     /// `credits` batches of credit.

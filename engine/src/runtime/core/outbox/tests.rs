@@ -52,13 +52,7 @@ fn output(
         .iter()
         .map(|l| Box::new(FakeLink(l.clone())) as Box<dyn Link<u64>>)
         .collect();
-    let edge = OutEdge {
-        id: 0,
-        grouping,
-        links,
-        target_workers: vec![0; consumers],
-    };
-    let out = Output::new(vec![edge], Vec::new(), 0, 0, batch_size, credits, false);
+    let out = Output::single_edge(grouping, links, batch_size, credits);
     (out, logs)
 }
 
