@@ -72,14 +72,22 @@ impl<V: Copy + PartialEq> RunWindow<V> {
                 fired.push(seq);
             }
         } else {
-            let mut run = self.base;
-            for (&q, &v) in &self.entries {
+            // Only the runs from `seq` up to the next entry that resets the run change.
+            let mut run = self.run_before(seq, &extends);
+            let mut reached_end = true;
+            for (&q, &v) in self.entries.range(seq..) {
+                if q > seq && !extends(v) {
+                    reached_end = false;
+                    break;
+                }
                 run = if extends(v) { run.saturating_add(1) } else { 0 };
                 if run == target && self.fired.insert(q, v) != Some(v) {
                     fired.push(q);
                 }
             }
-            self.end = run;
+            if reached_end {
+                self.end = run;
+            }
         }
         while self.entries.len() > REORDER_WINDOW {
             if let Some((q, v)) = self.entries.pop_first() {
@@ -95,6 +103,18 @@ impl<V: Copy + PartialEq> RunWindow<V> {
         fired
     }
 
+    /// Keeps `seq` with no run to follow: the window as a set of recent seqs.
+    pub(crate) fn remember(&mut self, seq: u64)
+    where
+        V: Default,
+    {
+        self.entries.insert(seq, V::default());
+        while self.entries.len() > REORDER_WINDOW {
+            self.entries.pop_first();
+            self.evicted = true;
+        }
+    }
+
     /// Changes the entry at `seq` (kept) and recomputes; returns the seqs that now fire.
     pub(crate) fn update(
         &mut self,
@@ -106,13 +126,22 @@ impl<V: Copy + PartialEq> RunWindow<V> {
         self.entries.remove(&seq);
         if self.entries.keys().next_back().is_none_or(|&l| seq > l) {
             // Re-putting the newest entry must not count it twice.
-            let mut run = self.base;
-            for &v in self.entries.values() {
-                run = if extends(v) { run.saturating_add(1) } else { 0 };
-            }
-            self.end = run;
+            self.end = self.run_before(seq, &extends);
         }
         self.put(seq, value, target, extends)
+    }
+
+    /// The run at the last entry below `seq`: the entries that extend it, counted back to the
+    /// one that reset it (or to the window's start, where `base` carries on).
+    fn run_before(&self, seq: u64, extends: impl Fn(V) -> bool) -> u32 {
+        let mut run = 0u32;
+        for (_, &v) in self.entries.range(..seq).rev() {
+            if !extends(v) {
+                return run;
+            }
+            run = run.saturating_add(1);
+        }
+        self.base.saturating_add(run)
     }
 }
 
@@ -161,5 +190,74 @@ mod tests {
         }
         assert!(expected.iter().all(|q| fired.contains(q)));
         assert!(entries.iter().all(|&(q, _)| w.is_known(q)));
+    }
+
+    /// The window's earlier algorithm, a full rescan after every late entry: the oracle for
+    /// the incremental one.
+    struct Rescan {
+        entries: BTreeMap<u64, u32>,
+        fired: BTreeMap<u64, u32>,
+    }
+
+    impl Rescan {
+        fn put(&mut self, seq: u64, value: u32, target: u32) -> Vec<u64> {
+            self.entries.insert(seq, value);
+            let mut run = 0u32;
+            let mut fired = Vec::new();
+            for (&q, &v) in &self.entries {
+                run = if v > 1 { run + 1 } else { 0 };
+                if run == target && self.fired.insert(q, v) != Some(v) {
+                    fired.push(q);
+                }
+            }
+            fired
+        }
+    }
+
+    #[test]
+    fn late_entries_and_updates_fire_what_a_full_rescan_fires() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..50 {
+            let mut w = RunWindow::default();
+            let mut oracle = Rescan {
+                entries: BTreeMap::new(),
+                fired: BTreeMap::new(),
+            };
+            // Fewer entries than the window keeps: nothing is evicted, so both see it all.
+            let mut seqs: Vec<u64> = (0..400).collect();
+            for i in (1..seqs.len()).rev() {
+                // Mostly ascending, with some entries late by up to 40.
+                if next() % 4 == 0 {
+                    let j = i.saturating_sub((next() % 40) as usize);
+                    seqs.swap(i, j);
+                }
+            }
+            for seq in seqs {
+                let value = (next() % 4) as u32;
+                let (got, want) = if w.is_known(seq) {
+                    (
+                        w.update(seq, value, 3, |v| v > 1),
+                        oracle.put(seq, value, 3),
+                    )
+                } else {
+                    (w.put(seq, value, 3, |v| v > 1), oracle.put(seq, value, 3))
+                };
+                assert_eq!(got, want, "at seq {seq}");
+                // Now and then a kept seq changes, as a late status changes a leak's count.
+                if next() % 10 == 0 {
+                    if let Some(&q) = oracle.entries.keys().nth((next() % 50) as usize) {
+                        let value = (next() % 4) as u32;
+                        assert_eq!(w.update(q, value, 3, |v| v > 1), oracle.put(q, value, 3));
+                    }
+                }
+            }
+            assert_eq!(w.fired, oracle.fired);
+        }
     }
 }

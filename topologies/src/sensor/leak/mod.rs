@@ -141,8 +141,7 @@ impl LeakBolt {
                 }
                 return;
             }
-            // A set of seqs: `()` never ends a run and the target 0 is never reached.
-            seen.put(seq, (), 0, |()| true);
+            seen.remember(seq);
             if ledger.closed.is_some_and(|closed| seq <= closed) {
                 self.correct_closed(sensor, seq, in_alarm, emit);
                 return;
