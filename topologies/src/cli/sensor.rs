@@ -127,6 +127,7 @@ pub(crate) fn prepare(args: &SensorArgs, output: EventOutput) -> Result<Plan, Cl
         parallelism,
         output,
     };
+    pipeline.tune(&mut config);
     let counts = Arc::new(EventCounts::default());
     let topology = pipeline
         .topology(counts.clone())
