@@ -16,6 +16,7 @@ mod blocks;
 mod leak;
 mod partial;
 mod record;
+mod repeats;
 mod simulate;
 mod sink;
 mod types;

@@ -13,6 +13,7 @@ use squall::{Bolt, BoltCollector, ComponentError, Counter, Guarantee, State, Tas
 use squall_connectors::broker::BrokerSink;
 use squall_connectors::file::StagedFile;
 
+use super::repeats::Recent;
 use super::types::{Event, Signal};
 use super::EventRecord;
 
@@ -78,6 +79,8 @@ struct LogInner {
     /// The sink's numbering of its last checkpoint written (exactly-once): a restored
     /// instance skips the staged checkpoints up to it, which were written before the crash.
     committed: u64,
+    /// At-least-once: the events written recently, so a replayed one is not written again.
+    recent: Option<Recent>,
 }
 
 impl std::fmt::Debug for LogInner {
@@ -101,6 +104,7 @@ impl EventLog {
                 live: None,
                 written: 0,
                 committed: 0,
+                recent: None,
             })),
         }
     }
@@ -139,6 +143,13 @@ impl EventLog {
         Ok(())
     }
 
+    /// At-least-once: from now on an event identical to a recent one is not written again.
+    fn drop_repeats(&self) -> Result<(), ComponentError> {
+        let mut inner = self.lock()?;
+        inner.recent.get_or_insert_with(Recent::default);
+        Ok(())
+    }
+
     /// Writes and counts `events`.
     fn write(&self, events: &[Event]) -> Result<Written, ComponentError> {
         let mut written = Written::default();
@@ -148,6 +159,9 @@ impl EventLog {
             _ => None,
         };
         for event in events {
+            if inner.recent.as_ref().is_some_and(|r| r.is_repeat(event)) {
+                continue;
+            }
             let (mine, shared) = match event {
                 Event::SensorAlarm { .. } => (&mut written.alarms, &self.counts.sensor_alarms),
                 Event::Leak { .. } => (&mut written.leaks, &self.counts.leaks),
@@ -157,9 +171,7 @@ impl EventLog {
             if let Some(live) = inner.live.as_mut() {
                 live.write(&EventRecord::from(*event))?;
                 inner.written += 1;
-                continue;
-            }
-            if limit.is_none_or(|l| inner.written < l) {
+            } else if limit.is_none_or(|l| inner.written < l) {
                 if let Some(w) = inner.writer.as_mut() {
                     writeln!(w, "{}", event.to_json())?;
                 }
@@ -167,6 +179,10 @@ impl EventLog {
                     writeln!(f, "{}", event.to_json())?;
                 }
                 inner.written += 1;
+            }
+            // Only once written: a write that failed is retried by the replay.
+            if let Some(r) = inner.recent.as_mut() {
+                r.remember(event);
             }
         }
         Ok(written)
@@ -232,8 +248,10 @@ impl EventLog {
 /// shared [`EventLog`] skips those written before the crash. A commit is never ahead of a
 /// completed checkpoint; when the runtime skips commits the writes only lag until `finish`.
 ///
-/// At-least-once and at-most-once, it writes each event at once (a replay may write one twice;
-/// a crash may lose the one in flight).
+/// At-least-once and at-most-once, it writes each event at once (a crash may lose the one in
+/// flight under at-most-once). At-least-once, a replay brings events again: the log drops one
+/// identical to a recent event it wrote (see `sensor::repeats`), so an event is written again
+/// only when it is older than everything the log remembers for its sensor.
 pub struct EventSink {
     log: EventLog,
     /// Exactly-once: stage and commit; otherwise write at once.
@@ -342,6 +360,9 @@ impl Bolt for EventSink {
     fn prepare(&mut self, ctx: &TaskContext) -> Result<(), ComponentError> {
         self.transaction = (ctx.guarantee() == Guarantee::ExactlyOnce).then(Transaction::default);
         self.counters = (ctx.counter(SENSOR_ALARMS), ctx.counter(LEAKS));
+        if ctx.guarantee() == Guarantee::AtLeastOnce {
+            self.log.drop_repeats()?;
+        }
         self.log.open()
     }
 
