@@ -44,14 +44,15 @@ for g in exactly-once at-least-once; do
     for seed in $(seq "$reps"); do
         run "$g" 0 "$seed" "$WORK/free.jsonl" >>"$WORK/free.txt"
         run "$g" "$RATE" "$seed" "$WORK/chaos.jsonl" >>"$WORK/chaos.txt"
+        replayed=$(grep -o '[0-9]* tuples replayed' "$WORK/stderr")
         free_lines=$(wc -l <"$WORK/free.jsonl")
         chaos_lines=$(wc -l <"$WORK/chaos.jsonl")
         if [[ $g == exactly-once ]]; then
             cmp -s <(sort "$WORK/free.jsonl") <(sort "$WORK/chaos.jsonl") && same=identical || same=DIFFERENT
-            echo "  $g seed $seed: output $same ($chaos_lines lines)"
+            echo "  $g seed $seed: output $same ($chaos_lines lines), $replayed"
         else
             missing=$(comm -23 <(sort -u "$WORK/free.jsonl") <(sort -u "$WORK/chaos.jsonl") | wc -l)
-            echo "  $g seed $seed: $chaos_lines lines for $free_lines events ($(awk -v a="$chaos_lines" -v b="$free_lines" 'BEGIN {printf "%.2f", a / b}') writes per event), $missing missing"
+            echo "  $g seed $seed: $chaos_lines lines for $free_lines events ($(awk -v a="$chaos_lines" -v b="$free_lines" 'BEGIN {printf "%.2f", a / b}') writes per event), $missing missing, $replayed"
         fi
     done
     f=$(awk '{print $1}' "$WORK/free.txt" | median)
