@@ -21,6 +21,9 @@ pub const MAX_ACK_PENDING: i64 = 4096;
 /// A frame not acknowledged this long is delivered again (and skipped as a duplicate: the
 /// part has it already).
 const ACK_WAIT: Duration = Duration::from_secs(60);
+/// How long one pull request waits on the server for frames before the client asks again.
+const PULL_EXPIRES: Duration = Duration::from_secs(2);
+
 /// The server deletes a consumer nobody pulled from this long (its process died).
 const INACTIVE: Duration = Duration::from_secs(60);
 
@@ -69,7 +72,14 @@ impl Inbox {
             )
             .await
             .map_err(|e| ClusterError::nats(&format!("cannot create consumer {name}"), e))?;
+        // A pull request the server ends early (at the ack-pending bound) can leave the client
+        // counting on it until it expires: with the default 30 s expiry a consumer that hit
+        // the bound could stall that long after its acks went out. Requests expire after
+        // PULL_EXPIRES instead, so a stall lasts at most that.
         let mut messages = consumer
+            .stream()
+            .expires(PULL_EXPIRES)
+            .heartbeat(PULL_EXPIRES / 4)
             .messages()
             .await
             .map_err(|e| ClusterError::nats(&format!("cannot consume {name}"), e))?;
