@@ -282,6 +282,38 @@ fn tuples_replayed(out: &Output) -> u64 {
     before.rsplit(' ').next().unwrap().parse().unwrap()
 }
 
+/// Runs `sensor-alarm` on `samples` simulated readings per sensor (seed 1) under `guarantee`,
+/// with `chaos` flags, into `dir/name`: the run's output and the events written, sorted (the
+/// alarm tasks write in parallel: the events, not their order, are the result).
+fn sensor_events(
+    dir: &std::path::Path,
+    name: &str,
+    samples: &str,
+    guarantee: &str,
+    chaos: &[&str],
+) -> (Output, Vec<String>) {
+    let path = dir.join(name);
+    let mut args = vec![
+        "run",
+        "sensor-alarm",
+        "--samples",
+        samples,
+        "--seed",
+        "1",
+        "--guarantee",
+        guarantee,
+        "--output",
+        s(&path),
+    ];
+    args.extend_from_slice(chaos);
+    let out = squall(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines.sort_unstable();
+    (out, lines)
+}
+
 #[test]
 fn exactly_once_under_heavy_chaos_replays_a_bounded_share_of_the_input() {
     // Simulated readings travel in blocks of 64; a batch of 1024 blocks held the whole input,
@@ -290,27 +322,7 @@ fn exactly_once_under_heavy_chaos_replays_a_bounded_share_of_the_input() {
     // (90 times over). Batches of blocks now carry about 4,096 readings.
     let dir = tempfile::tempdir().unwrap();
     let run = |chaos: &[&str], name: &str| {
-        let path = dir.path().join(name);
-        let mut args = vec![
-            "run",
-            "sensor-alarm",
-            "--samples",
-            "20000",
-            "--seed",
-            "1",
-            "--guarantee",
-            "exactly-once",
-            "--output",
-            s(&path),
-        ];
-        args.extend_from_slice(chaos);
-        let out = squall(&args);
-        assert!(out.status.success(), "{}", stderr(&out));
-        let text = std::fs::read_to_string(&path).unwrap();
-        // The alarm tasks write in parallel: the events, not their order, are the result.
-        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-        lines.sort_unstable();
-        (out, lines)
+        sensor_events(dir.path(), name, "20000", "exactly-once", chaos)
     };
     let (_, expected) = run(&[], "free.jsonl");
     let (out, got) = run(&["--chaos-panic-rate", "0.01"], "chaos.jsonl");
@@ -336,24 +348,7 @@ fn at_least_once_under_heavy_chaos_writes_each_event_at_most_three_times() {
     // checkpoint replays).
     let dir = tempfile::tempdir().unwrap();
     let run = |chaos: &[&str], name: &str| {
-        let path = dir.path().join(name);
-        let mut args = vec![
-            "run",
-            "sensor-alarm",
-            "--samples",
-            "2000",
-            "--seed",
-            "1",
-            "--guarantee",
-            "at-least-once",
-            "--output",
-            s(&path),
-        ];
-        args.extend_from_slice(chaos);
-        let out = squall(&args);
-        assert!(out.status.success(), "{}", stderr(&out));
-        let text = std::fs::read_to_string(&path).unwrap();
-        text.lines().map(str::to_string).collect::<Vec<_>>()
+        sensor_events(dir.path(), name, "2000", "at-least-once", chaos).1
     };
     let expected = run(&[], "free.jsonl");
     let got = run(&["--chaos-panic-rate", "0.01"], "chaos.jsonl");
